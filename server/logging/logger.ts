@@ -1,0 +1,75 @@
+/**
+ * The one logger. Lines look like JupyterHub's (`[I 2026-11-22 04:30:00.123 lectern] message`) and go
+ * to stderr, or to whatever sink the composition root passes (tests capture lines to assert on them).
+ *
+ * Never log secrets: request URLs go through `scrubUrl` (query strings can carry tokens), and no
+ * caller passes headers, cookies, tokens or passwords. Values are truncated and control characters
+ * escaped so a hostile username cannot inject fake log lines.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose lines carry `name` (for example `proxy` or `spawner`). */
+  child(name: string): Logger;
+}
+
+export type LogSink = (line: string) => void;
+
+const LEVEL_LETTER: Record<LogLevel, string> = { debug: 'D', info: 'I', warn: 'W', error: 'E' };
+const MAX_VALUE_LENGTH = 200;
+
+export function createLogger(
+  options: { level?: LogLevel; name?: string; sink?: LogSink } = {},
+): Logger {
+  const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
+  const sink = options.sink ?? ((line: string) => process.stderr.write(line + '\n'));
+  const make = (name: string): Logger => {
+    const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
+      if (LOG_LEVELS.indexOf(level) < threshold) return;
+      const time = new Date().toISOString().replace('T', ' ').replace('Z', '');
+      sink(`[${LEVEL_LETTER[level]} ${time} ${name}] ${safeText(message)}${formatFields(fields)}`);
+    };
+    return {
+      debug: (message, fields) => emit('debug', message, fields),
+      info: (message, fields) => emit('info', message, fields),
+      warn: (message, fields) => emit('warn', message, fields),
+      error: (message, fields) => emit('error', message, fields),
+      child: (child) => make(`${name}.${child}`),
+    };
+  };
+  return make(options.name ?? 'lectern');
+}
+
+/** A logger that drops everything, for code paths that run without one (CLI one-shots). */
+export const silentLogger: Logger = createLogger({ level: 'error', sink: () => undefined });
+
+/** The path of a URL without its query string or fragment, which may hold tokens. */
+export function scrubUrl(url: string): string {
+  const cut = url.search(/[?#]/);
+  return cut === -1 ? url : url.slice(0, cut);
+}
+
+function formatFields(fields: LogFields | undefined): string {
+  if (!fields) return '';
+  let out = '';
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    out += ` ${key}=${typeof value === 'string' ? JSON.stringify(safeText(value)) : String(value)}`;
+  }
+  return out;
+}
+
+/** Truncates and escapes control characters so one value is always one short line. */
+function safeText(text: string): string {
+  const short = text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH)}…` : text;
+  // eslint-disable-next-line no-control-regex
+  return short.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
