@@ -1,0 +1,238 @@
+/**
+ * The one definition of Lectern's configuration. Types, defaults, help text, validation and the
+ * generated reference (`docs/config-reference.md`) all come from `configSchema`, so they cannot drift.
+ *
+ * Every object is strict: a misspelt key is an error, never silently ignored. Every field carries
+ * `.describe()` help text and a default. Three extra metadata keys are read by `load.ts` and
+ * `reference.ts`:
+ * - `allowed`: how to say what a value may be ("an integer from 0 to 65535"), when the phrase generated
+ *   from the field's type would be unclear;
+ * - `defaultText`: the default as documentation shows it, when the real default depends on the machine;
+ * - `env`: the environment variable that sets the field (kept to a few on purpose).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { LOG_LEVELS } from '../logging/logger.js';
+
+/**
+ * The operating system's per-user application-data folder for Lectern: where the database, user
+ * folders and logs live unless `dataDir` says otherwise. Parameters exist so tests can ask about
+ * every platform from any platform.
+ */
+export function defaultDataDir(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = os.homedir(),
+): string {
+  // Build paths with the target platform's separator, not the running one's.
+  const join = platform === 'win32' ? path.win32.join : path.posix.join;
+  if (platform === 'win32') {
+    return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'Lectern');
+  }
+  if (platform === 'darwin') {
+    return join(home, 'Library', 'Application Support', 'Lectern');
+  }
+  // XDG says a relative XDG_DATA_HOME is invalid and must be ignored.
+  const xdg = env.XDG_DATA_HOME;
+  return join(xdg && path.posix.isAbsolute(xdg) ? xdg : join(home, '.local', 'share'), 'lectern');
+}
+
+const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Collapses repeated slashes (so `//host` can never become a protocol-relative URL) and ends with one `/`. */
+function normaliseBaseUrl(value: string): string {
+  return `${value.replace(/\/+/g, '/').replace(/\/$/, '')}/`;
+}
+
+const seconds = (help: string, fallback: number) =>
+  z.number().positive().default(fallback).describe(help).meta({ allowed: 'a positive number of seconds' });
+
+const tlsSchema = z
+  .strictObject({
+    cert: z.string().min(1).describe('Path to the TLS certificate chain (PEM).').meta({ allowed: 'a file path' }),
+    key: z.string().min(1).describe('Path to the TLS private key (PEM).').meta({ allowed: 'a file path' }),
+  })
+  .optional()
+  .describe(
+    'Serve the public listener over HTTPS with this certificate and key. Unset: plain HTTP, which is ' +
+      'what a classroom LAN usually uses.',
+  );
+
+const networkSchema = z
+  .strictObject({
+    ip: z
+      .string()
+      .min(1)
+      .default('0.0.0.0')
+      .describe('Address the public listener binds; 127.0.0.1 keeps the hub to this machine, :: also accepts IPv6.')
+      .meta({ allowed: 'an IP address or host name' }),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8000)
+      .describe('Port of the public listener; 0 picks a free port.')
+      .meta({ env: 'LECTERN_PORT' }),
+    baseUrl: z
+      .string()
+      .regex(/^\/[^?#\s]*$/)
+      .overwrite(normaliseBaseUrl)
+      .default('/')
+      .describe('URL path prefix of the whole hub, for running behind another server (e.g. /class/). Always ends with one "/".')
+      .meta({ allowed: 'a URL path starting with "/" (no "?", "#" or spaces)' }),
+    tls: tlsSchema,
+  })
+  .prefault({})
+  .describe('Where students reach the hub.');
+
+const serviceSchema = z.strictObject({
+  name: z
+    .string()
+    .max(64)
+    .regex(SERVICE_NAME)
+    .describe('Name of the service, shown in logs and the admin pages.')
+    .meta({
+      allowed: 'a name of at most 64 characters: lowercase letters, digits, "_" and "-", starting with a letter or digit',
+    }),
+  apiToken: z
+    .string()
+    .min(16)
+    .describe('Secret the service sends as `Authorization: token <apiToken>`. Redacted in logs.'),
+  admin: z.boolean().default(false).describe('Whether the service has admin rights over all users and servers.'),
+});
+
+const servicesSchema = z
+  .array(serviceSchema)
+  .default([])
+  .describe("API clients for automation (scripts, graders), like JupyterHub's `services` with `api_token`.")
+  .superRefine((services, ctx) => {
+    const firstByName = new Map<string, number>();
+    const firstByToken = new Map<string, number>();
+    services.forEach((service, index) => {
+      const sameName = firstByName.get(service.name);
+      if (sameName !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'name'],
+          message: `must be unique, but "${service.name}" is also the name of services[${sameName}]`,
+        });
+      } else firstByName.set(service.name, index);
+      const sameToken = firstByToken.get(service.apiToken);
+      if (sameToken !== undefined) {
+        // Never echo the token: this message ends up in terminals and logs.
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'apiToken'],
+          message: `must be unique, but it is the same as the token of services[${sameToken}]`,
+        });
+      } else firstByToken.set(service.apiToken, index);
+    });
+  });
+
+const authSchema = z
+  .strictObject({
+    sessionMaxAgeDays: z
+      .number()
+      .positive()
+      .default(14)
+      .describe('Days a login stays valid before the user must sign in again.')
+      .meta({ allowed: 'a positive number of days' }),
+    minPasswordLength: z
+      .number()
+      .int()
+      .min(1)
+      // bcrypt ignores everything past 72 bytes, so a longer minimum could never be honoured.
+      .max(72)
+      .default(8)
+      .describe('Shortest password accepted when users set or change one.'),
+  })
+  .prefault({})
+  .describe('Logins and passwords.');
+
+const spawnerSchema = z
+  .strictObject({
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['jupyterhub-singleuser'])
+      .describe(
+        'Program that runs one Jupyter server per user, and its first arguments, e.g. ["jupyterhub-singleuser"] ' +
+          'or ["jupyter", "lab"].',
+      ),
+    args: z.array(z.string()).default([]).describe('Extra arguments appended after the ones Lectern passes.'),
+    environment: z
+      .record(
+        z.string().regex(ENV_NAME).meta({
+          allowed: 'an environment variable name: letters, digits and "_", not starting with a digit',
+        }),
+        z.string(),
+      )
+      .default({})
+      .describe(
+        'Extra environment variables for every user server. The rest of the environment is an allow-list, ' +
+          'never a copy of the hub’s.',
+      )
+      .meta({
+        allowed: 'a mapping of environment variable names (letters, digits and "_", not starting with a digit) to strings',
+      }),
+    notebookRoot: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Folder holding one folder per user, each user server’s starting directory. null: the users folder inside dataDir.')
+      .meta({ allowed: 'a folder path, or null' }),
+    defaultUrl: z
+      .string()
+      .default('')
+      .describe('Page a user lands on when their server starts, e.g. /lab or /tree. Empty: the server’s own default.'),
+    startTimeout: seconds('How long a server may take to start before the start is reported as failed.', 60),
+    httpTimeout: seconds('How long a started server may take to answer HTTP before it is reported as failed.', 30),
+    stopTimeouts: z
+      .strictObject({
+        interrupt: seconds('Wait after SIGINT (Jupyter’s clean shutdown) before escalating.', 10),
+        terminate: seconds('Wait after SIGTERM before escalating to SIGKILL.', 5),
+        kill: seconds('Wait after SIGKILL before reporting the server as stuck.', 5),
+      })
+      .prefault({})
+      .describe('How long each step of stopping a server may take (SIGINT, then SIGTERM, then SIGKILL).'),
+  })
+  .prefault({})
+  .describe('How user servers are launched and stopped.');
+
+export const configSchema = z
+  .strictObject({
+    network: networkSchema,
+    dataDir: z
+      .string()
+      .min(1)
+      .default(() => defaultDataDir())
+      .describe('Folder for the database, user folders and logs.')
+      .meta({
+        env: 'LECTERN_DATA_DIR',
+        allowed: 'a folder path',
+        defaultText:
+          "the OS's per-user app-data folder: Linux $XDG_DATA_HOME/lectern or ~/.local/share/lectern, " +
+          'macOS ~/Library/Application Support/Lectern, Windows %APPDATA%\\Lectern',
+      }),
+    logLevel: z.enum(LOG_LEVELS).default('info').describe('Least severe log level written.'),
+    adminUsers: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Accounts that are admins. On first start with an empty database the first one (or "teacher" if the ' +
+          'list is empty) is created with a generated password.',
+      ),
+    services: servicesSchema,
+    auth: authSchema,
+    spawner: spawnerSchema,
+  })
+  .describe('Lectern configuration.');
+
+/** The resolved configuration: every default applied, every value validated. */
+export type LecternConfig = z.output<typeof configSchema>;
+/** What a config file may contain: every key optional. */
+export type LecternConfigInput = z.input<typeof configSchema>;
