@@ -1,0 +1,117 @@
+/**
+ * Password hashing with bcrypt, off the event loop.
+ *
+ * bcrypt reads at most 72 bytes of a password and silently ignores the rest; we refuse such
+ * passwords when they are set instead of truncating them, so two passwords that differ after byte 72
+ * can never both be accepted.
+ */
+import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { PasswordJob, PasswordRequest, PasswordResult } from './password-worker.js';
+
+/** bcrypt cost: OWASP's minimum for bcrypt; ~100 ms per hash here, so a class of 30 logs in within seconds. */
+export const BCRYPT_COST = 10;
+export const MAX_PASSWORD_BYTES = 72;
+
+/** Why a password cannot be used, or null when it can. */
+export function passwordProblem(password: string, minLength: number): string | null {
+  if (password.length < minLength) return `Passwords must be at least ${minLength} characters long.`;
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+    return `Passwords can be at most ${MAX_PASSWORD_BYTES} bytes long (fewer characters for accented letters or emoji).`;
+  }
+  if (password.includes('\0')) return 'Passwords cannot contain a NUL character.';
+  return null;
+}
+
+/**
+ * A small pool of worker threads doing bcrypt. Workers are unref'd while idle, so an idle pool
+ * never keeps the process alive.
+ */
+export class PasswordHasher {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (v: string | boolean) => void; reject: (e: Error) => void }>();
+  private readonly busy = new Map<Worker, number>();
+  private nextId = 1;
+  // A real hash of a random password, compared against when the user does not exist, so an unknown
+  // name takes as long to refuse as a wrong password.
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly size = Math.max(1, Math.min(2, availableParallelism()))) {}
+
+  hash(password: string): Promise<string> {
+    return this.run({ op: 'hash', password, cost: BCRYPT_COST }) as Promise<string>;
+  }
+
+  /** True if `password` matches `hash`; with no hash (unknown user) it does equal work and says no. */
+  async verify(password: string, hash: string | null | undefined): Promise<boolean> {
+    // A password over bcrypt's limit can never have been set, so it is refused like an unknown user.
+    if (!hash || Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+      this.dummyHash ??= this.hash(`dummy-${Math.random()}`);
+      await this.run({ op: 'verify', password, hash: await this.dummyHash });
+      return false;
+    }
+    return (await this.run({ op: 'verify', password, hash })) as boolean;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    this.workers.length = 0;
+  }
+
+  private run(job: PasswordRequest): Promise<string | boolean> {
+    const id = this.nextId++;
+    const worker = this.leastBusyWorker();
+    this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
+    worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...job, id } as PasswordJob);
+    });
+  }
+
+  private leastBusyWorker(): Worker {
+    if (this.workers.length < this.size) {
+      const worker = new Worker(new URL('./password-worker.js', import.meta.url));
+      worker.on('message', (result: PasswordResult) => this.settle(worker, result));
+      worker.on('error', (error) => {
+        for (const { reject } of this.pending.values()) reject(error);
+        this.pending.clear();
+      });
+      this.workers.push(worker);
+      return worker;
+    }
+    return this.workers.reduce((a, b) => ((this.busy.get(a) ?? 0) <= (this.busy.get(b) ?? 0) ? a : b));
+  }
+
+  private settle(worker: Worker, result: PasswordResult): void {
+    const remaining = (this.busy.get(worker) ?? 1) - 1;
+    this.busy.set(worker, remaining);
+    if (remaining === 0) worker.unref();
+    const waiter = this.pending.get(result.id);
+    this.pending.delete(result.id);
+    if (!waiter) return;
+    if (result.ok) waiter.resolve(result.value);
+    else waiter.reject(new Error(result.error));
+  }
+}
+
+const WORDS = [
+  'amber', 'apple', 'arrow', 'basil', 'beach', 'berry', 'birch', 'bison', 'blaze', 'brook', 'cabin', 'camel',
+  'cedar', 'chalk', 'cider', 'cloud', 'clover', 'coral', 'crane', 'delta', 'dune', 'eagle', 'ember', 'fable',
+  'fern', 'field', 'flint', 'frost', 'gecko', 'glade', 'grape', 'harbor', 'hazel', 'heron', 'honey', 'island',
+  'jade', 'kayak', 'kiwi', 'lemon', 'lilac', 'lotus', 'maple', 'meadow', 'mango', 'mint', 'moss', 'nectar',
+  'noble', 'oasis', 'olive', 'orbit', 'otter', 'panda', 'pearl', 'pepper', 'pine', 'planet', 'plum', 'prism',
+  'quartz', 'raven', 'reef', 'river', 'robin', 'saffron', 'sage', 'shell', 'sierra', 'solar', 'spruce', 'stone',
+  'storm', 'swift', 'tango', 'thyme', 'tiger', 'topaz', 'tulip', 'valley', 'velvet', 'violet', 'walnut', 'willow',
+  'zebra', 'zinc',
+];
+
+/**
+ * A password a student can read off a card and type on a tablet: three words and a number
+ * (about 2^30 combinations, plenty behind login throttling, and far easier than random characters).
+ */
+export function generatePassword(random: (max: number) => number = randomInt): string {
+  const words = Array.from({ length: 3 }, () => WORDS[random(WORDS.length)]);
+  return `${words.join('-')}-${10 + random(90)}`;
+}

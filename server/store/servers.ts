@@ -1,0 +1,70 @@
+/**
+ * Single-user server records: one row per (user, server name), kept while the server runs so a
+ * restarted hub knows what was running. `state` is the spawner's own persisted state.
+ */
+import type { Database } from './database.js';
+
+export interface ServerRecord {
+  userId: number;
+  name: string;
+  url: string | null;
+  state: Record<string, unknown>;
+  started: string | null;
+  lastActivity: string | null;
+}
+
+interface ServerRow {
+  user_id: number;
+  name: string;
+  url: string | null;
+  state: string;
+  started: string | null;
+  last_activity: string | null;
+}
+
+const toServer = (row: ServerRow): ServerRecord => ({
+  userId: row.user_id,
+  name: row.name,
+  url: row.url,
+  state: JSON.parse(row.state) as Record<string, unknown>,
+  started: row.started,
+  lastActivity: row.last_activity,
+});
+
+export class ServerRepository {
+  constructor(private readonly db: Database) {}
+
+  find(userId: number, name: string): ServerRecord | undefined {
+    const row = this.db.get<ServerRow>('SELECT * FROM servers WHERE user_id = ? AND name = ?', [userId, name]);
+    return row && toServer(row);
+  }
+
+  /** Servers that were running (or starting) when last recorded. */
+  listActive(): ServerRecord[] {
+    return this.db.all<ServerRow>('SELECT * FROM servers WHERE url IS NOT NULL OR started IS NOT NULL').map(toServer);
+  }
+
+  /** Records a server as started at `url` with the spawner's state. */
+  saveRunning(userId: number, name: string, url: string, state: Record<string, unknown>, started: string): void {
+    this.db.run(
+      `INSERT INTO servers (user_id, name, url, state, started) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(user_id, name) DO UPDATE SET url = excluded.url, state = excluded.state, started = excluded.started`,
+      [userId, name, url, JSON.stringify(state), started],
+    );
+  }
+
+  /** Keeps the row (and its last activity) but forgets the process. */
+  saveStopped(userId: number, name: string): void {
+    this.db.run(`UPDATE servers SET url = NULL, state = '{}', started = NULL WHERE user_id = ? AND name = ?`, [
+      userId,
+      name,
+    ]);
+  }
+
+  touch(userId: number, name: string, when: string): void {
+    this.db.run(
+      `UPDATE servers SET last_activity = ? WHERE user_id = ? AND name = ? AND (last_activity IS NULL OR last_activity < ?)`,
+      [when, userId, name, when],
+    );
+  }
+}

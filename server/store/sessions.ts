@@ -1,0 +1,38 @@
+/** Browser login sessions. Only a hash of the cookie value is stored. */
+import type { Database } from './database.js';
+
+export interface SessionRecord {
+  id: number;
+  userId: number;
+  expiresAt: string;
+}
+
+export class SessionRepository {
+  constructor(private readonly db: Database) {}
+
+  create(userId: number, hash: string, expiresAt: string): SessionRecord {
+    const { lastInsertRowid } = this.db.run(
+      'INSERT INTO sessions (user_id, hash, created, expires_at) VALUES (?, ?, ?, ?)',
+      [userId, hash, new Date().toISOString(), expiresAt],
+    );
+    return { id: lastInsertRowid, userId, expiresAt };
+  }
+
+  /** The live session with this hash; expired sessions are treated as absent. */
+  findByHash(hash: string, now = new Date()): SessionRecord | undefined {
+    const row = this.db.get<{ id: number; user_id: number; expires_at: string }>(
+      'SELECT id, user_id, expires_at FROM sessions WHERE hash = ? AND expires_at > ?',
+      [hash, now.toISOString()],
+    );
+    return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at };
+  }
+
+  /** Deleting a session also deletes the OAuth tokens issued in it (foreign key cascade). */
+  delete(id: number): void {
+    this.db.run('DELETE FROM sessions WHERE id = ?', [id]);
+  }
+
+  deleteExpired(now = new Date()): number {
+    return this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [now.toISOString()]).changes;
+  }
+}
