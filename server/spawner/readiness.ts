@@ -1,0 +1,55 @@
+/**
+ * Waiting for a freshly started server to answer. As JupyterHub's `wait_for_http_server`: any
+ * answer that is not a 5xx means "up" (the single-user server answers its prefix with a redirect);
+ * a refused connection means "not yet".
+ */
+import { request } from 'node:http';
+
+export interface ReadinessOptions {
+  timeoutMs: number;
+  /** Stops waiting early (e.g. the process died): the promise rejects with this signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Resolves with the response's `X-JupyterHub-Version` header (or null) once `url` answers below 500. */
+export async function waitForHttpServer(url: string, options: ReadinessOptions): Promise<string | null> {
+  const deadline = Date.now() + options.timeoutMs;
+  let delay = 50;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const answer = await probe(url, Math.max(100, Math.min(2000, deadline - Date.now())));
+    if (answer && answer.status < 500) return answer.version;
+    if (Date.now() + delay > deadline) {
+      throw new Error(`the server did not answer at ${url} within ${Math.round(options.timeoutMs / 1000)} s`);
+    }
+    await sleep(delay, options.signal);
+    delay = Math.min(delay * 2, 1000);
+  }
+}
+
+function probe(url: string, timeoutMs: number): Promise<{ status: number; version: string | null } | null> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      const version = res.headers['x-jupyterhub-version'];
+      resolve({ status: res.statusCode ?? 599, version: typeof version === 'string' ? version : null });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+    req.end();
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The Spawner contract: how the hub starts, watches and stops one single-user Jupyter server.
+ * Written to match JupyterHub's `Spawner` so its docs apply:
+ *
+ * - `start()` launches the server and resolves with the URL the proxy should forward to
+ *   (`http://127.0.0.1:PORT`, no path: the server serves under its own `/user/<name>/` prefix).
+ *   It does not wait for the server to answer; the hub does that (see readiness.ts).
+ * - `poll()` resolves `null` while the server runs, else its exit code (0 when unknown).
+ * - `stop()` stops the server and everything it started. Idempotent.
+ * - `state` is what must survive a hub restart to find the server again.
+ * - `onExit` is called once, as soon as the server's process ends for any reason, so the hub can
+ *   drop its route within a second instead of waiting for a poll.
+ */
+
+/** What the hub tells a spawner about the server it wants. */
+export interface SpawnContext {
+  /** The student's name, and the server's name ('' for the default server). */
+  user: string;
+  serverName: string;
+  /** The JupyterHub environment contract (JUPYTERHUB_*), minus what depends on the port. */
+  hubEnvironment: Record<string, string>;
+  /** URL prefix the server serves under, e.g. `/user/alice/`. */
+  servicePrefix: string;
+  /** The student's notebook folder; created if missing. */
+  notebookDir: string;
+  /** Jupyter's runtime files (connection files hold kernel keys): outside the notebook folder. */
+  runtimeDir: string;
+  /** Where the server's output goes. */
+  logFile: string;
+}
+
+export interface Spawner {
+  start(): Promise<string>;
+  poll(): Promise<number | null>;
+  stop(): Promise<void>;
+  readonly state: Record<string, unknown>;
+  onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+}
+
+/** A failure a student or teacher can act on: its message is shown to them as it is. */
+export class SpawnError extends Error {
+  override readonly name = 'SpawnError';
+}
