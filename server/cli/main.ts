@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+/**
+ * The `lectern` command.
+ *
+ *   lectern start            run the hub, proxy and spawner until Ctrl-C / SIGTERM
+ *   lectern users add NAME   create an account (password from stdin, or generated and shown once)
+ *   lectern users list       list accounts
+ *
+ * `users` commands work whether or not a hub is running on the data dir: with a running hub they
+ * go through its REST API (it owns the database), otherwise they open the database themselves,
+ * holding the data-dir lock so a hub cannot start meanwhile.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { startHub, StartupError } from '../index.js';
+import { StoreError } from '../store/errors.js';
+import { AccountError } from '../auth/accounts.js';
+import { printBanner } from './banner.js';
+import { addUser, CliError, listUsers } from './users.js';
+
+const USAGE = `Usage: lectern <command> [options]
+
+Commands:
+  start                 Start the hub: students join at the URLs it prints.
+  users add NAME        Create an account. The password is read from standard input,
+                        or generated and printed once. Options: --admin.
+  users list            List the accounts.
+
+Options:
+  --config FILE         Config file (YAML or JSON).
+  --data-dir DIR        Where Lectern keeps its database, notebooks and logs
+                        (default: your user's application-data folder).
+  --ip ADDRESS          Address to listen on (default 0.0.0.0: every network).
+  --port N              Port to listen on (default 8000).
+  --base-url PATH       URL prefix, e.g. /class/ (default /).
+  --log-level LEVEL     debug, info, warn or error (default info).
+  -h, --help            Show this help.
+  --version             Show Lectern's version.
+`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  ip: { type: 'string' },
+  port: { type: 'string' },
+  'base-url': { type: 'string' },
+  'log-level': { type: 'string' },
+  admin: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} satisfies ParseArgsConfig['options'];
+
+/** Where each option lands in the config, and how errors name it. */
+const OPTION_KEYS: Record<string, string> = {
+  'data-dir': 'dataDir',
+  ip: 'network.ip',
+  port: 'network.port',
+  'base-url': 'network.baseUrl',
+  'log-level': 'logLevel',
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  if (values.version) {
+    console.log((await import('../../package.json', { with: { type: 'json' } })).default.version);
+    return 0;
+  }
+  const [command, subcommand, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const loaded = await loadConfig({ file: values.config, overrides: overridesFrom(values), optionNames: optionNames() });
+  switch (`${command} ${subcommand ?? ''}`.trim()) {
+    case 'start':
+      return start(loaded);
+    case 'users add':
+      if (rest.length !== 1) return usage('lectern users add NAME [--admin]');
+      return addUser(loaded.config, rest[0] as string, values.admin ?? false);
+    case 'users list':
+      return listUsers(loaded.config);
+    default:
+      return usage(`unknown command "${positionals.join(' ')}"`);
+  }
+}
+
+async function start(loaded: LoadedConfig): Promise<number> {
+  const hub = await startHub(loaded.config);
+  await printBanner(loaded.config, hub);
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(`\nStopping anyway (${signal} again): servers may be left running.`);
+        process.exit(1);
+      }
+      stopping = true;
+      console.error('\nStopping every student server, then the hub… (press Ctrl-C again to force)');
+      void hub.dispose().then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function overridesFrom(values: Record<string, unknown>): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  for (const [option, key] of Object.entries(OPTION_KEYS)) {
+    const value = values[option];
+    if (value === undefined) continue;
+    const path = key.split('.');
+    let node = overrides;
+    for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[path.at(-1) as string] = value;
+  }
+  return overrides;
+}
+
+function optionNames(): Record<string, string> {
+  return Object.fromEntries(Object.entries(OPTION_KEYS).map(([option, key]) => [key, `--${option}`]));
+}
+
+function usage(problem: string): number {
+  console.error(`lectern: ${problem}\n\n${USAGE}`);
+  return 2;
+}
+
+/** Errors a user can act on are one line; anything else is a bug and keeps its stack. */
+function explain(error: unknown): string {
+  const actionable = [ConfigError, StoreError, AccountError, CliError, StartupError].some((type) => error instanceof type);
+  const badArguments = String((error as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS_');
+  if (actionable || badArguments) return (error as Error).message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`lectern: ${explain(error)}`);
+    process.exit(1);
+  },
+);

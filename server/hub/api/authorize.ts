@@ -1,0 +1,31 @@
+/**
+ * Scope checks for API handlers, answered as JupyterHub answers them: no credentials or a missing
+ * scope → 403 naming the scope; a scope held only for other users or servers → 404, so the answer
+ * does not reveal whether the resource exists.
+ */
+import type { Response } from 'express';
+import { NO_ACCESS_MESSAGE, notAuthorizedMessage, scopeStatus, type ScopeTarget } from '../../rbac/scopes.js';
+import { HttpError } from '../http-error.js';
+import { identityOf, type Identity } from '../identity.js';
+
+const noGroups = (): string[] => [];
+
+/** The caller's identity, or 403. */
+export function requireIdentity(res: Response): Identity {
+  const identity = identityOf(res);
+  if (!identity) throw new HttpError(403, 'Missing or invalid credentials.');
+  return identity;
+}
+
+/** Passes if any of `scopes` is held for `target`; throws the right 403 or 404 otherwise. */
+export function requireScope(res: Response, scopes: string[], target?: ScopeTarget): Identity {
+  const identity = requireIdentity(res);
+  let filtered = false;
+  for (const scope of scopes) {
+    const status = scopeStatus(identity.scopes, scope, target, noGroups);
+    if (status === 'allowed') return identity;
+    if (status === 'filtered') filtered = true;
+  }
+  if (filtered) throw new HttpError(404, NO_ACCESS_MESSAGE);
+  throw new HttpError(403, notAuthorizedMessage(scopes));
+}

@@ -1,0 +1,81 @@
+/**
+ * The hub's express app: pages, REST API, static files, and the final 404 and error handlers.
+ * It is served twice: in-process behind the proxy on the public listener, and on a loopback
+ * listener where single-user servers reach the API (JUPYTERHUB_API_URL).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import { scrubUrl } from '../logging/logger.js';
+import { apiRouter, JUPYTERHUB_VERSION } from './api/index.js';
+import type { HubContext } from './context.js';
+import { errorHandler, HttpError, notFound } from './http-error.js';
+import { pagesRouter } from './pages/routes.js';
+
+const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+export function createHubApp(ctx: HubContext): Express {
+  const { urls, log } = ctx;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const api = req.path.startsWith(urls.api());
+    res.set({
+      'X-JupyterHub-Version': JUPYTERHUB_VERSION,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'same-origin',
+      'Content-Security-Policy': api ? API_CSP : PAGE_CSP,
+    });
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = `${res.statusCode} ${req.method} ${scrubUrl(req.originalUrl)} ${ms.toFixed(1)}ms`;
+      if (res.statusCode >= 500) log.error(line);
+      else if (res.statusCode >= 400) log.warn(line);
+      else log.debug(line);
+    });
+    next();
+  });
+
+  app.get([urls.hub('health'), urls.api('health')], (_req, res) => {
+    res.status(200).type('html').end();
+  });
+  app.use(urls.hub('static'), express.static(staticDir(), { index: false, fallthrough: false, maxAge: '1h' }));
+  app.use(urls.api(), apiRouter(ctx));
+  app.use(urls.hub(), pagesRouter(ctx));
+
+  // Anything outside the hub's prefix that reaches the hub (no proxy route matched) is a hub path:
+  // `/` → `/hub/`, `/user/alice/…` → `/hub/user/alice/…` (which explains a stopped server).
+  app.use((req, res, next) => {
+    const hubPath = urls.hub().slice(0, -1);
+    if (req.path === hubPath) {
+      res.redirect(301, urls.hub());
+    } else if (!req.path.startsWith(urls.hub()) && req.originalUrl.startsWith(urls.base)) {
+      const rest = req.originalUrl.slice(urls.base.length).replace(/^\/+/, '');
+      if (req.method === 'GET' || req.method === 'HEAD') res.redirect(302, urls.hub(rest));
+      else if (rest.startsWith('user/')) res.redirect(307, urls.hub(rest));
+      else next(new HttpError(405, 'Method not allowed'));
+    } else {
+      next();
+    }
+  });
+  app.use(notFound);
+  app.use(errorHandler(log, urls));
+  return app;
+}
+
+/** `assets/static` at the project root, found from this file in the sources and in the build alike. */
+function staticDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('Lectern installation is incomplete: assets/static not found');
+    dir = parent;
+  }
+  return join(dir, 'assets', 'static');
+}

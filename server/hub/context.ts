@@ -1,0 +1,32 @@
+/** Everything the hub's handlers share, built once by the composition root (server/index.ts). */
+import type { Authenticator } from '../auth/authenticator.js';
+import type { PasswordHasher } from '../auth/passwords.js';
+import type { LecternConfig } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Database } from '../store/database.js';
+import type { SessionRepository } from '../store/sessions.js';
+import type { TokenRepository } from '../store/tokens.js';
+import type { UserRepository } from '../store/users.js';
+import type { OAuthClientRepository } from '../store/oauth-clients.js';
+import type { ServerRepository } from '../store/servers.js';
+import type { IdentityResolver } from './identity.js';
+import type { ServerManager } from './server-manager.js';
+import type { HubUrls } from './urls.js';
+
+export interface HubContext {
+  config: LecternConfig;
+  urls: HubUrls;
+  log: Logger;
+  db: Database;
+  users: UserRepository;
+  sessions: SessionRepository;
+  tokens: TokenRepository;
+  oauthClients: OAuthClientRepository;
+  serverRecords: ServerRepository;
+  identities: IdentityResolver;
+  servers: ServerManager;
+  hasher: PasswordHasher;
+  authenticator: Authenticator;
+  /** True when the public listener speaks HTTPS (cookies get `Secure`). */
+  secure: boolean;
+}

@@ -1,0 +1,204 @@
+/**
+ * The hub's pages: what a student's browser walks through, as JupyterHub's handlers do
+ * (reference §6): log in → /hub/spawn → progress page → their server.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { clearSessionCookie, findSession, setSessionCookie, startSession } from '../../auth/sessions.js';
+import { hasScope } from '../../rbac/scopes.js';
+import type { UserRecord } from '../../store/users.js';
+import type { HubContext } from '../context.js';
+import { HttpError } from '../http-error.js';
+import { identityOf, setIdentity, type Identity } from '../identity.js';
+import { safeNextUrl } from '../next-url.js';
+import { fromOtherSite } from '../same-origin.js';
+import { homePage, loginPage, notRunningPage, spawnPendingPage } from './templates.js';
+
+/** How long /hub/spawn waits for a fast start before showing the progress page. */
+const QUICK_START_MS = 1_000;
+const MAX_REDIRECTS = 4;
+const noGroups = (): string[] => [];
+
+export function pagesRouter(ctx: HubContext): Router {
+  const { urls } = ctx;
+  const router = express.Router();
+  const cookieScope = { path: urls.hub(), secure: ctx.secure };
+
+  router.use((req, res, next) => {
+    setIdentity(res, ctx.identities.fromCookie(req));
+    next();
+  });
+
+  /** Pages that need a login send anonymous visitors to the login page, coming back afterwards. */
+  const loggedIn = (req: Request, res: Response, next: NextFunction): void => {
+    if (identityOf(res)?.user) next();
+    else res.redirect(302, urls.login(req.originalUrl));
+  };
+  const me = (res: Response): UserRecord => identityOf(res)?.user as UserRecord;
+
+  /** Where a logged-in user goes by default: their server if it runs, else start it. */
+  const defaultUrl = (user: UserRecord): string =>
+    ctx.servers.view(user).phase === 'running' ? urls.server(user.name) : urls.hub('spawn');
+
+  router.get('/', (req, res) => {
+    const identity = identityOf(res);
+    res.redirect(302, identity?.user ? defaultUrl(identity.user) : urls.login(urls.hub()));
+  });
+
+  router.get('/login', (req, res) => {
+    const next = safeNextUrl(req.query.next, urls);
+    const identity = identityOf(res);
+    if (identity?.user) {
+      res.redirect(302, next ?? defaultUrl(identity.user));
+      return;
+    }
+    res.type('html').send(loginPage(urls, { next }));
+  });
+
+  router.post('/login', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
+    // Login CSRF: another site must not be able to log a student into an account of its choosing.
+    if (fromOtherSite(req, ctx.secure)) throw new HttpError(403, 'Log in from this hub’s own login page.');
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const username = typeof form.username === 'string' ? form.username : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const next = safeNextUrl(req.query.next, urls);
+    const name = await ctx.authenticator.authenticate(username, password);
+    const user = name ? ctx.users.find(name) : undefined;
+    if (!user) {
+      ctx.log.info('failed login');
+      res
+        .status(403)
+        .type('html')
+        .send(loginPage(urls, { next, error: 'Invalid username or password.', username: username.slice(0, 64) }));
+      return;
+    }
+    // A fresh session at every login; a session cookie the browser already had is ended, not reused.
+    const previous = findSession(ctx.sessions, req);
+    const { cookieValue } = ctx.db.transaction(() => {
+      if (previous) ctx.sessions.delete(previous.id);
+      return startSession(ctx.sessions, user.id, ctx.config.auth.sessionMaxAgeDays);
+    });
+    await ctx.db.commit();
+    setSessionCookie(res, cookieValue, cookieScope, ctx.config.auth.sessionMaxAgeDays);
+    ctx.log.info(`${user.name} logged in`);
+    res.redirect(302, next ?? defaultUrl(user));
+  });
+
+  router.get('/logout', async (req, res) => {
+    const session = findSession(ctx.sessions, req);
+    if (session) {
+      // Ends the session and, with it, the OAuth tokens its servers were given.
+      ctx.sessions.delete(session.id);
+      await ctx.db.commit();
+    }
+    clearSessionCookie(res, cookieScope);
+    res.redirect(302, urls.login());
+  });
+
+  router.get('/home', loggedIn, (_req, res) => {
+    const user = me(res);
+    const view = ctx.servers.view(user);
+    const state = ({ running: 'running', spawning: 'starting', stopping: 'stopping', stopped: 'stopped' } as const)[
+      view.phase
+    ];
+    res.type('html').send(homePage(urls, { user: user.name, state, serverUrl: urls.server(user.name), failure: view.failure }));
+  });
+
+  router.get(['/spawn', '/spawn/:name'], loggedIn, async (req, res) => {
+    const owner = targetUser(ctx, identityOf(res) as Identity, paramName(req), 'servers');
+    const next = safeNextUrl(req.query.next, urls) ?? urls.server(owner.name);
+    if (ctx.servers.view(owner).phase !== 'running') {
+      // Failures are shown on the progress page; the start goes on after we answer.
+      const started = ctx.servers.start(owner).catch(() => undefined);
+      await Promise.race([started, new Promise((resolve) => setTimeout(resolve, QUICK_START_MS).unref())]);
+    }
+    if (ctx.servers.view(owner).phase === 'running') res.redirect(302, next);
+    else res.redirect(302, `${urls.spawnPending(owner.name)}?next=${encodeURIComponent(next)}`);
+  });
+
+  router.get('/spawn-pending/:name', loggedIn, (req, res) => {
+    const viewer = identityOf(res) as Identity;
+    const owner = targetUser(ctx, viewer, paramName(req), 'servers');
+    const view = ctx.servers.view(owner);
+    const next = safeNextUrl(req.query.next, urls) ?? urls.server(owner.name);
+    if (view.phase === 'running') {
+      res.redirect(302, next);
+    } else if (view.phase === 'spawning') {
+      res.type('html').send(spawnPendingPage(urls, { user: viewer.name, progressUrl: urls.progress(owner.name), next }));
+    } else {
+      res
+        .status(view.failure ? 500 : 200)
+        .type('html')
+        .send(notRunningPage(urls, { viewer: viewer.name, owner: owner.name, failure: view.failure, spawnUrl: spawnUrl(owner.name, next) }));
+    }
+  });
+
+  /**
+   * `/user/<name>/…` reaches the hub (instead of the server) when the server has no route: it is
+   * not running, or has only just become ready. Say so, or send the browser on.
+   */
+  router.all('/user/:name{/*rest}', (req, res) => {
+    const path = req.originalUrl.slice(urls.hub().length - 1);
+    const api = /(^|\/)api(\/|$)/.test(path) || req.accepts(['html', 'json']) === 'json';
+    const viewer = identityOf(res);
+    if (!viewer?.user) {
+      if (api || req.method !== 'GET') throw new HttpError(403, 'Log in first.');
+      res.redirect(302, urls.login(req.originalUrl));
+      return;
+    }
+    const owner = targetUser(ctx, viewer, paramName(req), 'access:servers');
+    const view = ctx.servers.view(owner);
+    const serverPath = stripRedirectCount(`${urls.base}${path.slice(1)}`);
+    if (view.phase === 'running') {
+      const redirects = Number(new URL(req.originalUrl, 'http://x').searchParams.get('redirects') ?? 0);
+      if (redirects >= MAX_REDIRECTS) throw new HttpError(500, 'Redirect loop detected.');
+      res.redirect(302, `${serverPath}${serverPath.includes('?') ? '&' : '?'}redirects=${redirects + 1}`);
+    } else if (api || req.method !== 'GET') {
+      throw new HttpError(
+        424,
+        `Server no longer running at ${serverPath}. Restart the server at ${spawnUrl(owner.name, null)}`,
+      );
+    } else if (view.phase === 'spawning') {
+      res.redirect(303, `${urls.spawnPending(owner.name)}?next=${encodeURIComponent(serverPath)}`);
+    } else {
+      res
+        .status(424)
+        .type('html')
+        .send(notRunningPage(urls, { viewer: viewer.name, owner: owner.name, failure: view.failure, spawnUrl: spawnUrl(owner.name, serverPath) }));
+    }
+  });
+
+  router.get('/user-redirect{/*rest}', loggedIn, (req, res) => {
+    const user = me(res);
+    const rest = req.originalUrl.slice(urls.hub('user-redirect').length).replace(/^\/+/, '');
+    res.redirect(302, spawnUrl(user.name, `${urls.server(user.name)}${rest}`));
+  });
+
+  function spawnUrl(user: string, next: string | null): string {
+    const base = urls.hub(`spawn/${encodeURIComponent(user)}`);
+    return next ? `${base}?next=${encodeURIComponent(next)}` : base;
+  }
+
+  return router;
+}
+
+/** The user a page is about: the viewer themself, or (with the scope) someone else; 404 otherwise. */
+function targetUser(ctx: HubContext, viewer: Identity, name: string | undefined, scope: string): UserRecord {
+  const self = viewer.user as UserRecord;
+  if (name === undefined || name === self.name) return self;
+  const owner = ctx.users.find(name);
+  if (!owner || !hasScope(viewer.scopes, scope, { user: owner.name, server: `${owner.name}/` }, noGroups)) {
+    throw new HttpError(404, `No such user: ${name}`);
+  }
+  return owner;
+}
+
+function paramName(req: Request): string | undefined {
+  const name: unknown = req.params.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function stripRedirectCount(url: string): string {
+  const parsed = new URL(url, 'http://x');
+  parsed.searchParams.delete('redirects');
+  return `${parsed.pathname}${parsed.search}`;
+}

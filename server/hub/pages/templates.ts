@@ -1,0 +1,146 @@
+/**
+ * The student-facing pages: login, home, the spawn progress page and error pages. Small, readable
+ * on a phone, and free of inline scripts so the Content-Security-Policy can forbid them.
+ */
+import type { HubUrls } from '../urls.js';
+import { html, type SafeHtml } from './html.js';
+
+interface PageOptions {
+  title: string;
+  body: SafeHtml;
+  urls: HubUrls;
+  user?: string | undefined;
+  script?: string;
+}
+
+export function layout({ title, body, urls, user, script }: PageOptions): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Lectern</title>
+<link rel="stylesheet" href="${urls.hub('static/lectern.css')}">
+${script ? html`<script src="${urls.hub(`static/${script}`)}" defer></script>` : ''}
+</head>
+<body>
+<header class="bar">
+  <a class="brand" href="${urls.hub('home')}">Lectern</a>
+  ${user ? html`<span class="who">${user}</span> <a href="${urls.hub('logout')}">Log out</a>` : ''}
+</header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+export function loginPage(urls: HubUrls, options: { next: string | null; error?: string; username?: string }): string {
+  const action = options.next ? urls.login(options.next) : urls.login();
+  return layout({
+    title: 'Log in',
+    urls,
+    body: html`<form class="card" method="post" action="${action}">
+  <h1>Log in</h1>
+  ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
+  <label for="username">Username</label>
+  <input id="username" name="username" autocomplete="username" autocapitalize="none" autocorrect="off"
+    spellcheck="false" required autofocus value="${options.username ?? ''}">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Log in</button>
+</form>`,
+  });
+}
+
+export interface HomeView {
+  user: string;
+  state: 'running' | 'starting' | 'stopping' | 'stopped';
+  serverUrl: string;
+  failure: string | null;
+}
+
+export function homePage(urls: HubUrls, view: HomeView): string {
+  const label = { running: 'Running', starting: 'Starting…', stopping: 'Stopping…', stopped: 'Not running' }[view.state];
+  return layout({
+    title: 'Home',
+    urls,
+    user: view.user,
+    script: 'home.js',
+    body: html`<section class="card" id="server" data-user="${view.user}" data-api="${urls.api(`users/${encodeURIComponent(view.user)}/server`)}">
+  <h1>My server</h1>
+  <p>Status: <strong id="server-state">${label}</strong></p>
+  ${view.failure ? html`<p class="error" role="alert">${view.failure}</p>` : ''}
+  <div class="actions">
+    ${view.state === 'running' ? html`<a class="button" href="${view.serverUrl}">Open my server</a>` : ''}
+    ${view.state === 'stopped' ? html`<a class="button" href="${urls.hub('spawn')}">Start my server</a>` : ''}
+    ${view.state === 'starting' ? html`<a class="button" href="${urls.spawnPending(view.user)}">Show progress</a>` : ''}
+    ${view.state === 'running' ? html`<button type="button" class="secondary" id="stop-server">Stop my server</button>` : ''}
+  </div>
+</section>`,
+  });
+}
+
+export function spawnPendingPage(urls: HubUrls, view: { user: string; progressUrl: string; next: string }): string {
+  return layout({
+    title: 'Starting your server',
+    urls,
+    user: view.user,
+    script: 'spawn-pending.js',
+    body: html`<section class="card" id="progress" data-progress-url="${view.progressUrl}" data-next="${view.next}">
+  <h1>Starting your server</h1>
+  <p>Your Jupyter server is starting. This page moves on by itself when it is ready.</p>
+  <progress id="progress-bar" max="100" value="0"></progress>
+  <p id="progress-message" aria-live="polite">Server requested</p>
+  <p class="error" id="progress-error" role="alert" hidden></p>
+  <p><a id="retry" class="button" href="${urls.hub('spawn')}" hidden>Try again</a></p>
+</section>`,
+  });
+}
+
+/** A server that is not running: why (if it failed) and a way to start it. */
+export function notRunningPage(
+  urls: HubUrls,
+  view: { viewer: string; owner: string; failure: string | null; spawnUrl: string },
+): string {
+  const own = view.viewer === view.owner;
+  return layout({
+    title: 'Server not running',
+    urls,
+    user: view.viewer,
+    body: html`<section class="card">
+  <h1>${own ? 'Your server is not running' : html`${view.owner}'s server is not running`}</h1>
+  ${view.failure ? html`<p class="error" role="alert">${view.failure}</p>` : ''}
+  <p class="actions"><a class="button" href="${view.spawnUrl}">${own ? 'Start my server' : 'Start the server'}</a>
+  <a href="${urls.hub('home')}">Go to your home page</a></p>
+</section>`,
+  });
+}
+
+export function oauthConfirmPage(urls: HubUrls, view: { viewer: string; description: string }): string {
+  return layout({
+    title: 'Authorize access',
+    urls,
+    user: view.viewer,
+    body: html`<form class="card" method="post" action="">
+  <h1>Open ${view.description}?</h1>
+  <p>You are about to open a server that belongs to someone else, as <strong>${view.viewer}</strong>.
+  Pages it serves will run in your browser.</p>
+  <button type="submit">Authorize</button>
+  <a href="${urls.hub('home')}">Cancel</a>
+</form>`,
+  });
+}
+
+export function errorPage(urls: HubUrls, status: number, message: string): string {
+  return layout({
+    title: `Error ${status}`,
+    urls,
+    body: html`<section class="card">
+  <h1>${status === 404 ? 'Page not found' : `Error ${status}`}</h1>
+  <p>${message}</p>
+  <p><a href="${urls.hub('home')}">Go to your home page</a></p>
+</section>`,
+  });
+}

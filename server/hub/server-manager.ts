@@ -1,0 +1,395 @@
+/**
+ * The life of each student's server, as JupyterHub's `User.spawn` / `User.stop` orchestrate it:
+ *
+ *   start: issue the server's API token and OAuth client → spawner.start() → wait until it answers
+ *          → add its proxy route → record it → "ready"
+ *   stop:  remove the route → spawner.stop() (signal ladder) → revoke token and OAuth client → record it
+ *
+ * Every step reports progress events, which the progress page shows live. A server whose process
+ * dies is noticed at once (the spawner's `onExit`): its route goes, and the student is told why.
+ */
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LecternConfig } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { RouteTable } from '../proxy/route-table.js';
+import { accessScopesFor, serverOAuthClientAllowedScopes, serverTokenScopes } from '../rbac/roles.js';
+import { hashSecret } from '../auth/secrets.js';
+import { issueToken } from '../auth/tokens.js';
+import type { Database } from '../store/database.js';
+import type { OAuthClientRepository } from '../store/oauth-clients.js';
+import type { ServerRepository } from '../store/servers.js';
+import type { TokenRepository } from '../store/tokens.js';
+import type { UserRecord, UserRepository } from '../store/users.js';
+import { LocalProcessSpawner } from '../spawner/local-process.js';
+import { waitForHttpServer } from '../spawner/readiness.js';
+import { SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
+import type { HubUrls } from './urls.js';
+
+export type ServerPhase = 'stopped' | 'spawning' | 'running' | 'stopping';
+
+/** One event of the progress stream, in JupyterHub's shape. */
+export interface ProgressEvent {
+  progress: number;
+  message: string;
+  ready?: true;
+  failed?: true;
+  url?: string;
+  html_message?: string;
+}
+
+/** What the pages and the API may know about a server. */
+export interface ServerView {
+  phase: ServerPhase;
+  /** Why the last start failed or the server stopped on its own; cleared by the next start. */
+  failure: string | null;
+  started: string | null;
+  events: readonly ProgressEvent[];
+}
+
+export class ServerBusyError extends Error {
+  override readonly name = 'ServerBusyError';
+}
+
+interface ManagedServer extends ServerView {
+  user: UserRecord;
+  name: string;
+  spawner: Spawner | undefined;
+  tokenId: number | undefined;
+  events: ProgressEvent[];
+  listeners: Set<(event: ProgressEvent) => void>;
+  starting: Promise<void> | undefined;
+  stopping: Promise<void> | undefined;
+  abortStart: AbortController | undefined;
+}
+
+export interface ServerManagerDeps {
+  config: LecternConfig;
+  db: Database;
+  users: UserRepository;
+  tokens: TokenRepository;
+  oauthClients: OAuthClientRepository;
+  servers: ServerRepository;
+  routes: RouteTable;
+  urls: HubUrls;
+  /** The hub API as single-user servers reach it (loopback), e.g. `http://127.0.0.1:8081/hub/api`. */
+  hubApiUrl: () => string;
+  log: Logger;
+  /** How servers are launched; tests pass small fake servers for failure cases. */
+  createSpawner?: (context: SpawnContext) => Spawner;
+}
+
+const LOG_TAIL_LINES = 12;
+
+export class ServerManager {
+  private readonly managed = new Map<string, ManagedServer>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ServerManagerDeps) {
+    this.log = deps.log;
+  }
+
+  view(user: UserRecord, name = ''): ServerView {
+    const server = this.managed.get(key(user, name));
+    return server ?? { phase: 'stopped', failure: null, started: null, events: [] };
+  }
+
+  /** Starts the server if needed; resolves when it is ready, rejects with the reason it could not start. */
+  start(user: UserRecord, name = ''): Promise<void> {
+    const server = this.entry(user, name);
+    if (server.phase === 'running') return Promise.resolve();
+    if (server.phase === 'spawning' && server.starting) return server.starting;
+    if (server.phase === 'stopping') throw new ServerBusyError(`${user.name} is pending stop`);
+    server.phase = 'spawning';
+    server.failure = null;
+    server.events = [];
+    server.abortStart = new AbortController();
+    this.emit(server, { progress: 0, message: 'Server requested' });
+    server.starting = this.spawn(server, server.abortStart.signal).finally(() => {
+      server.starting = undefined;
+      server.abortStart = undefined;
+    });
+    return server.starting;
+  }
+
+  /** Stops the server if it runs (or cancels its start); resolves when it is gone. */
+  stop(user: UserRecord, name = ''): Promise<void> {
+    const server = this.managed.get(key(user, name));
+    if (!server || server.phase === 'stopped') return Promise.resolve();
+    if (server.stopping) return server.stopping;
+    server.abortStart?.abort(new SpawnError('The server was stopped before it was ready.'));
+    server.stopping = (async () => {
+      await server.starting?.catch(() => undefined);
+      if (server.phase === 'running') {
+        server.phase = 'stopping';
+        await this.teardown(server);
+      }
+    })().finally(() => {
+      server.stopping = undefined;
+    });
+    return server.stopping;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.managed.values()].map((server) => this.stop(server.user, server.name)));
+  }
+
+  /** Past events of the current start, then live ones until the returned function is called. */
+  subscribe(user: UserRecord, name: string, listener: (event: ProgressEvent) => void): () => void {
+    const server = this.entry(user, name);
+    for (const event of server.events) listener(event);
+    server.listeners.add(listener);
+    return () => server.listeners.delete(listener);
+  }
+
+  /**
+   * Servers recorded as running by a previous hub process. They are not adopted yet: their tokens
+   * are revoked and their records cleared, and no stored PID is ever signalled (it may belong to
+   * another process by now).
+   */
+  async forgetPreviousRun(): Promise<void> {
+    const stale = this.deps.servers.listActive();
+    if (stale.length === 0) return;
+    this.deps.db.transaction(() => {
+      for (const record of stale) {
+        const user = this.deps.users.findById(record.userId);
+        if (!user) continue;
+        this.log.warn(`forgetting ${user.name}'s server from a previous run`);
+        this.deps.oauthClients.delete(clientId(user.name, record.name));
+        this.deps.tokens.deleteServerTokens(user.id, serverTokenNote(this.deps.urls.server(user.name, record.name)));
+        this.deps.servers.saveStopped(user.id, record.name);
+      }
+    });
+    await this.deps.db.commit();
+  }
+
+  /** Copies the proxy's per-route activity into the users' and servers' last_activity. */
+  recordRouteActivity(): void {
+    let changed = false;
+    for (const server of this.managed.values()) {
+      if (server.phase !== 'running') continue;
+      const route = this.deps.routes.get(this.deps.urls.serverRoute(server.user.name, server.name));
+      if (!route) continue;
+      const when = new Date(route.lastActivity).toISOString();
+      this.deps.users.touch(server.user.id, when);
+      this.deps.servers.touch(server.user.id, server.name, when);
+      changed = true;
+    }
+    if (changed) this.deps.db.markDirty();
+  }
+
+  private entry(user: UserRecord, name: string): ManagedServer {
+    let server = this.managed.get(key(user, name));
+    if (!server) {
+      server = {
+        user,
+        name,
+        phase: 'stopped',
+        failure: null,
+        started: null,
+        events: [],
+        listeners: new Set(),
+        spawner: undefined,
+        tokenId: undefined,
+        starting: undefined,
+        stopping: undefined,
+        abortStart: undefined,
+      };
+      this.managed.set(key(user, name), server);
+    }
+    return server;
+  }
+
+  private emit(server: ManagedServer, event: ProgressEvent): void {
+    server.events.push(event);
+    for (const listener of server.listeners) listener(event);
+  }
+
+  private async spawn(server: ManagedServer, signal: AbortSignal): Promise<void> {
+    const { config, urls } = this.deps;
+    const { user, name } = server;
+    const prefix = urls.server(user.name, name);
+    const logFile = this.logFile(user.name, name);
+    try {
+      const token = this.registerServer(server, prefix);
+      await this.deps.db.commit();
+      const spawner = (this.deps.createSpawner ?? this.localSpawner)({
+        user: user.name,
+        serverName: name,
+        hubEnvironment: this.hubEnvironment(user.name, name, prefix, token),
+        servicePrefix: prefix,
+        notebookDir: join(config.spawner.notebookRoot ?? join(config.dataDir, 'users'), user.name),
+        runtimeDir: join(config.dataDir, 'runtime', user.name),
+        logFile,
+      });
+      server.spawner = spawner;
+      const exited = new AbortController();
+      spawner.onExit = (code, exitSignal) => {
+        exited.abort(new SpawnError(`The server exited (${describeExit(code, exitSignal)}) before it was ready.`));
+        void this.onServerExit(server, code, exitSignal);
+      };
+      this.emit(server, { progress: 25, message: 'Spawning server...' });
+      const target = await spawner.start();
+      this.emit(server, { progress: 50, message: 'Waiting for the server to answer...' });
+      await waitForHttpServer(`${target}${prefix}`, {
+        timeoutMs: config.spawner.startTimeout * 1000,
+        signal: AbortSignal.any([signal, exited.signal]),
+      });
+      this.deps.routes.add(urls.serverRoute(user.name, name), target, { user: user.name, server_name: name });
+      server.started = new Date().toISOString();
+      this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
+      await this.deps.db.commit();
+      server.phase = 'running';
+      this.log.info(`${user.name}'s server is ready`, { url: prefix });
+      this.emit(server, {
+        progress: 100,
+        ready: true,
+        message: `Server ready at ${prefix}`,
+        html_message: `Server ready at <a href="${prefix}">${prefix}</a>`,
+        url: prefix,
+      });
+    } catch (error) {
+      const reason = error instanceof SpawnError ? error.message : `Could not start the server: ${(error as Error).message}`;
+      const failure = `${reason}${await logTail(logFile)}`;
+      this.log.warn(`${user.name}'s server failed to start: ${reason}`);
+      server.phase = 'stopping';
+      await this.teardown(server);
+      server.failure = failure;
+      this.emit(server, { progress: 100, failed: true, message: `Spawn failed: ${failure}` });
+      throw new SpawnError(failure);
+    }
+  }
+
+  /** Issues the server's API token and registers its OAuth client; returns the token. */
+  private registerServer(server: ManagedServer, prefix: string): string {
+    const { user, name } = server;
+    return this.deps.db.transaction(() => {
+      const { token, record } = issueToken(this.deps.tokens, {
+        kind: 'server',
+        userId: user.id,
+        scopes: serverTokenScopes(),
+        note: serverTokenNote(prefix),
+      });
+      server.tokenId = record.id;
+      this.deps.oauthClients.upsert({
+        identifier: clientId(user.name, name),
+        secretHash: hashSecret(token),
+        redirectUri: `${prefix}oauth_callback`,
+        description: `Server at ${prefix}`,
+        allowedScopes: serverOAuthClientAllowedScopes(user.name, name),
+        userId: user.id,
+      });
+      return token;
+    });
+  }
+
+  private hubEnvironment(user: string, name: string, prefix: string, token: string): Record<string, string> {
+    const apiUrl = this.deps.hubApiUrl();
+    const accessScopes = JSON.stringify(accessScopesFor(user, name));
+    const env: Record<string, string> = {
+      JUPYTERHUB_API_TOKEN: token,
+      JPY_API_TOKEN: token,
+      JUPYTERHUB_CLIENT_ID: clientId(user, name),
+      JUPYTERHUB_API_URL: apiUrl,
+      JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
+      JUPYTERHUB_BASE_URL: this.deps.urls.base,
+      JUPYTERHUB_SERVICE_PREFIX: prefix,
+      JUPYTERHUB_USER: user,
+      JUPYTERHUB_SERVER_NAME: name,
+      JUPYTERHUB_HOST: '',
+      JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
+      JUPYTERHUB_OAUTH_ACCESS_SCOPES: accessScopes,
+      JUPYTERHUB_OAUTH_SCOPES: accessScopes,
+      JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
+      JUPYTERHUB_ROOT_DIR: join(this.deps.config.spawner.notebookRoot ?? join(this.deps.config.dataDir, 'users'), user),
+    };
+    if (this.deps.config.spawner.defaultUrl) env.JUPYTERHUB_DEFAULT_URL = this.deps.config.spawner.defaultUrl;
+    return env;
+  }
+
+  private readonly localSpawner = (context: SpawnContext): Spawner =>
+    new LocalProcessSpawner(context, {
+      command: this.deps.config.spawner.command,
+      args: this.deps.config.spawner.args,
+      environment: this.deps.config.spawner.environment,
+      stopTimeouts: this.deps.config.spawner.stopTimeouts,
+      log: this.log.child('spawner'),
+    });
+
+  /** Removes the route, stops the process, revokes the server's credentials. */
+  private async teardown(server: ManagedServer): Promise<void> {
+    const { user, name } = server;
+    this.deps.routes.delete(this.deps.urls.serverRoute(user.name, name));
+    await server.spawner?.stop();
+    this.forgetCredentials(server);
+    server.phase = 'stopped';
+    server.started = null;
+    await this.deps.db.commit();
+  }
+
+  private forgetCredentials(server: ManagedServer): void {
+    const { user, name } = server;
+    this.deps.db.transaction(() => {
+      if (server.tokenId !== undefined) this.deps.tokens.delete(server.tokenId);
+      // The OAuth client's access tokens go with it.
+      this.deps.oauthClients.delete(clientId(user.name, name));
+      this.deps.servers.saveStopped(user.id, name);
+    });
+    server.tokenId = undefined;
+    server.spawner = undefined;
+  }
+
+  /** A running server's process ended without being asked to: drop its route and say why. */
+  private async onServerExit(server: ManagedServer, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (server.phase !== 'running') return;
+    const { user, name } = server;
+    this.log.warn(`${user.name}'s server stopped unexpectedly (${describeExit(code, signal)})`);
+    this.deps.routes.delete(this.deps.urls.serverRoute(user.name, name));
+    this.forgetCredentials(server);
+    server.phase = 'stopped';
+    server.started = null;
+    server.failure = `Your server stopped unexpectedly (${describeExit(code, signal)}). You can start it again.`;
+    await this.deps.db.commit();
+  }
+
+  private logFile(user: string, name: string): string {
+    return join(this.deps.config.dataDir, 'logs', `${user}${name ? `-${name}` : ''}.log`);
+  }
+}
+
+/** The OAuth client id JupyterHub gives a server; also the single-user server's cookie name. */
+export function clientId(user: string, serverName: string): string {
+  return `jupyterhub-user-${encodeURIComponent(user)}${serverName ? `-${encodeURIComponent(serverName)}` : ''}`;
+}
+
+function key(user: UserRecord, name: string): string {
+  return `${user.id}/${name}`;
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
+}
+
+/** The last lines of a server's log, to show with a failure (Jupyter explains itself there). */
+async function logTail(file: string): Promise<string> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 8192);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      const lines = buffer.toString('utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES);
+      return lines.length && lines[0] ? `\n\nLast lines of the server's log:\n${lines.join('\n')}` : '';
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** The note on a server's API token, as JupyterHub writes it; also how a leftover token is found. */
+function serverTokenNote(prefix: string): string {
+  return `Server at ${prefix}`;
+}

@@ -1,0 +1,220 @@
+/**
+ * The composition root: `startHub(config)` builds the hub, the proxy and the spawner in one process
+ * and returns its URLs and a `dispose()` that stops everything cleanly. The CLI, the Electron app
+ * and the tests all start Lectern through here.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { PasswordAuthenticator } from './auth/authenticator.js';
+import { generatePassword, PasswordHasher } from './auth/passwords.js';
+import { newSecret } from './auth/secrets.js';
+import type { LecternConfig } from './config/schema.js';
+import { createHubApp } from './hub/app.js';
+import type { HubContext } from './hub/context.js';
+import { IdentityResolver } from './hub/identity.js';
+import { errorPage } from './hub/pages/templates.js';
+import { ServerManager } from './hub/server-manager.js';
+import { HubUrls } from './hub/urls.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { Proxy } from './proxy/proxy.js';
+import { RouteTable } from './proxy/route-table.js';
+import type { SpawnContext, Spawner } from './spawner/spawner.js';
+import { Database } from './store/database.js';
+import { acquireLock } from './store/lock.js';
+import { OAuthClientRepository } from './store/oauth-clients.js';
+import { ServerRepository } from './store/servers.js';
+import { SessionRepository } from './store/sessions.js';
+import { TokenRepository } from './store/tokens.js';
+import { UserRepository } from './store/users.js';
+
+export interface StartOptions {
+  log?: Logger;
+  /** Replaces the local process spawner (tests use small fake servers for failure cases). */
+  createSpawner?: (context: SpawnContext) => Spawner;
+}
+
+export interface RunningHub {
+  /** The hub's public URL as seen from this machine, e.g. `http://127.0.0.1:8000/`. */
+  url: string;
+  /** The port the public listener bound (useful with port 0). */
+  port: number;
+  /** The REST API on loopback, as single-user servers and the CLI reach it. */
+  apiUrl: string;
+  /** Accounts created on first start, with their one-time passwords, to show the teacher once. */
+  initialAccounts: { name: string; password: string }[];
+  /** Stops every single-user server, closes the listeners, flushes the database. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+const DEFAULT_FIRST_ADMIN = 'teacher';
+const ACTIVITY_SYNC_MS = 30_000;
+
+export async function startHub(config: LecternConfig, options: StartOptions = {}): Promise<RunningHub> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(config.dataDir, { pid: process.pid, startedAt: new Date().toISOString() });
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  };
+  try {
+    const db = await Database.open(join(config.dataDir, 'lectern.sqlite'), { log: log.child('store') });
+    cleanups.push(() => db.close());
+    const hasher = new PasswordHasher();
+    cleanups.push(() => hasher.close());
+    const urls = new HubUrls(config.network.baseUrl);
+    const secure = config.network.tls !== undefined;
+    const users = new UserRepository(db);
+    const tokens = new TokenRepository(db);
+    const sessions = new SessionRepository(db);
+    const identities = new IdentityResolver({ users, tokens, sessions, secure });
+    for (const service of config.services) identities.addService(service.name, service.apiToken, service.admin);
+    // The CLI's credential while this hub runs: in memory and in the 0600 lock file, never in the database.
+    const cliToken = newSecret();
+    identities.addService('lectern-cli', cliToken, true);
+
+    const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
+    const routes = new RouteTable();
+    let apiUrl = '';
+    const ctx: HubContext = {
+      config,
+      urls,
+      log,
+      db,
+      users,
+      sessions,
+      tokens,
+      oauthClients: new OAuthClientRepository(db),
+      serverRecords: new ServerRepository(db),
+      identities,
+      hasher,
+      authenticator: new PasswordAuthenticator(users, hasher),
+      secure,
+      servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
+    };
+    ctx.servers = new ServerManager({
+      config,
+      db,
+      users,
+      tokens,
+      oauthClients: ctx.oauthClients,
+      servers: ctx.serverRecords,
+      routes,
+      urls,
+      hubApiUrl: () => apiUrl,
+      log: log.child('servers'),
+      createSpawner: options.createSpawner,
+    });
+    await ctx.servers.forgetPreviousRun();
+    cleanups.push(() => ctx.servers.stopAll());
+
+    const app = createHubApp(ctx);
+    const proxy = new Proxy({
+      log: log.child('proxy'),
+      routes,
+      fallback: app,
+      homeUrl: urls.hub('home'),
+      renderErrorPage: (status, message) => errorPage(urls, status, message),
+    });
+    cleanups.push(() => proxy.close());
+
+    const publicServer = config.network.tls
+      ? createHttpsServer({ cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) })
+      : createHttpServer();
+    publicServer.on('request', proxy.handleRequest);
+    publicServer.on('upgrade', proxy.handleUpgrade);
+    await listen(publicServer, config.network.port, config.network.ip);
+    cleanups.push(() => closeServer(publicServer));
+    const port = (publicServer.address() as AddressInfo).port;
+
+    const apiServer = createHttpServer(app);
+    await listen(apiServer, 0, '127.0.0.1');
+    cleanups.push(() => closeServer(apiServer));
+    apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}${urls.api().slice(0, -1)}`;
+    await lock.update({ apiUrl, token: cliToken });
+
+    const activitySync = setInterval(() => ctx.servers.recordRouteActivity(), ACTIVITY_SYNC_MS);
+    activitySync.unref();
+    cleanups.push(() => clearInterval(activitySync));
+
+    const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
+    const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;
+    log.info(`Lectern is running at ${url}`);
+    let disposing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      apiUrl,
+      initialAccounts,
+      dispose: () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped'))),
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+/**
+ * On the very first start (no accounts at all), creates the admin accounts with generated
+ * passwords so the teacher can log in; afterwards, makes sure configured admins are admins.
+ */
+async function prepareAccounts(
+  config: LecternConfig,
+  db: Database,
+  users: UserRepository,
+  hasher: PasswordHasher,
+  log: Logger,
+): Promise<{ name: string; password: string }[]> {
+  const created: { name: string; password: string }[] = [];
+  if (users.count() === 0) {
+    const names = config.adminUsers.length > 0 ? config.adminUsers : [DEFAULT_FIRST_ADMIN];
+    for (const name of names) {
+      const password = generatePassword();
+      users.create({ name, admin: true, passwordHash: await hasher.hash(password) });
+      created.push({ name, password });
+      log.info(`created the first admin account, ${name}`);
+    }
+  } else {
+    for (const name of config.adminUsers) {
+      const user = users.find(name);
+      if (!user) log.warn(`admin user ${name} has no account yet: create it with "lectern users add ${name} --admin"`);
+      else if (!user.admin) users.setAdmin(user.id, true);
+    }
+  }
+  await db.commit();
+  return created;
+}
+
+/** A reason the hub cannot start that the teacher can fix (a busy port, a wrong address). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new StartupError(`Port ${port} is already in use on ${host}. Stop the program using it, or choose another port with --port.`));
+      } else if (error.code === 'EADDRNOTAVAIL') {
+        reject(new StartupError(`This machine has no address ${host}. Use --ip with one of its addresses, or 0.0.0.0 for all.`));
+      } else if (error.code === 'EACCES') {
+        reject(new StartupError(`Not allowed to listen on port ${port}. Ports below 1024 need administrator rights: use --port 8000.`));
+      } else {
+        reject(error);
+      }
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
