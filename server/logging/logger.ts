@@ -25,6 +25,7 @@ export type LogSink = (line: string) => void;
 
 const LEVEL_LETTER: Record<LogLevel, string> = { debug: 'D', info: 'I', warn: 'W', error: 'E' };
 const MAX_VALUE_LENGTH = 200;
+const MAX_MESSAGE_LENGTH = 1000;
 
 export function createLogger(
   options: { level?: LogLevel; name?: string; sink?: LogSink } = {},
@@ -35,7 +36,7 @@ export function createLogger(
     const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
       if (LOG_LEVELS.indexOf(level) < threshold) return;
       const time = new Date().toISOString().replace('T', ' ').replace('Z', '');
-      sink(`[${LEVEL_LETTER[level]} ${time} ${name}] ${safeText(message)}${formatFields(fields)}`);
+      sink(`[${LEVEL_LETTER[level]} ${time} ${name}] ${safeText(message, MAX_MESSAGE_LENGTH)}${formatFields(fields)}`);
     };
     return {
       debug: (message, fields) => emit('debug', message, fields),
@@ -68,8 +69,8 @@ function formatFields(fields: LogFields | undefined): string {
 }
 
 /** Truncates and escapes control characters so one value is always one short line. */
-function safeText(text: string): string {
-  const short = text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH)}…` : text;
+function safeText(text: string, limit = MAX_VALUE_LENGTH): string {
+  const short = text.length > limit ? `${text.slice(0, limit)}…` : text;
   // eslint-disable-next-line no-control-regex
   return short.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
