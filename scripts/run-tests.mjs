@@ -1,0 +1,41 @@
+// The test command: lint, type-check and build, then every test file under node's test runner.
+// Fails with install instructions when a prerequisite the tests drive is missing.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const prerequisites = [
+  ['/usr/bin/jupyterhub-singleuser', 'Debian package jupyterhub'],
+  ['/usr/bin/jupyterhub', 'Debian package jupyterhub'],
+  ['/usr/bin/chromium', 'Debian package chromium'],
+];
+const missing = prerequisites.filter(([path]) => !existsSync(path));
+if (missing.length > 0) {
+  for (const [path, pkg] of missing) console.error(`Missing ${path} (${pkg}).`);
+  console.error('Install everything the tests need with: scripts/setup.sh --for-tests');
+  process.exit(1);
+}
+
+function step(label, command, args) {
+  console.log(`\n== ${label}`);
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`${label} failed.`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+step('lint', 'npx', ['eslint', '.']);
+step('type-check and build', 'npx', ['tsc', '-p', 'tsconfig.json']);
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith('.test.js') ? [path] : [];
+  });
+}
+const only = process.argv.slice(2);
+const files = testFiles('dist/test').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+step('tests', process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files]);
