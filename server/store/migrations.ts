@@ -1,0 +1,81 @@
+/**
+ * The schema, as the ordered list of steps that build it. `PRAGMA user_version` records the last
+ * step a database has had, so each runs exactly once, inside a transaction with the version bump:
+ * a failed step leaves the database as it was. Never edit a step that has shipped; add a new one.
+ *
+ * Timestamps are ISO-8601 UTC strings and structured values are JSON, both as TEXT, so the file
+ * stays readable with the sqlite3 shell. `foreign_keys` cannot be switched inside a transaction,
+ * so a future step that rebuilds a referenced table must not rely on turning it off.
+ */
+export interface Migration {
+  /** 1, 2, 3… with no gaps; becomes the database's `user_version` once applied. */
+  version: number;
+  /** Logged when the step runs. */
+  description: string;
+  /** One or more statements, executed together. */
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'users, sessions, OAuth clients, API tokens and servers',
+    sql: `
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        admin INTEGER NOT NULL DEFAULT 0,
+        password_hash TEXT,
+        created TEXT NOT NULL,
+        last_activity TEXT
+      );
+
+      CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        last_activity TEXT
+      );
+
+      CREATE TABLE oauth_clients (
+        identifier TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        description TEXT NOT NULL,
+        allowed_scopes TEXT NOT NULL DEFAULT '[]',
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE
+      );
+
+      CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('api','server','oauth')),
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        service_name TEXT,
+        scopes TEXT NOT NULL DEFAULT '[]',
+        note TEXT NOT NULL DEFAULT '',
+        oauth_client_id TEXT REFERENCES oauth_clients(identifier) ON DELETE CASCADE,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+        created TEXT NOT NULL,
+        expires_at TEXT,
+        last_activity TEXT
+      );
+      CREATE INDEX api_tokens_prefix ON api_tokens(prefix);
+
+      CREATE TABLE servers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL DEFAULT '',
+        url TEXT,
+        state TEXT NOT NULL DEFAULT '{}',
+        user_options TEXT NOT NULL DEFAULT '{}',
+        started TEXT,
+        last_activity TEXT,
+        UNIQUE(user_id, name)
+      );
+    `,
+  },
+];
