@@ -1,0 +1,110 @@
+/**
+ * When a server cannot start or dies, the student is told why, nothing hangs, and they can start
+ * again. The failures are played by a small real process (test/fixtures/servers/fake-server.mjs),
+ * since a real Jupyter cannot be made to fail on demand.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readEvents } from '../helpers/http-client.js';
+import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
+
+async function withHub(overrides: Parameters<typeof startTestHub>[0], body: (t: TestHub) => Promise<void>) {
+  const t = await startTestHub(overrides);
+  try {
+    await t.addUser('alice', 'alice-password-1');
+    await body(t);
+  } finally {
+    await t.stop();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('servers that fail', () => {
+  it('says clearly when the single-user command is missing, on the API and the spawn page', async () => {
+    await withHub({ spawner: { command: ['/nonexistent/jupyterhub-singleuser'] } }, async (t) => {
+      const response = await t.api('/users/alice/server', { method: 'POST' });
+      assert.equal(response.status, 500);
+      const body = (await response.json()) as { message: string };
+      assert.match(body.message, /command "\/nonexistent\/jupyterhub-singleuser" was not found/);
+      assert.match(body.message, /spawner\.command/);
+
+      const alice = t.client();
+      await alice.logIn('alice', 'alice-password-1');
+      const { response: page, hops } = await alice.follow('/hub/spawn');
+      assert.ok(hops.some((hop) => hop.url.includes('/hub/spawn-pending/alice')));
+      assert.equal(page.status, 500);
+      assert.match(await page.text(), /was not found/);
+
+      const progress = await t.api('/users/alice/server/progress');
+      const events = await readEvents(progress, (event) => Boolean(event.failed));
+      assert.match(String(events.at(-1)?.message), /^Spawn failed: .*was not found/);
+    });
+  });
+
+  it('gives up on a server that never answers, with a timeout error, and leaves no process behind', async () => {
+    await withHub(fakeServer('never-ready', { startTimeout: 2 }), async (t) => {
+      const started = Date.now();
+      const response = await t.api('/users/alice/server', { method: 'POST' });
+      assert.equal(response.status, 500);
+      assert.match(((await response.json()) as { message: string }).message, /did not answer .* within 2 s/);
+      assert.ok(Date.now() - started < 15_000, 'no hang beyond the timeout and the stop ladder');
+      const log = await readFile(join(t.dataDir, 'logs', 'alice.log'), 'utf8');
+      const pid = Number(/pid=(\d+)/.exec(t.logLines.find((line) => line.includes('started server for alice')) ?? '')?.[1]);
+      assert.ok(pid > 0);
+      assert.equal(pidAlive(pid), false, 'the server process was stopped');
+      assert.match(log, /never going to listen/, "the server's output is kept in its log");
+    });
+  });
+
+  it('shows the end of the log when a server crashes on start', async () => {
+    await withHub(fakeServer('crash'), async (t) => {
+      const response = await t.api('/users/alice/server', { method: 'POST' });
+      assert.equal(response.status, 500);
+      const { message } = (await response.json()) as { message: string };
+      assert.match(message, /exited \(exit code 3\) before it was ready/);
+      assert.match(message, /fake server exploded on purpose/);
+    });
+  });
+
+  it('notices a server killed with SIGKILL at once: route removed, the student told, and able to start again', async () => {
+    await withHub(fakeServer('ok'), async (t) => {
+      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      const alice = t.client();
+      await alice.logIn('alice', 'alice-password-1');
+      assert.equal((await alice.request('/user/alice/lab')).status, 200, 'reaches the running server');
+      const pid = Number(/pid=(\d+)/.exec(t.logLines.find((line) => line.includes('started server for alice')) ?? '')?.[1]);
+      process.kill(pid, 'SIGKILL');
+
+      await waitFor('the route to go', async () => {
+        const model = (await (await t.api('/users/alice')).json()) as { server: string | null };
+        return model.server === null;
+      }, 1000);
+      const { response } = await alice.follow('/user/alice/lab');
+      assert.equal(response.status, 424);
+      assert.match(await response.text(), /stopped unexpectedly \(killed by SIGKILL\)/);
+
+      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      assert.equal((await alice.request('/user/alice/lab')).status, 200, 'started again');
+    });
+  });
+});
