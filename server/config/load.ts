@@ -332,13 +332,18 @@ function setOwn(target: PlainObject, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Plain objects merge key by key; anything else in `top` (lists included) replaces what is below. */
+/**
+ * Plain objects merge key by key; anything else in `top` (lists included) replaces what is below.
+ * `undefined` in `top` means "not given" (an unset CLI flag), so it never erases a value below.
+ */
 function deepMerge(bottom: PlainObject, top: PlainObject): PlainObject {
   const out: PlainObject = {};
   for (const [key, value] of Object.entries(bottom)) setOwn(out, key, value);
   for (const [key, value] of Object.entries(top)) {
+    if (value === undefined) continue;
     const below = Object.hasOwn(out, key) ? out[key] : undefined;
-    setOwn(out, key, isPlainObject(below) && isPlainObject(value) ? deepMerge(below, value) : value);
+    if (isPlainObject(value)) setOwn(out, key, deepMerge(isPlainObject(below) ? below : {}, value));
+    else setOwn(out, key, value);
   }
   return out;
 }

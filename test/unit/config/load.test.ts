@@ -96,6 +96,14 @@ describe('loadConfig: sources', () => {
     assert.equal(config.services[0]?.admin, true);
   });
 
+  it('treats undefined overrides (unset CLI flags) as not given', async () => {
+    const file = await writeConfig('network:\n  port: 9000\n');
+    const { config, userProvided } = await load({ file, overrides: { network: { port: undefined, ip: undefined }, logLevel: undefined } });
+    assert.equal(config.network.port, 9000);
+    assert.deepEqual(userProvided, { network: { port: 9000 } });
+    assert.deepEqual((await load({ overrides: { logLevel: undefined, auth: { minPasswordLength: undefined } } })).userProvided, { auth: {} });
+  });
+
   it('does not modify the overrides object it is given', async () => {
     const overrides = { network: { port: '8080' } };
     await load({ overrides });
