@@ -21,7 +21,7 @@ function decodeTerminal(text: string, size: number): boolean[] {
 }
 
 describe('terminalQr', () => {
-  it('draws the QR code of the JOIN_URL', async () => {
+  it('draws the QR code of the URL', async () => {
     const text = await terminalQr(JOIN_URL);
     assert.ok(text.trim().length > 0);
     const symbol = QRCode.create(JOIN_URL, { errorCorrectionLevel: 'M' });
