@@ -3,6 +3,8 @@
  * `SafeHtml`. Pages echo usernames, paths and `next` URLs, all attacker controlled: escaping by
  * construction means no call site can forget.
  */
+import { escapeHtml } from '../../proxy/error-answer.js';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -11,15 +13,6 @@ export class SafeHtml {
 }
 
 type Interpolation = SafeHtml | string | number | boolean | null | undefined | Interpolation[];
-
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 function render(value: Interpolation): string {
   if (value === null || value === undefined || value === false) return '';

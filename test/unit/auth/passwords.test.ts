@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { BCRYPT_COST, generatePassword, PasswordHasher, passwordProblem } from '../../../server/auth/passwords.js';
+
+describe('passwords', () => {
+  const hasher = new PasswordHasher();
+  after(() => hasher.close());
+
+  it('hashes with bcrypt at cost 10 or more, and verifies', async () => {
+    const hash = await hasher.hash('correct horse battery');
+    assert.ok(bcrypt.getRounds(hash) >= 10 && BCRYPT_COST >= 10);
+    assert.equal(await hasher.verify('correct horse battery', hash), true);
+    assert.equal(await hasher.verify('correct horse batterY', hash), false);
+  });
+
+  it('refuses passwords bcrypt would silently truncate, instead of truncating them', () => {
+    assert.equal(passwordProblem('a'.repeat(72), 8), null);
+    assert.match(passwordProblem('a'.repeat(73), 8) ?? '', /at most 72 bytes/);
+    assert.match(passwordProblem('é'.repeat(37), 8) ?? '', /at most 72 bytes/, '74 bytes in UTF-8');
+  });
+
+  it('never accepts a long password that only shares the first 72 bytes', async () => {
+    const stored = await hasher.hash('x'.repeat(72));
+    assert.equal(await hasher.verify(`${'x'.repeat(72)}anything`, stored), false);
+  });
+
+  it('refuses short, empty and NUL passwords with a reason', () => {
+    assert.match(passwordProblem('short', 8) ?? '', /at least 8/);
+    assert.match(passwordProblem('', 1) ?? '', /at least 1/);
+    assert.match(passwordProblem('abcdefgh\0', 8) ?? '', /NUL/);
+  });
+
+  it('answers an unknown user with the same work and a no', async () => {
+    assert.equal(await hasher.verify('whatever', undefined), false);
+  });
+
+  it('generates passwords a student can type: three words and a number, valid by the rules', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const password = generatePassword();
+      assert.match(password, /^[a-z]+-[a-z]+-[a-z]+-\d{2}$/);
+      assert.equal(passwordProblem(password, 8), null);
+      seen.add(password);
+    }
+    assert.ok(seen.size > 45, 'varied');
+  });
+});
