@@ -13,6 +13,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { startHub, StartupError } from '../index.js';
+import { lecternVersion } from '../package-info.js';
 import { StoreError } from '../store/errors.js';
 import { AccountError } from '../auth/accounts.js';
 import { printBanner } from './banner.js';
@@ -62,7 +63,7 @@ const OPTION_KEYS: Record<string, string> = {
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.version) {
-    console.log((await import('../../package.json', { with: { type: 'json' } })).default.version);
+    console.log(lecternVersion);
     return 0;
   }
   const [command, subcommand, ...rest] = positionals;

@@ -3,11 +3,10 @@
  * It is served twice: in-process behind the proxy on the public listener, and on a loopback
  * listener where single-user servers reach the API (JUPYTERHUB_API_URL).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import express, { type Express } from 'express';
 import { scrubUrl } from '../logging/logger.js';
+import { installRoot } from '../package-info.js';
 import { apiRouter, JUPYTERHUB_VERSION } from './api/index.js';
 import type { HubContext } from './context.js';
 import { errorHandler, HttpError, notFound } from './http-error.js';
@@ -45,7 +44,7 @@ export function createHubApp(ctx: HubContext): Express {
   app.get([urls.hub('health'), urls.api('health')], (_req, res) => {
     res.status(200).type('html').end();
   });
-  app.use(urls.hub('static'), express.static(staticDir(), { index: false, fallthrough: false, maxAge: '1h' }));
+  app.use(urls.hub('static'), express.static(join(installRoot, 'assets', 'static'), { index: false, fallthrough: false, maxAge: '1h' }));
   app.use(urls.api(), apiRouter(ctx));
   app.use(urls.hub(), pagesRouter(ctx));
 
@@ -67,15 +66,4 @@ export function createHubApp(ctx: HubContext): Express {
   app.use(notFound);
   app.use(errorHandler(log, urls));
   return app;
-}
-
-/** `assets/static` at the project root, found from this file in the sources and in the build alike. */
-function staticDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('Lectern installation is incomplete: assets/static not found');
-    dir = parent;
-  }
-  return join(dir, 'assets', 'static');
 }

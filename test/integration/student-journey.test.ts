@@ -31,6 +31,9 @@ describe('a student and their real Jupyter server', () => {
     assert.match(page, /name="username"/);
     assert.match(page, /name="password"/);
     assert.match(page, /name="viewport"/, 'the login page is usable on a phone');
+    const css = await fetch(`${t.origin}/hub/static/lectern.css`);
+    assert.equal(css.status, 200, 'the page has its stylesheet');
+    assert.match(css.headers.get('content-type') ?? '', /text\/css/);
   });
 
   it('refuses a wrong password with the same page and no cookie', async () => {
