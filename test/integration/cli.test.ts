@@ -1,0 +1,204 @@
+/**
+ * The `lectern` command as a teacher runs it: a real child process on a temp data dir.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient } from '../helpers/http-client.js';
+import { projectRoot } from '../helpers/hub.js';
+
+const CLI = join(projectRoot(), 'dist/server/cli/main.js');
+const SERVICE_TOKEN = 'cli-test-service-token-0123456789';
+
+function lectern(args: string[], input = '') {
+  const result = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, LECTERN_CONFIG: '' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface RunningCli {
+  child: ChildProcess;
+  origin: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `lectern start` and waits until it prints where it runs. */
+async function startCli(args: string[]): Promise<RunningCli> {
+  const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', '0', ...args], {
+    env: { ...process.env, LECTERN_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const origin = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lectern start did not come up:\n${stdout}\n${stderr}`)), 20_000);
+    const check = () => {
+      const match = /On this machine: (http:\/\/[\d.:]+)\//.exec(stdout);
+      if (match?.[1] && stdout.includes('Press Ctrl-C')) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then((code) => reject(new Error(`lectern start exited with ${code}:\n${stderr}`)));
+  });
+  return { child, origin, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the lectern command', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lectern-cli-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('stops at a wrong config key with one message naming it and what is allowed', async () => {
+    const config = join(dir, 'bad.yaml');
+    await writeFile(config, 'network:\n  prot: 8000\n');
+    const result = lectern(['start', '--config', config, '--data-dir', join(dir, 'bad-data')]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /unknown key "network\.prot" \(allowed: ip, port, baseUrl, tls\)/);
+  });
+
+  it('names a bad option value after the option', () => {
+    const result = lectern(['start', '--port', 'eighty', '--data-dir', join(dir, 'bad-data')]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /--port must be an integer/);
+  });
+
+  it('adds and lists users while no hub is running, password from stdin or generated once', () => {
+    const data = join(dir, 'offline');
+    const added = lectern(['users', 'add', 'Alice', '--data-dir', data], 'alice-password-1\n');
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /Created account alice\./);
+    assert.doesNotMatch(added.stdout, /alice-password-1/, 'a password the teacher typed is not echoed');
+
+    const generated = lectern(['users', 'add', 'bob', '--admin', '--data-dir', data]);
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.match(generated.stdout, /Created admin account bob\.\nPassword: [a-z]+-[a-z]+-[a-z]+-\d\d\n/);
+
+    const again = lectern(['users', 'add', 'alice', '--data-dir', data], 'another-password\n');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /User alice already exists/);
+
+    const listed = lectern(['users', 'list', '--data-dir', data]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^alice\s+stopped/m);
+    assert.match(listed.stdout, /^bob\s+yes\s+stopped/m);
+  });
+
+  it('starts with join URLs, a QR code and a first admin login; users commands go through the running hub', async () => {
+    const data = join(dir, 'online');
+    const hub = await startCli(['--data-dir', data]);
+    try {
+      const banner = hub.stdout();
+      assert.match(banner, /Students join at:|No network address found/);
+      assert.match(banner, /[█▀▄]/, 'a QR code in the terminal');
+      const password = /Your admin account: teacher {3}password: (\S+)/.exec(banner)?.[1];
+      assert.ok(password, banner);
+      assert.equal(hub.stderr().includes(password), false, 'the one-time password is not logged');
+
+      const teacher = new HttpClient(hub.origin);
+      const login = await teacher.logIn('teacher', password);
+      assert.equal(login.status, 302);
+
+      const added = lectern(['users', 'add', 'carol', '--data-dir', data], 'carol-password-1\n');
+      assert.equal(added.code, 0, added.stderr);
+      const listed = lectern(['users', 'list', '--data-dir', data]);
+      assert.match(listed.stdout, /^carol\s+stopped/m);
+      assert.match(listed.stdout, /^teacher\s+yes/m);
+      assert.equal((await new HttpClient(hub.origin).logIn('carol', 'carol-password-1')).status, 302);
+
+      const second = lectern(['start', '--ip', '127.0.0.1', '--port', '0', '--data-dir', data]);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, /Another Lectern \(pid \d+\) is using/);
+    } finally {
+      hub.child.kill('SIGINT');
+      assert.equal(await hub.exited, 0);
+    }
+  });
+
+  it('stops every student server and exits 0 on SIGTERM', async () => {
+    const data = join(dir, 'sigterm');
+    const config = join(dir, 'sigterm.yaml');
+    await writeFile(
+      config,
+      [
+        'services:',
+        `  - { name: automation, apiToken: ${SERVICE_TOKEN}, admin: true }`,
+        'spawner:',
+        `  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(projectRoot(), 'test/fixtures/servers/fake-server.mjs'))}]`,
+        '  environment: { FAKE_SERVER_MODE: ok }',
+      ].join('\n'),
+    );
+    const hub = await startCli(['--config', config, '--data-dir', data]);
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${hub.origin}/hub/api${path}`, { ...init, headers: { Authorization: `token ${SERVICE_TOKEN}` } });
+    assert.equal((await api('/users/dana', { method: 'POST', body: '{"password":"dana-password-1"}' })).status, 201);
+    assert.equal((await api('/users/dana/server', { method: 'POST' })).status, 201);
+    const pid = Number(/started server for dana pid=(\d+)/.exec(hub.stderr())?.[1]);
+    assert.ok(pidAlive(pid));
+
+    hub.child.kill('SIGTERM');
+    assert.equal(await hub.exited, 0);
+    assert.equal(pidAlive(pid), false, "the student's server is gone");
+    assert.doesNotMatch(hub.stderr(), new RegExp(SERVICE_TOKEN), 'the service token is not logged');
+  });
+
+  it('keeps an acknowledged user after kill -9, and the database opens cleanly', async () => {
+    const data = join(dir, 'kill9');
+    const config = join(dir, 'kill9.yaml');
+    await writeFile(config, `services:\n  - { name: automation, apiToken: ${SERVICE_TOKEN}, admin: true }\n`);
+    const hub = await startCli(['--config', config, '--data-dir', data]);
+    const created = await fetch(`${hub.origin}/hub/api/users/erin`, {
+      method: 'POST',
+      headers: { Authorization: `token ${SERVICE_TOKEN}` },
+      body: '{"password":"erin-password-1"}',
+    });
+    assert.equal(created.status, 201);
+    hub.child.kill('SIGKILL');
+    await hub.exited;
+
+    const listed = lectern(['users', 'list', '--data-dir', data]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^erin\s/m);
+    const restarted = await startCli(['--config', config, '--data-dir', data]);
+    try {
+      assert.equal((await new HttpClient(restarted.origin).logIn('erin', 'erin-password-1')).status, 302);
+    } finally {
+      restarted.child.kill('SIGTERM');
+      assert.equal(await restarted.exited, 0);
+    }
+  });
+
+  it('exits with a clear message when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const result = lectern(['start', '--ip', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'busy')]);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`Port ${port} is already in use on 127\\.0\\.0\\.1`));
+    } finally {
+      blocker.close();
+    }
+  });
+});
