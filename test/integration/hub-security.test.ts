@@ -109,3 +109,39 @@ describe('hub security', () => {
     }
   });
 });
+
+describe('activity reports', () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startTestHub();
+    await t.addUser('alice', 'alice-password-1');
+  });
+  after(() => t.stop());
+
+  const post = (body: unknown) =>
+    t.api('/users/alice/activity', { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+
+  it('accepts JupyterHub’s report and only moves last_activity forward', async () => {
+    const later = '2026-01-02T03:04:05.000Z';
+    const response = await post({ last_activity: later, servers: { '': { last_activity: later } } });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), '');
+    assert.equal((await post({ last_activity: '2025-01-01T00:00:00Z' })).status, 200);
+    const model = (await (await t.api('/users/alice')).json()) as { last_activity: string };
+    assert.equal(model.last_activity, later);
+  });
+
+  it('refuses reports it cannot use, naming the problem', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /last_activity or servers/],
+      [{ servers: { nope: { last_activity: '2026-01-01T00:00:00Z' } } }, /No such server 'nope' for user alice/],
+      [{ last_activity: 'yesterday' }, /last_activity/],
+      [{ last_activity: '2999-01-01T00:00:00Z' }, /more than an hour in the future/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await post(body);
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.match(((await response.json()) as { message: string }).message, message);
+    }
+  });
+});

@@ -19,6 +19,7 @@ describe('a student and their real Jupyter server', () => {
     t = await startTestHub();
     await t.addUser('alice', 'alice-password-1');
     await t.addUser('bob', 'bob-password-1');
+    await t.addUser('teach', 'teacher-password-1', true);
     alice = t.client();
   });
   after(() => t.stop());
@@ -109,6 +110,25 @@ describe('a student and their real Jupyter server', () => {
     assert.ok(hops.some((hop) => hop.url.includes('/hub/api/oauth2/authorize')));
     const api = await bob.request('/user/alice/api/contents');
     assert.equal(api.status, 403);
+  });
+
+  it('lets an admin open alice’s server after confirming, as JupyterHub asks', async () => {
+    const teacher = t.client();
+    await teacher.logIn('teach', 'teacher-password-1');
+    const { response, hops } = await teacher.follow('/user/alice/tree');
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /Open Server at \/user\/alice\/\?/);
+    const confirmUrl = hops.at(-1)!.url;
+    const confirmed = await teacher.request(confirmUrl, { method: 'POST', headers: { Origin: t.origin }, referer: confirmUrl });
+    assert.equal(confirmed.status, 302);
+    const landed = await teacher.follow(confirmed.headers.get('location')!);
+    assert.equal(landed.response.status, 200, landed.hops.map((h) => `${h.status} ${h.url}`).join('\n'));
+    assert.match(new URL(landed.hops.at(-1)!.url).pathname, /^\/user\/alice\/tree/);
+  });
+
+  it('records the activity alice’s server reports to the hub', async () => {
+    const model = (await (await t.api('/users/alice')).json()) as { last_activity: string | null };
+    assert.match(model.last_activity ?? '', /^\d{4}-\d\d-\d\dT.*Z$/);
   });
 
   it('sends an anonymous browser on alice’s server to log in, and refuses an anonymous API call', async () => {
