@@ -148,8 +148,15 @@ network:
   port: 8000
   baseUrl: /class/
 adminUsers: [teacher]
+services:
+  - name: gradebook
+    apiToken: 3f1c0e...           # at least 16 characters; keep this file private
+    admin: true
 spawner:
-  command: [jupyter, lab]
+  command: [/opt/conda/bin/jupyterhub-singleuser]
+  environment:
+    JUPYTERHUB_SINGLEUSER_APP: notebook.notebookapp.NotebookApp
+  startTimeout: 120
   stopTimeouts:
     interrupt: 15
 \`\`\`

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HttpClient } from '../helpers/http-client.js';
 import { projectRoot } from '../helpers/hub.js';
+import { pidAlive, serverPid } from '../helpers/processes.js';
 
 const CLI = join(projectRoot(), 'dist/server/cli/main.js');
 const SERVICE_TOKEN = 'cli-test-service-token-0123456789';
@@ -51,15 +52,6 @@ async function startCli(args: string[]): Promise<RunningCli> {
     void exited.then((code) => reject(new Error(`lectern start exited with ${code}:\n${stderr}`)));
   });
   return { child, origin, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('the lectern command', () => {
@@ -154,7 +146,7 @@ describe('the lectern command', () => {
       fetch(`${hub.origin}/hub/api${path}`, { ...init, headers: { Authorization: `token ${SERVICE_TOKEN}` } });
     assert.equal((await api('/users/dana', { method: 'POST', body: '{"password":"dana-password-1"}' })).status, 201);
     assert.equal((await api('/users/dana/server', { method: 'POST' })).status, 201);
-    const pid = Number(/started server for dana pid=(\d+)/.exec(hub.stderr())?.[1]);
+    const pid = serverPid(hub.stderr(), 'dana');
     assert.ok(pidAlive(pid));
 
     hub.child.kill('SIGTERM');

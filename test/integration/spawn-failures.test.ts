@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readEvents } from '../helpers/http-client.js';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
+import { pidAlive, serverPid } from '../helpers/processes.js';
 
 async function withHub(overrides: Parameters<typeof startTestHub>[0], body: (t: TestHub) => Promise<void>) {
   const t = await startTestHub(overrides);
@@ -17,15 +18,6 @@ async function withHub(overrides: Parameters<typeof startTestHub>[0], body: (t: 
     await body(t);
   } finally {
     await t.stop();
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -69,8 +61,7 @@ describe('servers that fail', () => {
       assert.match(((await response.json()) as { message: string }).message, /did not answer .* within 2 s/);
       assert.ok(Date.now() - started < 15_000, 'no hang beyond the timeout and the stop ladder');
       const log = await readFile(join(t.dataDir, 'logs', 'alice.log'), 'utf8');
-      const pid = Number(/pid=(\d+)/.exec(t.logLines.find((line) => line.includes('started server for alice')) ?? '')?.[1]);
-      assert.ok(pid > 0);
+      const pid = serverPid(t.logLines.join('\n'), 'alice');
       assert.equal(pidAlive(pid), false, 'the server process was stopped');
       assert.match(log, /never going to listen/, "the server's output is kept in its log");
     });
@@ -92,7 +83,7 @@ describe('servers that fail', () => {
       const alice = t.client();
       await alice.logIn('alice', 'alice-password-1');
       assert.equal((await alice.request('/user/alice/lab')).status, 200, 'reaches the running server');
-      const pid = Number(/pid=(\d+)/.exec(t.logLines.find((line) => line.includes('started server for alice')) ?? '')?.[1]);
+      const pid = serverPid(t.logLines.join('\n'), 'alice');
       process.kill(pid, 'SIGKILL');
 
       await waitFor('the route to go', async () => {
