@@ -47,7 +47,7 @@ export async function startTestHub(overrides: ConfigOverrides = {}, options: Sta
   const hub = await startHub(config, { log, ...options });
   const origin = new URL(hub.url).origin;
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${origin}/hub/api${path}`, {
+    fetch(`${hub.url}hub/api${path}`, {
       ...init,
       headers: { Authorization: `token ${ADMIN_TOKEN}`, ...(init.headers as Record<string, string>) },
     });

@@ -99,3 +99,23 @@ describe('servers that fail', () => {
     });
   });
 });
+
+describe('a hub under a base URL', () => {
+  it('serves login, spawn and the server under /class/', async () => {
+    await withHub({ network: { baseUrl: '/class/' }, ...fakeServer('ok') }, async (t) => {
+      const alice = t.client();
+      const { hops } = await alice.follow('/class/');
+      assert.equal(new URL(hops.at(-1)!.url).pathname, '/class/hub/login');
+      const login = await alice.request('/class/hub/login?next=%2Fclass%2Fhub%2F', {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'alice', password: 'alice-password-1' }),
+        headers: { Origin: t.origin },
+      });
+      assert.equal(login.status, 302);
+      assert.match(login.headers.getSetCookie()[0] ?? '', /Path=\/class\/hub\//);
+      const { response, hops: spawnHops } = await alice.follow('/class/hub/');
+      assert.equal(response.status, 200, spawnHops.map((h) => `${h.status} ${h.url}`).join('\n'));
+      assert.match(await response.text(), /fake server for alice at \/class\/user\/alice\//);
+    });
+  });
+});
