@@ -7,6 +7,7 @@ import type { Database } from './database.js';
 export interface ServerRecord {
   userId: number;
   name: string;
+  userOptions: Record<string, unknown>;
   url: string | null;
   state: Record<string, unknown>;
   started: string | null;
@@ -16,6 +17,7 @@ export interface ServerRecord {
 interface ServerRow {
   user_id: number;
   name: string;
+  user_options: string;
   url: string | null;
   state: string;
   started: string | null;
@@ -25,6 +27,7 @@ interface ServerRow {
 const toServer = (row: ServerRow): ServerRecord => ({
   userId: row.user_id,
   name: row.name,
+  userOptions: JSON.parse(row.user_options) as Record<string, unknown>,
   url: row.url,
   state: JSON.parse(row.state) as Record<string, unknown>,
   started: row.started,
@@ -37,6 +40,24 @@ export class ServerRepository {
   find(userId: number, name: string): ServerRecord | undefined {
     const row = this.db.get<ServerRow>('SELECT * FROM servers WHERE user_id = ? AND name = ?', [userId, name]);
     return row && toServer(row);
+  }
+
+  /** Every server a user has a record of (named servers persist until removed), default first. */
+  listForUser(userId: number): ServerRecord[] {
+    return this.db.all<ServerRow>('SELECT * FROM servers WHERE user_id = ? ORDER BY name', [userId]).map(toServer);
+  }
+
+  /** Creates the record if needed, with the options the server is (re)started with. */
+  saveOptions(userId: number, name: string, userOptions: Record<string, unknown>): void {
+    this.db.run(
+      `INSERT INTO servers (user_id, name, user_options) VALUES (?, ?, ?)
+       ON CONFLICT(user_id, name) DO UPDATE SET user_options = excluded.user_options`,
+      [userId, name, JSON.stringify(userOptions)],
+    );
+  }
+
+  delete(userId: number, name: string): void {
+    this.db.run('DELETE FROM servers WHERE user_id = ? AND name = ?', [userId, name]);
   }
 
   /** Servers that were running (or starting) when last recorded. */

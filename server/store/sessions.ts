@@ -32,6 +32,11 @@ export class SessionRepository {
     this.db.run('DELETE FROM sessions WHERE id = ?', [id]);
   }
 
+  /** Ends every login of a user (password changed, account disabled). */
+  deleteAllOf(userId: number): void {
+    this.db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
+  }
+
   deleteExpired(now = new Date()): number {
     return this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [now.toISOString()]).changes;
   }

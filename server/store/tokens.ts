@@ -99,8 +99,24 @@ export class TokenRepository {
       .map(toToken);
   }
 
+  /** A user's live tokens, least recently used first (JupyterHub's order); expired ones are dropped. */
+  listForUser(userId: number, now = new Date()): TokenRecord[] {
+    this.db.run('DELETE FROM api_tokens WHERE user_id = ? AND expires_at IS NOT NULL AND expires_at <= ?', [
+      userId,
+      now.toISOString(),
+    ]);
+    return this.db
+      .all<TokenRow>('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY COALESCE(last_activity, created), id', [userId])
+      .map(toToken);
+  }
+
   delete(id: number): void {
     this.db.run('DELETE FROM api_tokens WHERE id = ?', [id]);
+  }
+
+  /** Revokes every token a user was issued through one OAuth client (all of a server's logins). */
+  deleteForClient(userId: number, oauthClientId: string): void {
+    this.db.run('DELETE FROM api_tokens WHERE user_id = ? AND oauth_client_id = ?', [userId, oauthClientId]);
   }
 
   /** Revokes the token(s) a server was started with, found by the note they carry. */

@@ -59,6 +59,15 @@ export class UserRepository {
     return { id: lastInsertRowid, ...user, created, lastActivity: null };
   }
 
+  rename(id: number, name: string): void {
+    this.db.run('UPDATE users SET name = ? WHERE id = ?', [name, id]);
+  }
+
+  /** Deletes the account with its sessions, tokens, server records and memberships (cascade). */
+  delete(id: number): void {
+    this.db.run('DELETE FROM users WHERE id = ?', [id]);
+  }
+
   setAdmin(id: number, admin: boolean): void {
     this.db.run('UPDATE users SET admin = ? WHERE id = ?', [admin ? 1 : 0, id]);
   }
