@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger.js';
+import { validateRole } from '../rbac/roles.js';
 
 /**
  * The operating system's per-user application-data folder for Lectern: where the database, user
@@ -132,6 +133,31 @@ const servicesSchema = z
     });
   });
 
+const roleSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Role name, as JupyterHub names roles (letters, digits, "-", "_", ".").'),
+    description: z.string().default('').describe('What the role is for.'),
+    scopes: z.array(z.string()).default([]).describe('JupyterHub scopes the role grants, filters included (e.g. read:users!group=class-7b).'),
+    users: z.array(z.string()).default([]).describe('Users who hold the role.'),
+    groups: z.array(z.string()).default([]).describe('Groups whose members hold the role.'),
+    services: z.array(z.string()).default([]).describe('Services (from `services`) that hold the role.'),
+  })
+  .superRefine((role, ctx) => {
+    try {
+      validateRole(role);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
+
+const rolesSchema = z
+  .array(roleSchema)
+  .default([])
+  .describe(
+    'Custom roles, as JupyterHub’s load_roles: scopes granted to the listed users, groups and services. ' +
+      'The built-in admin role cannot be changed.',
+  );
+
 const authSchema = z
   .strictObject({
     sessionMaxAgeDays: z
@@ -191,6 +217,16 @@ const spawnerSchema = z
       .describe('Page a user lands on when their server starts, e.g. /lab or /tree. Empty: the server’s own default.'),
     startTimeout: seconds('How long a server may take to start before the start is reported as failed.', 60),
     httpTimeout: seconds('How long a started server may take to answer HTTP before it is reported as failed.', 30),
+    allowNamedServers: z
+      .boolean()
+      .default(false)
+      .describe('Whether users may run several named servers besides their default one, as JupyterHub’s allow_named_servers.'),
+    namedServerLimitPerUser: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Most named servers one user may have; 0 means no limit.'),
     stopTimeouts: z
       .strictObject({
         interrupt: seconds('Wait after SIGINT (Jupyter’s clean shutdown) before escalating.', 10),
@@ -227,6 +263,7 @@ export const configSchema = z
           'list is empty) is created with a generated password.',
       ),
     services: servicesSchema,
+    roles: rolesSchema,
     auth: authSchema,
     spawner: spawnerSchema,
   })
