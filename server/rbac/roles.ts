@@ -65,6 +65,41 @@ export function validateRole(role: RoleDefinition): void {
   }
 }
 
+/** A config-defined role with its holders, as JupyterHub's `load_roles` entries. */
+export interface RoleAssignment extends RoleDefinition {
+  users: readonly string[];
+  groups: readonly string[];
+  services: readonly string[];
+}
+
+/** Who may hold roles, as the role lookups below need them. */
+export type RoleHolder =
+  | { kind: 'user'; name: string; admin: boolean }
+  | { kind: 'service'; name: string; admin: boolean }
+  | { kind: 'group'; name: string };
+
+/**
+ * The roles assigned to `holder` itself (what its model lists as `roles`): the default ones plus
+ * the config-defined roles naming it. A user's roles through their groups are not included here.
+ */
+export function assignedRoles(holder: RoleHolder, custom: readonly RoleAssignment[]): string[] {
+  const defaults = holder.kind === 'user' ? rolesFor(holder) : holder.kind === 'service' && holder.admin ? ['admin'] : [];
+  const members = (role: RoleAssignment) =>
+    holder.kind === 'user' ? role.users : holder.kind === 'service' ? role.services : role.groups;
+  const named = custom.filter((role) => members(role).includes(holder.name)).map((role) => role.name);
+  return [...new Set([...defaults, ...named])];
+}
+
+/** Every role whose scopes a user holds: their own roles and those of their groups. */
+export function effectiveUserRoles(
+  user: { name: string; admin: boolean },
+  groups: readonly string[],
+  custom: readonly RoleAssignment[],
+): string[] {
+  const viaGroups = custom.filter((role) => role.groups.some((group) => groups.includes(group))).map((role) => role.name);
+  return [...new Set([...assignedRoles({ kind: 'user', ...user }, custom), ...viaGroups])];
+}
+
 /** The roles a user holds by default (`assign_default_roles`): everyone has `user`, admins also `admin`. */
 export function rolesFor(user: { admin: boolean }): string[] {
   return user.admin ? ['user', 'admin'] : ['user'];
