@@ -25,6 +25,7 @@ import { RouteTable } from './proxy/route-table.js';
 import type { SpawnContext, Spawner } from './spawner/spawner.js';
 import { Database } from './store/database.js';
 import { acquireLock } from './store/lock.js';
+import { GroupRepository } from './store/groups.js';
 import { OAuthClientRepository } from './store/oauth-clients.js';
 import { ServerRepository } from './store/servers.js';
 import { SessionRepository } from './store/sessions.js';
@@ -35,6 +36,11 @@ export interface StartOptions {
   log?: Logger;
   /** Replaces the local process spawner (tests use small fake servers for failure cases). */
   createSpawner?: (context: SpawnContext) => Spawner;
+  /**
+   * Called when an admin asks the hub to shut down (`POST /hub/api/shutdown`), so the host (CLI,
+   * Electron) can stop it and exit. Without it the hub disposes itself.
+   */
+  onShutdownRequest?: () => void;
 }
 
 export interface RunningHub {
@@ -72,15 +78,20 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const users = new UserRepository(db);
     const tokens = new TokenRepository(db);
     const sessions = new SessionRepository(db);
-    const identities = new IdentityResolver({ users, tokens, sessions, secure });
+    const groups = new GroupRepository(db);
+    const oauthClients = new OAuthClientRepository(db);
+    const identities = new IdentityResolver({ users, groups, tokens, sessions, oauthClients, roles: config.roles, secure });
     for (const service of config.services) identities.addService(service.name, service.apiToken, service.admin);
     // The CLI's credential while this hub runs: in memory and in the 0600 lock file, never in the database.
     const cliToken = newSecret();
-    identities.addService('lectern-cli', cliToken, true);
+    identities.addService('lectern-cli', cliToken, true, false);
 
     const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
     const routes = new RouteTable();
     let apiUrl = '';
+    let hubUrl = '';
+    let disposing: Promise<void> | undefined;
+    const dispose = () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped')));
     const ctx: HubContext = {
       config,
       urls,
@@ -89,12 +100,20 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       users,
       sessions,
       tokens,
-      oauthClients: new OAuthClientRepository(db),
+      oauthClients,
       serverRecords: new ServerRepository(db),
+      groups,
+      routes,
       identities,
       hasher,
       authenticator: new PasswordAuthenticator(users, hasher),
       secure,
+      hubUrl: () => hubUrl,
+      requestShutdown: () => {
+        log.info('shutdown requested through the API');
+        if (options.onShutdownRequest) options.onShutdownRequest();
+        else void dispose();
+      },
       servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
     };
     ctx.servers = new ServerManager({
@@ -102,7 +121,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       db,
       users,
       tokens,
-      oauthClients: ctx.oauthClients,
+      oauthClients,
       servers: ctx.serverRecords,
       routes,
       urls,
@@ -135,7 +154,8 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const apiServer = createHttpServer(app);
     await listen(apiServer, 0, '127.0.0.1');
     cleanups.push(() => closeServer(apiServer));
-    apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}${urls.api().slice(0, -1)}`;
+    hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
+    apiUrl = `${hubUrl}${urls.api().slice(0, -1)}`;
     await lock.update({ apiUrl, token: cliToken });
 
     const activitySync = setInterval(() => ctx.servers.recordRouteActivity(), ACTIVITY_SYNC_MS);
@@ -145,14 +165,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
     const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;
     log.info(`Lectern is running at ${url}`);
-    let disposing: Promise<void> | undefined;
-    return {
-      url,
-      port,
-      apiUrl,
-      initialAccounts,
-      dispose: () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped'))),
-    };
+    return { url, port, apiUrl, initialAccounts, dispose };
   } catch (error) {
     await cleanUp();
     throw error;

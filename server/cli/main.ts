@@ -86,22 +86,24 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(loaded: LoadedConfig): Promise<number> {
-  const hub = await startHub(loaded.config);
-  await printBanner(loaded.config, hub);
-  return new Promise((resolve) => {
+  let stop: (reason: string) => void = () => {};
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    stop = (reason) => {
       if (stopping) {
-        console.error(`\nStopping anyway (${signal} again): servers may be left running.`);
+        console.error(`\nStopping anyway (${reason} again): servers may be left running.`);
         process.exit(1);
       }
       stopping = true;
       console.error('\nStopping every student server, then the hub… (press Ctrl-C again to force)');
       void hub.dispose().then(() => resolve(0));
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
+  const hub = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown') });
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  await printBanner(loaded.config, hub);
+  return stopped;
 }
 
 function overridesFrom(values: Record<string, unknown>): Record<string, unknown> {

@@ -9,6 +9,8 @@ import type { TokenRepository } from '../store/tokens.js';
 import type { UserRepository } from '../store/users.js';
 import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
+import type { GroupRepository } from '../store/groups.js';
+import type { RouteTable } from '../proxy/route-table.js';
 import type { IdentityResolver } from './identity.js';
 import type { ServerManager } from './server-manager.js';
 import type { HubUrls } from './urls.js';
@@ -23,10 +25,17 @@ export interface HubContext {
   tokens: TokenRepository;
   oauthClients: OAuthClientRepository;
   serverRecords: ServerRepository;
+  groups: GroupRepository;
+  /** The proxy's route table. */
+  routes: RouteTable;
   identities: IdentityResolver;
   servers: ServerManager;
   hasher: PasswordHasher;
   authenticator: Authenticator;
   /** True when the public listener speaks HTTPS (cookies get `Secure`). */
   secure: boolean;
+  /** Where the hub listens on loopback, e.g. `http://127.0.0.1:40123`. */
+  hubUrl(): string;
+  /** Asks the process hosting the hub to stop it (POST /hub/api/shutdown). */
+  requestShutdown(): void;
 }

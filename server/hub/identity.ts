@@ -6,18 +6,21 @@
  * - the login cookie, for pages, and for API calls only when they come from the hub's own pages
  *   (see same-origin.ts): a page on another site must not act as a logged-in teacher.
  *
- * A token never carries more than its owner holds: its scopes are intersected with the owner's.
+ * Scopes come from roles: the built-in ones (`user`, `admin`) and the config's `roles`, held
+ * directly or through a group. A token never carries more than its owner holds.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Response } from 'express';
 import { hashSecret } from '../auth/secrets.js';
 import { findSession } from '../auth/sessions.js';
 import { resolveToken, tokenFromAuthorizationHeader } from '../auth/tokens.js';
-import { expandScopes, resolveTokenScopes } from '../rbac/scopes.js';
-import { roleScopes, rolesFor } from '../rbac/roles.js';
+import { expandScopes, resolveTokenScopes, type GroupsOf } from '../rbac/scopes.js';
+import { assignedRoles, effectiveUserRoles, roleScopes, type RoleAssignment } from '../rbac/roles.js';
+import type { GroupRepository } from '../store/groups.js';
 import type { SessionRecord, SessionRepository } from '../store/sessions.js';
 import type { TokenRecord, TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
+import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import { fromSameOrigin } from './same-origin.js';
 
 export interface Identity {
@@ -33,35 +36,68 @@ export interface Identity {
   session: SessionRecord | undefined;
 }
 
-/** A service known from the config file (or the CLI's in-memory credential): token kept hashed. */
-export interface ServiceCredential {
+/** A service from the config file (or the CLI's in-memory credential); its token is kept hashed. */
+export interface Service {
   name: string;
   tokenHash: string;
   admin: boolean;
+  /** Internal credentials (the CLI's) are not listed by `GET /services`. */
+  listed: boolean;
 }
 
-const noGroups = (): string[] => [];
+export interface IdentityDeps {
+  users: UserRepository;
+  groups: GroupRepository;
+  tokens: TokenRepository;
+  sessions: SessionRepository;
+  oauthClients: OAuthClientRepository;
+  roles: readonly RoleAssignment[];
+  secure: boolean;
+}
 
 export class IdentityResolver {
-  private readonly services = new Map<string, ServiceCredential>();
+  private readonly servicesByHash = new Map<string, Service>();
 
-  constructor(
-    private readonly deps: {
-      users: UserRepository;
-      tokens: TokenRepository;
-      sessions: SessionRepository;
-      secure: boolean;
-    },
-  ) {}
+  /** Group membership by user name, for `!group=` filters. */
+  readonly groupsOf: GroupsOf = (userName) => {
+    const user = this.deps.users.find(userName);
+    return user ? this.deps.groups.groupsOf(user.id) : [];
+  };
 
-  addService(name: string, token: string, admin: boolean): void {
+  constructor(private readonly deps: IdentityDeps) {}
+
+  addService(name: string, token: string, admin: boolean, listed = true): void {
     const tokenHash = hashSecret(token);
-    this.services.set(tokenHash, { name, tokenHash, admin });
+    this.servicesByHash.set(tokenHash, { name, tokenHash, admin, listed });
   }
 
-  /** The scopes a user holds through their roles. */
+  /** The configured services, in config order. */
+  services(): Service[] {
+    return [...this.servicesByHash.values()].filter((service) => service.listed);
+  }
+
+  /** The scopes a user holds through their roles and their groups' roles. */
   userScopes(user: UserRecord): Set<string> {
-    return expandScopes(roleScopes(rolesFor(user)), { kind: 'user', name: user.name, groups: [] });
+    const groups = this.deps.groups.groupsOf(user.id);
+    const roles = effectiveUserRoles(user, groups, this.deps.roles);
+    return expandScopes(roleScopes(roles, this.deps.roles), { kind: 'user', name: user.name, groups });
+  }
+
+  serviceScopes(service: { name: string; admin: boolean }): Set<string> {
+    const roles = assignedRoles({ kind: 'service', ...service }, this.deps.roles);
+    return expandScopes(roleScopes(roles, this.deps.roles), { kind: 'service', name: service.name });
+  }
+
+  /** What a stored token may do: its own scopes, plus its OAuth client's access, within its owner's. */
+  tokenScopes(record: TokenRecord, user: UserRecord): Set<string> {
+    const client = record.oauthClientId ? this.deps.oauthClients.find(record.oauthClientId) : undefined;
+    return resolveTokenScopes({
+      scopes: record.scopes,
+      owner: { kind: 'user', name: user.name, groups: this.deps.groups.groupsOf(user.id) },
+      ownerScopes: this.userScopes(user),
+      clientAccessScopes: client?.allowedScopes.filter((scope) => scope.startsWith('access:')),
+      groupsOf: this.groupsOf,
+    });
   }
 
   /** For API handlers: token first, then the cookie if the request comes from the hub's own pages. */
@@ -80,21 +116,14 @@ export class IdentityResolver {
   }
 
   fromToken(token: string): Identity | undefined {
-    const service = this.services.get(hashSecret(token));
+    const service = this.servicesByHash.get(hashSecret(token));
     if (service) {
-      const scopes = expandScopes(roleScopes(service.admin ? ['admin'] : []), { kind: 'service', name: service.name });
-      return { kind: 'service', name: service.name, user: undefined, scopes, token: undefined, session: undefined };
+      return { kind: 'service', name: service.name, user: undefined, scopes: this.serviceScopes(service), token: undefined, session: undefined };
     }
     const record = resolveToken(this.deps.tokens, token);
     const user = record?.userId != null ? this.deps.users.findById(record.userId) : undefined;
     if (!record || !user) return undefined;
-    const scopes = resolveTokenScopes({
-      scopes: record.scopes,
-      owner: { kind: 'user', name: user.name, groups: [] },
-      ownerScopes: this.userScopes(user),
-      groupsOf: noGroups,
-    });
-    return { kind: 'user', name: user.name, user, scopes, token: record, session: undefined };
+    return { kind: 'user', name: user.name, user, scopes: this.tokenScopes(record, user), token: record, session: undefined };
   }
 }
 
@@ -106,4 +135,3 @@ export function identityOf(res: Response): Identity | undefined {
 export function setIdentity(res: Response, identity: Identity | undefined): void {
   res.locals.identity = identity;
 }
-

@@ -55,6 +55,8 @@ interface ManagedServer extends ServerView {
   user: UserRecord;
   name: string;
   spawner: Spawner | undefined;
+  /** Where the proxy forwards to while the server runs. */
+  target: string | undefined;
   tokenId: number | undefined;
   events: ProgressEvent[];
   listeners: Set<(event: ProgressEvent) => void>;
@@ -94,8 +96,11 @@ export class ServerManager {
     return server ?? { phase: 'stopped', failure: null, started: null, events: [] };
   }
 
-  /** Starts the server if needed; resolves when it is ready, rejects with the reason it could not start. */
-  start(user: UserRecord, name = ''): Promise<void> {
+  /**
+   * Starts the server if needed; resolves when it is ready, rejects with the reason it could not
+   * start. `userOptions` are recorded with the server (JupyterHub's user_options).
+   */
+  start(user: UserRecord, name = '', userOptions: Record<string, unknown> = {}): Promise<void> {
     const server = this.entry(user, name);
     if (server.phase === 'running') return Promise.resolve();
     if (server.phase === 'spawning' && server.starting) return server.starting;
@@ -105,7 +110,7 @@ export class ServerManager {
     server.events = [];
     server.abortStart = new AbortController();
     this.emit(server, { progress: 0, message: 'Server requested' });
-    server.starting = this.spawn(server, server.abortStart.signal).finally(() => {
+    server.starting = this.spawn(server, userOptions, server.abortStart.signal).finally(() => {
       server.starting = undefined;
       server.abortStart = undefined;
     });
@@ -132,6 +137,63 @@ export class ServerManager {
 
   async stopAll(): Promise<void> {
     await Promise.all([...this.managed.values()].map((server) => this.stop(server.user, server.name)));
+  }
+
+  /** Stops every server of `user` (before the account is deleted or renamed). */
+  async stopAllOf(user: UserRecord): Promise<void> {
+    const own = [...this.managed.values()].filter((server) => server.user.id === user.id);
+    await Promise.all(own.map((server) => this.stop(server.user, server.name)));
+    for (const server of own) this.managed.delete(key(server.user, server.name));
+  }
+
+  /** Stops a named server and deletes its record (JupyterHub's `remove`). */
+  async remove(user: UserRecord, name: string): Promise<void> {
+    await this.stop(user, name);
+    this.managed.delete(key(user, name));
+    this.deps.servers.delete(user.id, name);
+    await this.deps.db.commit();
+  }
+
+  /** Names of the servers of `user` that are running, starting or stopping. */
+  activeServerNames(user: UserRecord): string[] {
+    return [...this.managed.values()]
+      .filter((server) => server.user.id === user.id && server.phase !== 'stopped')
+      .map((server) => server.name);
+  }
+
+  /** True if any of the user's servers is running, starting or stopping. */
+  hasActiveServer(user: UserRecord): boolean {
+    return this.activeServerNames(user).length > 0;
+  }
+
+  /**
+   * Makes the proxy's routes match the running servers (JupyterHub's check_routes): adds missing
+   * routes, drops routes of servers that are not running. Routes of starting servers are left alone.
+   */
+  syncRoutes(): { added: number; removed: number } {
+    const wanted = new Map<string, string>();
+    const starting = new Set<string>();
+    for (const server of this.managed.values()) {
+      const prefix = this.deps.urls.serverRoute(server.user.name, server.name);
+      if (server.phase === 'running' && server.target) wanted.set(prefix, server.target);
+      if (server.phase === 'spawning' || server.phase === 'stopping') starting.add(prefix);
+    }
+    let added = 0;
+    let removed = 0;
+    for (const route of this.deps.routes.list()) {
+      if (!wanted.has(route.prefix) && !starting.has(route.prefix) && route.data.user !== undefined) {
+        this.deps.routes.delete(route.prefix);
+        removed++;
+      }
+    }
+    for (const [prefix, target] of wanted) {
+      if (this.deps.routes.get(prefix)?.target !== target) {
+        const server = [...this.managed.values()].find((s) => this.deps.urls.serverRoute(s.user.name, s.name) === prefix);
+        this.deps.routes.add(prefix, target, { user: server?.user.name, server_name: server?.name });
+        added++;
+      }
+    }
+    return { added, removed };
   }
 
   /** Past events of the current start, then live ones until the returned function is called. */
@@ -180,7 +242,9 @@ export class ServerManager {
 
   private entry(user: UserRecord, name: string): ManagedServer {
     let server = this.managed.get(key(user, name));
-    if (!server) {
+    if (server) {
+      server.user = user;
+    } else {
       server = {
         user,
         name,
@@ -190,6 +254,7 @@ export class ServerManager {
         events: [],
         listeners: new Set(),
         spawner: undefined,
+        target: undefined,
         tokenId: undefined,
         starting: undefined,
         stopping: undefined,
@@ -205,22 +270,20 @@ export class ServerManager {
     for (const listener of server.listeners) listener(event);
   }
 
-  private async spawn(server: ManagedServer, signal: AbortSignal): Promise<void> {
-    const { config, urls } = this.deps;
+  private async spawn(server: ManagedServer, userOptions: Record<string, unknown>, signal: AbortSignal): Promise<void> {
+    const { urls } = this.deps;
     const { user, name } = server;
     const prefix = urls.server(user.name, name);
-    const logFile = this.logFile(user.name, name);
+    const paths = this.paths(user.name, name);
     try {
-      const token = this.registerServer(server, prefix);
+      const token = this.registerServer(server, prefix, userOptions);
       await this.deps.db.commit();
       const spawner = (this.deps.createSpawner ?? this.localSpawner)({
         user: user.name,
         serverName: name,
         hubEnvironment: this.hubEnvironment(user.name, name, prefix, token),
         servicePrefix: prefix,
-        notebookDir: join(config.spawner.notebookRoot ?? join(config.dataDir, 'users'), user.name),
-        runtimeDir: join(config.dataDir, 'runtime', user.name),
-        logFile,
+        ...paths,
       });
       server.spawner = spawner;
       const exited = new AbortController();
@@ -232,10 +295,11 @@ export class ServerManager {
       const target = await spawner.start();
       this.emit(server, { progress: 50, message: 'Waiting for the server to answer...' });
       await waitForHttpServer(`${target}${prefix}`, {
-        timeoutMs: config.spawner.startTimeout * 1000,
+        timeoutMs: this.deps.config.spawner.startTimeout * 1000,
         signal: AbortSignal.any([signal, exited.signal]),
       });
       this.deps.routes.add(urls.serverRoute(user.name, name), target, { user: user.name, server_name: name });
+      server.target = target;
       server.started = new Date().toISOString();
       this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
       await this.deps.db.commit();
@@ -250,7 +314,7 @@ export class ServerManager {
       });
     } catch (error) {
       const reason = error instanceof SpawnError ? error.message : `Could not start the server: ${(error as Error).message}`;
-      const failure = `${reason}${await logTail(logFile)}`;
+      const failure = `${reason}${await logTail(paths.logFile)}`;
       this.log.warn(`${user.name}'s server failed to start: ${reason}`);
       server.phase = 'stopping';
       await this.teardown(server);
@@ -261,9 +325,10 @@ export class ServerManager {
   }
 
   /** Issues the server's API token and registers its OAuth client; returns the token. */
-  private registerServer(server: ManagedServer, prefix: string): string {
+  private registerServer(server: ManagedServer, prefix: string, userOptions: Record<string, unknown>): string {
     const { user, name } = server;
     return this.deps.db.transaction(() => {
+      this.deps.servers.saveOptions(user.id, name, userOptions);
       const { token, record } = issueToken(this.deps.tokens, {
         kind: 'server',
         userId: user.id,
@@ -301,7 +366,7 @@ export class ServerManager {
       JUPYTERHUB_OAUTH_ACCESS_SCOPES: accessScopes,
       JUPYTERHUB_OAUTH_SCOPES: accessScopes,
       JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
-      JUPYTERHUB_ROOT_DIR: join(this.deps.config.spawner.notebookRoot ?? join(this.deps.config.dataDir, 'users'), user),
+      JUPYTERHUB_ROOT_DIR: this.paths(user, name).notebookDir,
     };
     if (this.deps.config.spawner.defaultUrl) env.JUPYTERHUB_DEFAULT_URL = this.deps.config.spawner.defaultUrl;
     return env;
@@ -337,6 +402,7 @@ export class ServerManager {
     });
     server.tokenId = undefined;
     server.spawner = undefined;
+    server.target = undefined;
   }
 
   /** A running server's process ended without being asked to: drop its route and say why. */
@@ -352,8 +418,17 @@ export class ServerManager {
     await this.deps.db.commit();
   }
 
-  private logFile(user: string, name: string): string {
-    return join(this.deps.config.dataDir, 'logs', `${user}${name ? `-${name}` : ''}.log`);
+  /**
+   * Where a server's files go. Every server of a user shares the user's notebook folder; each has
+   * its own runtime folder and log (server names cannot start with `_`, so `_default` is free).
+   */
+  private paths(user: string, name: string): Pick<SpawnContext, 'notebookDir' | 'runtimeDir' | 'logFile'> {
+    const { dataDir, spawner } = this.deps.config;
+    return {
+      notebookDir: join(spawner.notebookRoot ?? join(dataDir, 'users'), user),
+      runtimeDir: join(dataDir, 'runtime', user, name || '_default'),
+      logFile: name ? join(dataDir, 'logs', user, `${name}.log`) : join(dataDir, 'logs', `${user}.log`),
+    };
   }
 }
 

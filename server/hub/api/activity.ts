@@ -3,11 +3,11 @@
  * active (reference §3). Timestamps only move forward; they are flushed to disk on a timer, not
  * per request, as they are frequent and cheap to lose.
  */
-import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { requireScope } from './authorize.js';
+import { route, type ApiRoute } from './route.js';
 import { existingUser } from './users.js';
 import { parseBody } from './validation.js';
 
@@ -30,15 +30,16 @@ function parseTimestamp(value: string): number {
   return Date.parse(zoned);
 }
 
-export function activityRouter(ctx: HubContext): Router {
-  const router = express.Router();
-  router.post('/users/:name/activity', (req, res) => {
+export function activityRoutes(ctx: HubContext): ApiRoute[] {
+  return [
+    route('post', '/users/{name}/activity', (req, res) => {
     requireScope(res, ['users:activity'], { user: req.params.name });
     const user = existingUser(ctx, req.params.name);
     const body = parseBody(activityBody, req.body);
     const servers = Object.entries(body.servers ?? {});
+    const known = new Set(['', ...ctx.serverRecords.listForUser(user.id).map((record) => record.name)]);
     for (const [serverName] of servers) {
-      if (serverName !== '') throw new HttpError(400, `No such server '${serverName}' for user ${user.name}`);
+      if (!known.has(serverName)) throw new HttpError(400, `No such server '${serverName}' for user ${user.name}`);
     }
     const times = [body.last_activity, ...servers.map(([, server]) => server.last_activity)].filter(
       (value): value is string => value !== undefined,
@@ -55,6 +56,6 @@ export function activityRouter(ctx: HubContext): Router {
     }
     ctx.db.markDirty();
     res.status(200).type('application/json').end();
-  });
-  return router;
+    }),
+  ];
 }

@@ -1,29 +1,72 @@
 /**
- * The hub's REST API under `<base>hub/api`, JupyterHub 3.0 compatible. Every request is
- * authenticated here (token, or cookie from the hub's own pages); each handler checks its scopes.
+ * The hub's REST API under `<base>hub/api`, JupyterHub 3.0 compatible, plus a few Lectern
+ * extensions under `/hub/api/lectern/`. Every request is authenticated here (token, or cookie
+ * from the hub's own pages); each handler checks its scopes. The route list is data
+ * (`apiRoutes`), checked against the OpenAPI description in `openapi.yaml`.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import express, { type Router } from 'express';
+import { parse as parseYaml } from 'yaml';
+import { installRoot } from '../../package-info.js';
 import type { HubContext } from '../context.js';
 import { setIdentity } from '../identity.js';
 import { oauthRouter } from '../oauth.js';
-import { activityRouter } from './activity.js';
+import { activityRoutes } from './activity.js';
 import { requireIdentity } from './authorize.js';
-import { userModel } from './models.js';
-import { serversRouter } from './servers.js';
-import { usersRouter } from './users.js';
+import { groupRoutes } from './groups.js';
+import { hubRoutes } from './hub.js';
+import { ModelAccess, userModel } from './models.js';
+import { route, mountRoutes, type ApiRoute } from './route.js';
+import { serverRoutes } from './servers.js';
+import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
+import { describeScopes } from '../../rbac/scopes.js';
 
-/** The version single-user servers check; they warn on a major.minor mismatch. */
-export const JUPYTERHUB_VERSION = '3.0.0';
 const MAX_BODY = '1mb';
+const OPENAPI_FILE = join(installRoot, 'server', 'hub', 'api', 'openapi.yaml');
+
+/** Every API route. Building the list reads nothing from `ctx`: handlers use it when called. */
+export function apiRoutes(ctx: HubContext): ApiRoute[] {
+  let openapi: unknown;
+  return [
+    ...hubRoutes(ctx),
+
+    route('get', '/user', (_req, res) => {
+      const identity = requireIdentity(res);
+      const scopes = describeScopes(identity.scopes);
+      const sessionId = identity.token?.sessionId ?? null;
+      if (identity.user) {
+        const access = new ModelAccess(identity, ctx.identities.groupsOf);
+        res.json({ ...userModel(ctx, access, identity.user), session_id: sessionId === null ? null : String(sessionId), scopes });
+      } else {
+        const service = ctx.identities.services().find((candidate) => candidate.name === identity.name);
+        res.json({
+          kind: 'service',
+          name: identity.name,
+          admin: service?.admin ?? false,
+          roles: service?.admin ? ['admin'] : [],
+          session_id: null,
+          scopes,
+        });
+      }
+    }),
+
+    ...userRoutes(ctx),
+    ...serverRoutes(ctx),
+    ...tokenRoutes(ctx),
+    ...activityRoutes(ctx),
+    ...groupRoutes(ctx),
+
+    route('get', '/openapi.json', (_req, res) => {
+      openapi ??= parseYaml(readFileSync(OPENAPI_FILE, 'utf8'));
+      res.json(openapi);
+    }),
+  ];
+}
 
 export function apiRouter(ctx: HubContext): Router {
   const router = express.Router();
-
-  // The single-user server checks the hub with an unauthenticated GET of the API root.
-  router.get('/', (_req, res) => {
-    res.json({ version: JUPYTERHUB_VERSION });
-  });
-
   router.use(
     '/oauth2',
     oauthRouter({
@@ -37,27 +80,16 @@ export function apiRouter(ctx: HubContext): Router {
       tokenLifetimeSeconds: ctx.config.auth.sessionMaxAgeDays * 86_400,
     }),
   );
-
   router.use((req, res, next) => {
     setIdentity(res, ctx.identities.forApi(req));
     next();
   });
+  // As JupyterHub: any API path answers OPTIONS with an empty 200.
+  router.options('/{*path}', (_req, res) => {
+    res.status(200).end();
+  });
   // JupyterHub parses the body as JSON whatever its Content-Type (curl's default form type included).
   router.use(express.json({ type: () => true, limit: MAX_BODY, strict: false }));
-
-  router.get('/user', (_req, res) => {
-    const identity = requireIdentity(res);
-    const scopes = [...identity.scopes].sort();
-    const sessionId = identity.token?.sessionId ?? null;
-    if (identity.user) {
-      res.json({ ...userModel(ctx, identity.user), session_id: sessionId === null ? null : String(sessionId), scopes });
-    } else {
-      res.json({ kind: 'service', name: identity.name, admin: scopes.includes('admin:users'), roles: [], scopes });
-    }
-  });
-
-  router.use(usersRouter(ctx));
-  router.use(serversRouter(ctx));
-  router.use(activityRouter(ctx));
+  mountRoutes(router, apiRoutes(ctx));
   return router;
 }

@@ -1,56 +1,84 @@
 /**
- * `/hub/api/users/{name}/server…`: start and stop a user's default server, and follow its start on
- * the progress event stream (server-sent events, JupyterHub's format).
+ * Starting and stopping a user's servers — the default one (`/users/{name}/server`) and named ones
+ * (`/users/{name}/servers/{server_name}`) — and following a start on the progress event stream
+ * (server-sent events, JupyterHub's format).
  */
-import express, { type Response, type Router } from 'express';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
 import { SpawnError } from '../../spawner/spawner.js';
+import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { ServerBusyError, type ProgressEvent } from '../server-manager.js';
 import { requireScope } from './authorize.js';
+import { route, type ApiParams, type ApiRoute } from './route.js';
 import { existingUser } from './users.js';
+import { parseBody } from './validation.js';
 
 /** How long a start or stop request waits before answering 202 "still working" (JupyterHub's slow_spawn_timeout). */
 const SLOW_OPERATION_MS = 10_000;
 const KEEPALIVE_MS = 8_000;
+const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-export function serversRouter(ctx: HubContext): Router {
-  const router = express.Router();
+const userOptionsBody = z.record(z.string(), z.unknown());
+const stopBody = z.strictObject({ remove: z.boolean().optional() });
 
-  router.post('/users/:name/server', async (req, res) => {
-    requireScope(res, ['servers'], { user: req.params.name, server: `${req.params.name}/` });
-    const user = existingUser(ctx, req.params.name);
-    const phase = ctx.servers.view(user).phase;
-    if (phase === 'running') throw new HttpError(400, `${user.name} is already running`);
-    if (phase === 'stopping') throw new HttpError(400, `${user.name} is pending stop`);
+export function serverRoutes(ctx: HubContext): ApiRoute[] {
+  /** The user and server a request is about, after the scope check. */
+  const target = (req: Request<ApiParams>, res: Response, scope: string): { user: UserRecord; name: string } => {
+    const userName = String(req.params.name);
+    const name = typeof req.params.server_name === 'string' ? req.params.server_name : '';
+    requireScope(res, [scope], { user: userName, server: `${userName}/${name}` });
+    const user = existingUser(ctx, userName);
+    if (name && !ctx.config.spawner.allowNamedServers) throw new HttpError(400, 'Named servers are not enabled.');
+    return { user, name };
+  };
+
+  const start = async (req: Request<ApiParams>, res: Response) => {
+    const { user, name } = target(req, res, 'servers');
+    const label = name ? `${user.name}:${name}` : user.name;
+    if (name) checkNamedServer(ctx, user, name);
+    const phase = ctx.servers.view(user, name).phase;
+    if (phase === 'spawning') {
+      res.status(202).type('text/plain').end();
+      return;
+    }
+    if (phase === 'stopping') throw new HttpError(400, `${label} is pending stop`);
+    if (phase === 'running') throw new HttpError(400, `${label} is already running`);
+    const userOptions = parseBody(userOptionsBody, req.body ?? {});
     let started: Promise<void>;
     try {
-      started = ctx.servers.start(user);
+      started = ctx.servers.start(user, name, userOptions);
     } catch (error) {
       if (error instanceof ServerBusyError) throw new HttpError(400, error.message);
       throw error;
     }
     await answerWhenDone(res, started, 201);
-  });
+  };
 
-  router.delete('/users/:name/server', async (req, res) => {
-    requireScope(res, ['delete:servers'], { user: req.params.name, server: `${req.params.name}/` });
-    const user = existingUser(ctx, req.params.name);
-    await answerWhenDone(res, ctx.servers.stop(user), 204);
-  });
+  const stop = async (req: Request<ApiParams>, res: Response) => {
+    const { user, name } = target(req, res, 'delete:servers');
+    const { remove } = parseBody(stopBody, req.body ?? {});
+    if (!name && remove) throw new HttpError(400, 'Cannot delete the default server');
+    if (name && !ctx.serverRecords.find(user.id, name) && ctx.servers.view(user, name).phase === 'stopped') {
+      throw new HttpError(404, `${user.name} has no server named '${name}'`);
+    }
+    const phase = ctx.servers.view(user, name).phase;
+    if (phase === 'spawning') throw new HttpError(400, `${name ? `${user.name}:${name}` : user.name} is pending spawn, please wait`);
+    await answerWhenDone(res, remove ? ctx.servers.remove(user, name) : ctx.servers.stop(user, name), 204);
+  };
 
-  router.get('/users/:name/server/progress', (req, res) => {
-    requireScope(res, ['read:servers'], { user: req.params.name, server: `${req.params.name}/` });
-    const user = existingUser(ctx, req.params.name);
-    const view = ctx.servers.view(user);
+  const progress = (req: Request<ApiParams>, res: Response) => {
+    const { user, name } = target(req, res, 'read:servers');
+    const view = ctx.servers.view(user, name);
     if (view.phase !== 'spawning' && view.phase !== 'running' && !view.failure) {
-      throw new HttpError(400, `${user.name} is not starting...`);
+      throw new HttpError(400, `${name ? `${user.name}:${name}` : user.name} is not starting...`);
     }
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     res.write('\n\n');
     const send = (event: ProgressEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
     if (view.phase === 'running') {
-      send(view.events.at(-1) ?? { progress: 100, ready: true, message: 'Server ready', url: ctx.urls.server(user.name) });
+      send(view.events.at(-1) ?? { progress: 100, ready: true, message: 'Server ready', url: ctx.urls.server(user.name, name) });
       res.end();
       return;
     }
@@ -60,21 +88,43 @@ export function serversRouter(ctx: HubContext): Router {
       return;
     }
     const keepalive = setInterval(() => res.write('\n\n'), KEEPALIVE_MS);
+    let unsubscribe = () => {};
     const finish = () => {
       clearInterval(keepalive);
       unsubscribe();
     };
-    const unsubscribe = ctx.servers.subscribe(user, '', (event) => {
+    unsubscribe = ctx.servers.subscribe(user, name, (event) => {
       send(event);
       if (event.ready || event.failed) {
-        queueMicrotask(finish);
+        finish();
         res.end();
       }
     });
     res.on('close', finish);
-  });
+  };
 
-  return router;
+  return [
+    route('post', '/users/{name}/server', start),
+    route('delete', '/users/{name}/server', stop),
+    route('get', '/users/{name}/server/progress', progress),
+    route('post', '/users/{name}/servers/{server_name}', start),
+    route('delete', '/users/{name}/servers/{server_name}', stop),
+    route('get', '/users/{name}/servers/{server_name}/progress', progress),
+  ];
+}
+
+function checkNamedServer(ctx: HubContext, user: UserRecord, name: string): void {
+  if (!SERVER_NAME.test(name)) {
+    throw new HttpError(400, 'A server name may contain only letters, digits, "_" and "-", must start with a letter or digit, and be at most 64 characters.');
+  }
+  const limit = ctx.config.spawner.namedServerLimitPerUser;
+  const named = ctx.serverRecords.listForUser(user.id).filter((record) => record.name !== '');
+  if (limit > 0 && !named.some((record) => record.name === name) && named.length >= limit) {
+    throw new HttpError(
+      400,
+      `User ${user.name} already has the maximum of ${limit} named servers.  One must be deleted before a new server can be created`,
+    );
+  }
 }
 
 /** Answers `doneStatus` if the operation finishes soon, 202 if it is still going; failures as errors. */
