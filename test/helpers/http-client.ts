@@ -3,6 +3,8 @@
  * honours cookie paths, redirects followed one at a time (so each hop can be checked), and the
  * Referer/Origin headers a browser sends from a page.
  */
+import type { ResponseRecorder } from './openapi.js';
+
 export interface Hop {
   url: string;
   status: number;
@@ -18,7 +20,11 @@ interface StoredCookie {
 export class HttpClient {
   readonly cookies = new Map<string, StoredCookie>();
 
-  constructor(readonly origin: string) {}
+  /** @param recorder if given, sees every response, to check API ones against the OpenAPI description. */
+  constructor(
+    readonly origin: string,
+    private readonly recorder?: ResponseRecorder,
+  ) {}
 
   async request(path: string, init: RequestInit & { referer?: string } = {}): Promise<Response> {
     const url = new URL(path, this.origin);
@@ -27,6 +33,7 @@ export class HttpClient {
     if (cookie) headers.set('Cookie', cookie);
     if (init.referer) headers.set('Referer', new URL(init.referer, this.origin).href);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    this.recorder?.record(init.method ?? 'GET', url, response);
     for (const setCookie of response.headers.getSetCookie()) this.store(setCookie, url.pathname);
     return response;
   }

@@ -10,6 +10,7 @@ import type { LecternConfig } from '../../server/config/schema.js';
 import { startHub, type RunningHub, type StartOptions } from '../../server/index.js';
 import { createLogger } from '../../server/logging/logger.js';
 import { HttpClient } from './http-client.js';
+import { ResponseRecorder } from './openapi.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -24,6 +25,9 @@ export interface TestHub {
   /** Creates a user with a password through the API. */
   addUser(name: string, password: string, admin?: boolean): Promise<void>;
   client(): HttpClient;
+  /** Every API response made through `api()` and `client()`, checked against the OpenAPI description. */
+  recorder: ResponseRecorder;
+  /** Stops the hub; throws if any recorded API response did not match the OpenAPI description. */
   stop(): Promise<void>;
 }
 
@@ -46,11 +50,16 @@ export async function startTestHub(overrides: ConfigOverrides = {}, options: Sta
   const log = createLogger({ level: 'debug', sink: (line) => logLines.push(line) });
   const hub = await startHub(config, { log, ...options });
   const origin = new URL(hub.url).origin;
-  const api = (path: string, init: RequestInit = {}) =>
-    fetch(`${hub.url}hub/api${path}`, {
+  const recorder = new ResponseRecorder(`${hub.url}hub/api`);
+  const api = async (path: string, init: RequestInit = {}) => {
+    const url = `${hub.url}hub/api${path}`;
+    const response = await fetch(url, {
       ...init,
       headers: { Authorization: `token ${ADMIN_TOKEN}`, ...(init.headers as Record<string, string>) },
     });
+    recorder.record(init.method ?? 'GET', url, response);
+    return response;
+  };
   return {
     hub,
     config,
@@ -62,10 +71,17 @@ export async function startTestHub(overrides: ConfigOverrides = {}, options: Sta
       const response = await api(`/users/${name}`, { method: 'POST', body: JSON.stringify({ password, admin }) });
       if (response.status !== 201) throw new Error(`creating ${name}: ${response.status} ${await response.text()}`);
     },
-    client: () => new HttpClient(origin),
+    client: () => new HttpClient(origin, recorder),
+    recorder,
     async stop() {
       await hub.dispose();
       await rm(dataDir, { recursive: true, force: true });
+      // Checked last, so a mismatch fails the test without leaving a hub or a temp dir behind.
+      await recorder.settled();
+      const problems = recorder.problems();
+      if (problems.length > 0) {
+        throw new Error(`API responses that do not match server/hub/api/openapi.yaml:\n  ${problems.join('\n  ')}`);
+      }
     },
   };
 }
