@@ -1,0 +1,244 @@
+/**
+ * The OpenAPI description (server/hub/api/openapi.yaml) against the API itself: every route is
+ * described and every described operation exists; the hub serves the same document as JSON; the
+ * document is well-formed OpenAPI 3.1 whose schemas all compile; and the response checker that
+ * every integration test runs (through test/helpers/hub.ts) does report wrong responses.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { HubContext } from '../../server/hub/context.js';
+import { apiRoutes } from '../../server/hub/api/index.js';
+import { startTestHub, type TestHub } from '../helpers/hub.js';
+import {
+  HTTP_METHODS,
+  createSchemaValidator,
+  describedOperations,
+  readApiDescription,
+  validateApiResponse,
+  type JsonObject,
+} from '../helpers/openapi.js';
+
+/** Mounted beside `apiRoutes` (form-encoded, outside the JSON body parser), described all the same. */
+const OAUTH2_ROUTES = [
+  { method: 'get', path: '/oauth2/authorize' },
+  { method: 'post', path: '/oauth2/authorize' },
+  { method: 'post', path: '/oauth2/token' },
+];
+
+const key = ({ method, path }: { method: string; path: string }) => `${method.toUpperCase()} ${path}`;
+
+describe('the OpenAPI description', () => {
+  it('describes every API route, and only routes that exist', () => {
+    const routes = [...apiRoutes({} as HubContext), ...OAUTH2_ROUTES].map(key);
+    const described = describedOperations().map(key);
+    assert.deepEqual(
+      routes.filter((route) => !described.includes(route)),
+      [],
+      'routes without a description in server/hub/api/openapi.yaml',
+    );
+    assert.deepEqual(
+      described.filter((operation) => !routes.includes(operation)),
+      [],
+      'described operations that no route serves',
+    );
+    assert.equal(new Set(routes).size, routes.length, 'no route is registered twice');
+  });
+
+  it('is well-formed OpenAPI 3.1, and every schema in it compiles', () => {
+    const problems = structuralProblems(readApiDescription());
+    assert.deepEqual(problems, []);
+  });
+
+  it('(the structural check itself reports a broken document)', () => {
+    const broken = readApiDescription();
+    const schemas = object(object(broken.components).schemas);
+    schemas.User = { type: 'strng' };
+    schemas.Group = { $ref: '#/components/schemas/Nothing' };
+    object(broken.paths)['/users/{name}/nowhere'] = { get: { summary: 'x', operationId: 'x', responses: { '200': { description: 'x' } } } };
+    const problems = structuralProblems(broken).join('\n');
+    assert.match(problems, /components\/schemas\/User: .*type/);
+    assert.match(problems, /\$ref #\/components\/schemas\/Nothing leads nowhere/);
+    assert.match(problems, /GET \/users\/\{name\}\/nowhere: path parameter name is not declared/);
+  });
+
+  describe('served by the hub', () => {
+    let t: TestHub;
+    before(async () => {
+      t = await startTestHub();
+    });
+    after(() => t.stop());
+
+    it('answers GET /hub/api/openapi.json with the same document, as JSON, without a token', async () => {
+      const response = await fetch(`${t.hub.url}hub/api/openapi.json`);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+      assert.deepEqual(await response.json(), readApiDescription());
+      // Through the recording helper too, so the operation's own description is checked.
+      assert.equal((await t.api('/openapi.json')).status, 200);
+    });
+  });
+});
+
+describe('the response checker', () => {
+  const json = 'application/json; charset=utf-8';
+  const alice = {
+    kind: 'user',
+    name: 'alice',
+    admin: false,
+    roles: ['user'],
+    groups: [],
+    server: null,
+    pending: null,
+    created: '2026-01-02T03:04:05.123Z',
+    last_activity: null,
+    servers: {},
+  };
+
+  it('accepts responses that match', () => {
+    assert.equal(validateApiResponse({ method: 'GET', path: '/users/alice', status: 200, contentType: json, body: alice }), null);
+    assert.equal(validateApiResponse({ method: 'GET', path: '/users/alice', status: 200, contentType: json, body: { kind: 'user', name: 'alice' } }), null, 'keys filtered by scope are optional');
+    assert.equal(validateApiResponse({ method: 'POST', path: '/users/alice/server', status: 202, contentType: 'text/plain', body: '' }), null);
+    assert.equal(validateApiResponse({ method: 'DELETE', path: '/users/alice', status: 204, contentType: null, body: '' }), null);
+    assert.equal(validateApiResponse({ method: 'GET', path: '/', status: 200, contentType: json, body: { version: '3.0.0' } }), null);
+  });
+
+  it('reports a model with a wrong or missing key', () => {
+    const problem = validateApiResponse({ method: 'GET', path: '/users/alice', status: 200, contentType: json, body: { ...alice, kind: undefined } });
+    assert.match(problem ?? '', /GET \/users\/\{name\} 200 .*kind/);
+    const local = validateApiResponse({ method: 'GET', path: '/users/alice', status: 200, contentType: json, body: { ...alice, created: '2026-01-02 03:04:05' } });
+    assert.match(local ?? '', /created/, 'a timestamp not in ISO 8601 UTC with Z');
+    const list = validateApiResponse({ method: 'GET', path: '/users', status: 200, contentType: json, body: { users: [alice] } });
+    assert.ok(list, 'a list wrapped the wrong way');
+  });
+
+  it('reports error bodies that are not exactly {status, message}', () => {
+    const extra = validateApiResponse({ method: 'GET', path: '/users/bob', status: 404, contentType: json, body: { status: 404, message: 'No such user', error: 'x' } });
+    assert.match(extra ?? '', /additional properties \(error\)/);
+    const mismatch = validateApiResponse({ method: 'GET', path: '/users/bob', status: 404, contentType: json, body: { status: 400, message: 'x' } });
+    assert.match(mismatch ?? '', /status 400/);
+  });
+
+  it('reports undescribed paths, methods, statuses and content types, and unexpected bodies', () => {
+    assert.match(validateApiResponse({ method: 'GET', path: '/nowhere', status: 200, contentType: json, body: {} }) ?? '', /not described/);
+    assert.match(validateApiResponse({ method: 'PUT', path: '/users/alice', status: 200, contentType: json, body: alice }) ?? '', /PUT is not described/);
+    assert.match(validateApiResponse({ method: 'GET', path: '/users/alice', status: 418, contentType: json, body: {} }) ?? '', /status 418/);
+    assert.match(validateApiResponse({ method: 'GET', path: '/users/alice', status: 200, contentType: 'text/html', body: '<p>' }) ?? '', /Content-Type is text\/html/);
+    assert.match(validateApiResponse({ method: 'POST', path: '/users/alice/server', status: 201, contentType: 'text/plain', body: 'started' }) ?? '', /characters/);
+    assert.match(validateApiResponse({ method: 'DELETE', path: '/users/alice', status: 204, contentType: json, body: { ok: true } }) ?? '', /has no body/);
+  });
+});
+
+/** What makes the document unusable as OpenAPI 3.1: each problem names where it is. */
+function structuralProblems(document: JsonObject): string[] {
+  const problems: string[] = [];
+  const ajv = createSchemaValidator();
+  const components = object(document.components);
+
+  if (typeof document.openapi !== 'string' || !/^3\.1\.\d+$/.test(document.openapi)) problems.push(`openapi is ${String(document.openapi)}, not 3.1.x`);
+  const info = object(document.info);
+  if (typeof info.title !== 'string' || typeof info.version !== 'string') problems.push('info needs a title and a version');
+  const schemes = object(components.securitySchemes);
+  const tags = new Set(array(document.tags).map((tag) => object(tag).name));
+  const operationIds = new Set<string>();
+
+  const checkSecurity = (security: unknown, where: string) => {
+    for (const requirement of array(security)) {
+      for (const name of Object.keys(object(requirement))) {
+        if (!(name in schemes)) problems.push(`${where}: unknown security scheme ${name}`);
+      }
+    }
+  };
+  checkSecurity(document.security, 'security');
+
+  for (const [path, item] of Object.entries(object(document.paths))) {
+    if (!path.startsWith('/')) problems.push(`path ${path} does not start with /`);
+    const pathParameters = array(object(item).parameters);
+    for (const method of HTTP_METHODS) {
+      const operation = object(item)[method];
+      if (operation === undefined) continue;
+      const op = object(operation);
+      const where = `${method.toUpperCase()} ${path}`;
+      if (typeof op.summary !== 'string' || op.summary === '') problems.push(`${where}: no summary`);
+      if (typeof op.operationId !== 'string') problems.push(`${where}: no operationId`);
+      else if (operationIds.has(op.operationId)) problems.push(`${where}: operationId ${op.operationId} used twice`);
+      else operationIds.add(op.operationId);
+      for (const tag of array(op.tags)) if (!tags.has(tag)) problems.push(`${where}: tag ${String(tag)} is not declared`);
+      checkSecurity(op.security, where);
+
+      const declared = [...pathParameters, ...array(op.parameters)]
+        .map((parameter) => object(resolve(document, parameter)))
+        .filter((parameter) => parameter.in === 'path')
+        .map((parameter) => parameter.name);
+      for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) {
+        if (!declared.includes(name)) problems.push(`${where}: path parameter ${name} is not declared`);
+      }
+
+      const responses = object(op.responses);
+      if (Object.keys(responses).length === 0) problems.push(`${where}: no responses`);
+      for (const [status, response] of Object.entries(responses)) {
+        if (!/^([1-5](\d\d|XX)|default)$/.test(status)) problems.push(`${where}: response key ${status} is not a status`);
+        if (typeof object(resolve(document, response)).description !== 'string') problems.push(`${where} ${status}: no description`);
+      }
+    }
+  }
+
+  // Every $ref resolves, and every schema (wherever it sits) is valid JSON Schema 2020-12 and compiles.
+  ajv.addSchema(document, 'document.json');
+  walk(document, [], (node, pointer) => {
+    if (typeof node.$ref === 'string' && resolve(document, node) === undefined) problems.push(`${pointer.join('/')}: $ref ${node.$ref} leads nowhere`);
+  });
+  for (const pointer of schemaLocations(document)) {
+    const schema = pointer.reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], document);
+    const where = pointer.join('/');
+    if (!ajv.validateSchema(schema as object)) problems.push(`${where}: ${ajv.errorsText(ajv.errors)}`);
+    try {
+      ajv.compile({ $ref: `document.json#/${pointer.map((part) => encodeURIComponent(part.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/')}` });
+    } catch (error) {
+      problems.push(`${where}: does not compile: ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** Where OpenAPI puts schemas: components, parameters, media types (request and response), headers. */
+function schemaLocations(document: JsonObject): string[][] {
+  const found: string[][] = [];
+  for (const name of Object.keys(object(object(document.components).schemas))) found.push(['components', 'schemas', name]);
+  walk(document, [], (node, pointer) => {
+    if (pointer[0] === 'components' && pointer[1] === 'schemas') return;
+    // A media type sits under `content`, a header under `headers`; a parameter has `in`.
+    const parent = pointer.at(-2);
+    if ('schema' in node && (parent === 'content' || parent === 'headers' || typeof node.in === 'string')) {
+      found.push([...pointer, 'schema']);
+    }
+  });
+  return found;
+}
+
+function walk(node: unknown, pointer: string[], visit: (node: JsonObject, pointer: string[]) => void): void {
+  if (Array.isArray(node)) {
+    node.forEach((child, index) => walk(child, [...pointer, String(index)], visit));
+  } else if (node !== null && typeof node === 'object') {
+    visit(node as JsonObject, pointer);
+    for (const [name, child] of Object.entries(node)) walk(child, [...pointer, name], visit);
+  }
+}
+
+function resolve(document: JsonObject, node: unknown): unknown {
+  const ref = object(node).$ref;
+  if (typeof ref !== 'string') return node;
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((at, part) => (at !== null && typeof at === 'object' ? (at as JsonObject)[part] : undefined), document);
+}
+
+function object(value: unknown): JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
+}
+
+function array(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
