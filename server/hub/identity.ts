@@ -34,6 +34,8 @@ export interface Identity {
   token: TokenRecord | undefined;
   /** Set when authenticated by the login cookie. */
   session: SessionRecord | undefined;
+  /** Group membership, to resolve `!group=` filters in `scopes`. */
+  groupsOf: GroupsOf;
 }
 
 /** A service from the config file (or the CLI's in-memory credential); its token is kept hashed. */
@@ -112,18 +114,25 @@ export class IdentityResolver {
     const session = findSession(this.deps.sessions, req);
     const user = session && this.deps.users.findById(session.userId);
     if (!session || !user) return undefined;
-    return { kind: 'user', name: user.name, user, scopes: this.userScopes(user), token: undefined, session };
+    return { kind: 'user', name: user.name, user, scopes: this.userScopes(user), token: undefined, session, groupsOf: this.groupsOf };
+  }
+
+  /** A user acting with all their own scopes (after a password check, say). */
+  forUser(user: UserRecord): Identity {
+    return { kind: 'user', name: user.name, user, scopes: this.userScopes(user), token: undefined, session: undefined, groupsOf: this.groupsOf };
   }
 
   fromToken(token: string): Identity | undefined {
     const service = this.servicesByHash.get(hashSecret(token));
     if (service) {
-      return { kind: 'service', name: service.name, user: undefined, scopes: this.serviceScopes(service), token: undefined, session: undefined };
+      const scopes = this.serviceScopes(service);
+      return { kind: 'service', name: service.name, user: undefined, scopes, token: undefined, session: undefined, groupsOf: this.groupsOf };
     }
     const record = resolveToken(this.deps.tokens, token);
     const user = record?.userId != null ? this.deps.users.findById(record.userId) : undefined;
     if (!record || !user) return undefined;
-    return { kind: 'user', name: user.name, user, scopes: this.tokenScopes(record, user), token: record, session: undefined };
+    const scopes = this.tokenScopes(record, user);
+    return { kind: 'user', name: user.name, user, scopes, token: record, session: undefined, groupsOf: this.groupsOf };
   }
 }
 

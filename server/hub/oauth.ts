@@ -26,7 +26,6 @@ import { fromOtherSite } from './same-origin.js';
 import type { HubUrls } from './urls.js';
 
 const CODE_LIFETIME_MS = 300_000;
-const noGroups = (): string[] => [];
 
 interface AuthorizationCode {
   clientId: string;
@@ -72,7 +71,7 @@ export function oauthRouter(deps: OAuthDeps): Router {
     }
     const owner = client.userId != null ? deps.users.findById(client.userId) : undefined;
     const serverPath = serverOf(client, owner);
-    if (!owner || !hasScope(identity.scopes, 'access:servers', { user: owner.name, server: serverPath }, noGroups)) {
+    if (!owner || !hasScope(identity.scopes, 'access:servers', { user: owner.name, server: serverPath }, identity.groupsOf)) {
       throw new HttpError(403, `You do not have permission to access ${client.description}.`);
     }
     const own = owner.id === identity.user.id;
@@ -167,7 +166,7 @@ function grantedScopes(identity: Identity, client: OAuthClientRecord): string[] 
     name: identity.name,
     groups: [],
   });
-  return describeScopes(intersectScopes(requested, identity.scopes, noGroups));
+  return describeScopes(intersectScopes(requested, identity.scopes, identity.groupsOf));
 }
 
 function withQuery(url: string, params: Record<string, unknown>): string {

@@ -8,8 +8,6 @@ import { NO_ACCESS_MESSAGE, notAuthorizedMessage, scopeStatus, type ScopeTarget 
 import { HttpError } from '../http-error.js';
 import { identityOf, type Identity } from '../identity.js';
 
-const noGroups = (): string[] => [];
-
 /** The caller's identity, or 403. */
 export function requireIdentity(res: Response): Identity {
   const identity = identityOf(res);
@@ -22,10 +20,20 @@ export function requireScope(res: Response, scopes: string[], target?: ScopeTarg
   const identity = requireIdentity(res);
   let filtered = false;
   for (const scope of scopes) {
-    const status = scopeStatus(identity.scopes, scope, target, noGroups);
+    const status = scopeStatus(identity.scopes, scope, target, identity.groupsOf);
     if (status === 'allowed') return identity;
     if (status === 'filtered') filtered = true;
   }
   if (filtered) throw new HttpError(404, NO_ACCESS_MESSAGE);
   throw new HttpError(403, notAuthorizedMessage(scopes));
+}
+
+/**
+ * For list endpoints: passes if `scope` is held in any form; a filtered scope then limits which
+ * rows are listed (the caller applies `scopeFilter`), as JupyterHub's list handlers do.
+ */
+export function requireListScope(res: Response, scope: string): Identity {
+  const identity = requireIdentity(res);
+  if (scopeStatus(identity.scopes, scope) === 'forbidden') throw new HttpError(403, notAuthorizedMessage([scope]));
+  return identity;
 }

@@ -9,7 +9,7 @@ import { scopeFilter } from '../../rbac/scopes.js';
 import type { GroupRecord } from '../../store/groups.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { requireIdentity, requireScope } from './authorize.js';
+import { requireIdentity, requireListScope, requireScope } from './authorize.js';
 import { groupModel, ModelAccess } from './models.js';
 import { pageBody, readPage } from './pagination.js';
 import { route, type ApiRoute } from './route.js';
@@ -25,7 +25,7 @@ const membersBody = z.strictObject({ users: usersList.min(1, 'Must specify users
 const propertiesBody = z.record(z.string(), z.unknown());
 
 export function groupRoutes(ctx: HubContext): ApiRoute[] {
-  const access = (res: Response) => new ModelAccess(requireIdentity(res), ctx.identities.groupsOf);
+  const access = (res: Response) => new ModelAccess(requireIdentity(res));
   const existing = (name: unknown): GroupRecord => {
     const group = typeof name === 'string' ? ctx.groups.find(name) : undefined;
     if (!group) throw new HttpError(404, `No such group: ${String(name)}`);
@@ -45,9 +45,9 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
 
   return [
     route('get', '/groups', (req, res) => {
-      const identity = requireScope(res, ['list:groups']);
+      const identity = requireListScope(res, 'list:groups');
       const page = readPage(req);
-      const listable = scopeFilter(identity.scopes, 'list:groups', ctx.identities.groupsOf);
+      const listable = scopeFilter(identity.scopes, 'list:groups', identity.groupsOf);
       const matching = ctx.groups.list().filter((group) => listable({ group: group.name }));
       const viewer = access(res);
       const items = matching

@@ -7,7 +7,7 @@ import { lecternVersion } from '../../package-info.js';
 import { scopeFilter } from '../../rbac/scopes.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { requireIdentity, requireScope } from './authorize.js';
+import { requireIdentity, requireListScope, requireScope } from './authorize.js';
 import { ModelAccess, serviceModel } from './models.js';
 import { pageBody, readPage } from './pagination.js';
 import { route, type ApiRoute } from './route.js';
@@ -17,7 +17,7 @@ import { JUPYTERHUB_VERSION } from './version.js';
 const shutdownBody = z.strictObject({ proxy: z.boolean().optional(), servers: z.boolean().optional() });
 
 export function hubRoutes(ctx: HubContext): ApiRoute[] {
-  const access = (res: Response) => new ModelAccess(requireIdentity(res), ctx.identities.groupsOf);
+  const access = (res: Response) => new ModelAccess(requireIdentity(res));
 
   return [
     route('get', '/', (_req, res) => {
@@ -38,7 +38,7 @@ export function hubRoutes(ctx: HubContext): ApiRoute[] {
     }),
 
     route('get', '/services', (_req, res) => {
-      const identity = requireScope(res, ['list:services']);
+      const identity = requireListScope(res, 'list:services');
       const listable = scopeFilter(identity.scopes, 'list:services');
       const viewer = access(res);
       const models: Record<string, unknown> = {};

@@ -37,7 +37,7 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
       const scopes = describeScopes(identity.scopes);
       const sessionId = identity.token?.sessionId ?? null;
       if (identity.user) {
-        const access = new ModelAccess(identity, ctx.identities.groupsOf);
+        const access = new ModelAccess(identity);
         res.json({ ...userModel(ctx, access, identity.user), session_id: sessionId === null ? null : String(sessionId), scopes });
       } else {
         const service = ctx.identities.services().find((candidate) => candidate.name === identity.name);

@@ -44,17 +44,15 @@ export class ModelAccess {
   readonly readServers: Filter;
   readonly serverState: Filter;
 
-  constructor(
-    readonly identity: Identity,
-    groupsOf: (user: string) => readonly string[],
-  ) {
+  constructor(readonly identity: Identity) {
+    const { scopes, groupsOf } = identity;
     const compile = (map: AccessMap) =>
-      map.map(([scope, keys]) => [scopeFilter(identity.scopes, scope, groupsOf), keys] as [Filter, readonly string[]]);
+      map.map(([scope, keys]) => [scopeFilter(scopes, scope, groupsOf), keys] as [Filter, readonly string[]]);
     this.users = compile(USER_ACCESS);
     this.groups = compile(GROUP_ACCESS);
     this.services = compile(SERVICE_ACCESS);
-    this.readServers = scopeFilter(identity.scopes, 'read:servers', groupsOf);
-    this.serverState = scopeFilter(identity.scopes, 'admin:server_state', groupsOf);
+    this.readServers = scopeFilter(scopes, 'read:servers', groupsOf);
+    this.serverState = scopeFilter(scopes, 'admin:server_state', groupsOf);
   }
 
   userKeys(name: string): Set<string> {

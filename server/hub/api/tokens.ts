@@ -47,7 +47,7 @@ export function tokenRoutes(ctx: HubContext): ApiRoute[] {
       const name = String(req.params.name);
       const kind = requester.kind === 'service' ? 'Service' : 'User';
       const user = ctx.users.find(name);
-      if (!user || !scopeFilter(requester.scopes, 'tokens', ctx.identities.groupsOf)({ user: name })) {
+      if (!user || !scopeFilter(requester.scopes, 'tokens', requester.groupsOf)({ user: name })) {
         throw new HttpError(403, `${kind} ${name} not found or no permissions to generate tokens`);
       }
       if (body.roles !== undefined && body.scopes !== undefined) {
@@ -98,7 +98,7 @@ async function authenticateWithPassword(
   const name = auth ? await ctx.authenticator.authenticate(auth.username, auth.password) : null;
   const user = name ? ctx.users.find(name) : undefined;
   if (!user) throw new HttpError(403, 'Missing or invalid credentials.');
-  return { kind: 'user', name: user.name, user, scopes: ctx.identities.userScopes(user), token: undefined, session: undefined };
+  return ctx.identities.forUser(user);
 }
 
 /** The raw scopes a new token gets: from `roles`, or `scopes`, or by default all its owner's (`inherit`). */

@@ -14,7 +14,7 @@ import { scopeFilter } from '../../rbac/scopes.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { requireIdentity, requireScope } from './authorize.js';
+import { requireIdentity, requireListScope, requireScope } from './authorize.js';
 import { ModelAccess, userModel } from './models.js';
 import { pageBody, readPage } from './pagination.js';
 import { route, type ApiRoute } from './route.js';
@@ -35,18 +35,18 @@ const passwordBody = z.strictObject({ password: z.string() });
 const STATES = new Set(['active', 'ready', 'inactive']);
 
 export function userRoutes(ctx: HubContext): ApiRoute[] {
-  const access = (res: Response) => new ModelAccess(requireIdentity(res), ctx.identities.groupsOf);
+  const access = (res: Response) => new ModelAccess(requireIdentity(res));
 
   return [
     route('get', '/users', (req, res) => {
-      const identity = requireScope(res, ['list:users']);
+      const identity = requireListScope(res, 'list:users');
       const page = readPage(req);
       const state = req.query.state;
       if (state !== undefined && (typeof state !== 'string' || !STATES.has(state))) {
         throw new HttpError(400, `Unrecognized state filter: '${String(state)}'`);
       }
       const nameFilter = typeof req.query.name_filter === 'string' ? req.query.name_filter.toLowerCase() : '';
-      const listable = scopeFilter(identity.scopes, 'list:users', ctx.identities.groupsOf);
+      const listable = scopeFilter(identity.scopes, 'list:users', identity.groupsOf);
       const matching = ctx.users.list().filter(
         (user) =>
           listable({ user: user.name }) &&

@@ -16,7 +16,6 @@ import { homePage, loginPage, notRunningPage, spawnPendingPage } from './templat
 /** How long /hub/spawn waits for a fast start before showing the progress page. */
 const QUICK_START_MS = 1_000;
 const MAX_REDIRECTS = 4;
-const noGroups = (): string[] => [];
 
 export function pagesRouter(ctx: HubContext): Router {
   const { urls } = ctx;
@@ -186,7 +185,7 @@ function targetUser(ctx: HubContext, viewer: Identity, name: string | undefined,
   const self = viewer.user as UserRecord;
   if (name === undefined || name === self.name) return self;
   const owner = ctx.users.find(name);
-  if (!owner || !hasScope(viewer.scopes, scope, { user: owner.name, server: `${owner.name}/` }, noGroups)) {
+  if (!owner || !hasScope(viewer.scopes, scope, { user: owner.name, server: `${owner.name}/` }, viewer.groupsOf)) {
     throw new HttpError(404, `No such user: ${name}`);
   }
   return owner;
