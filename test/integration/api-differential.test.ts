@@ -410,7 +410,7 @@ async function readStream(response: Response): Promise<string> {
   let text = '';
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const next = await Promise.race([reader.read(), sleep(Math.max(0, deadline - Date.now()), 'timeout' as const)]);
+    const next = await Promise.race([reader.read(), sleep(Math.max(0, deadline - Date.now()), 'timeout' as const, { ref: false })]);
     if (next === 'timeout') {
       await reader.cancel();
       return `${text}\n\ndata: {"lectern-test": "the stream was still open after 5 s"}\n\n`;
