@@ -80,7 +80,16 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const sessions = new SessionRepository(db);
     const groups = new GroupRepository(db);
     const oauthClients = new OAuthClientRepository(db);
-    const identities = new IdentityResolver({ users, groups, tokens, sessions, oauthClients, roles: config.roles, secure });
+    const identities = new IdentityResolver({
+      users,
+      groups,
+      tokens,
+      sessions,
+      oauthClients,
+      roles: config.roles,
+      secure,
+      markDirty: () => db.markDirty(),
+    });
     for (const service of config.services) identities.addService(service.name, service.apiToken, service.admin);
     // The CLI's credential while this hub runs: in memory and in the 0600 lock file, never in the database.
     const cliToken = newSecret();
@@ -108,6 +117,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       hasher,
       authenticator: new PasswordAuthenticator(users, hasher),
       secure,
+      hubActivity: { last: Date.now() },
       hubUrl: () => hubUrl,
       requestShutdown: () => {
         log.info('shutdown requested through the API');

@@ -25,6 +25,7 @@ export function createHubApp(ctx: HubContext): Express {
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
+    ctx.hubActivity.last = Date.now();
     const api = req.path.startsWith(urls.api());
     res.set({
       'X-JupyterHub-Version': JUPYTERHUB_VERSION,

@@ -34,6 +34,8 @@ export interface HubContext {
   authenticator: Authenticator;
   /** True when the public listener speaks HTTPS (cookies get `Secure`). */
   secure: boolean;
+  /** When the hub last handled a request (the last_activity of its route in `GET /proxy`). */
+  hubActivity: { last: number };
   /** Where the hub listens on loopback, e.g. `http://127.0.0.1:40123`. */
   hubUrl(): string;
   /** Asks the process hosting the hub to stop it (POST /hub/api/shutdown). */

@@ -47,6 +47,9 @@ export interface Service {
   listed: boolean;
 }
 
+/** JupyterHub's activity_resolution: how stale last_activity may get before a request moves it. */
+const ACTIVITY_RESOLUTION_MS = 30_000;
+
 export interface IdentityDeps {
   users: UserRepository;
   groups: GroupRepository;
@@ -55,6 +58,8 @@ export interface IdentityDeps {
   oauthClients: OAuthClientRepository;
   roles: readonly RoleAssignment[];
   secure: boolean;
+  /** Marks low-value changes (activity) for the next flush. */
+  markDirty: () => void;
 }
 
 export class IdentityResolver {
@@ -100,6 +105,29 @@ export class IdentityResolver {
       clientAccessScopes: client?.allowedScopes.filter((scope) => scope.startsWith('access:')),
       groupsOf: this.groupsOf,
     });
+  }
+
+  /**
+   * Notes that `identity` just made a request, as JupyterHub does: the token's and the user's
+   * last_activity move forward (at most every 30 s, and a server's own token moves only itself).
+   * Activity is cheap to lose, so it is flushed with the next write or by the timer.
+   */
+  recordActivity(identity: Identity | undefined, now = Date.now()): void {
+    if (!identity?.user) return;
+    const stale = (when: string | null) => !when || Date.parse(when) < now - ACTIVITY_RESOLUTION_MS;
+    const iso = new Date(now).toISOString();
+    let changed = false;
+    if (identity.token && stale(identity.token.lastActivity)) {
+      this.deps.tokens.touch(identity.token.id, iso);
+      identity.token.lastActivity = iso;
+      changed = true;
+    }
+    if (identity.token?.kind !== 'server' && stale(identity.user.lastActivity)) {
+      this.deps.users.touch(identity.user.id, iso);
+      identity.user.lastActivity = iso;
+      changed = true;
+    }
+    if (changed) this.deps.markDirty();
   }
 
   /** For API handlers: token first, then the cookie if the request comes from the hub's own pages. */

@@ -62,19 +62,16 @@ export function hubRoutes(ctx: HubContext): ApiRoute[] {
       const routes = [
         // The hub has no route of its own (the proxy hands it every unrouted request in-process);
         // JupyterHub clients expect to see one, so it is shown where the hub also listens.
-        { routespec: ctx.urls.base, target: ctx.hubUrl(), data: { hub: true, last_activity: null as string | null } },
+        { routespec: ctx.urls.base, target: ctx.hubUrl(), data: { hub: true, last_activity: new Date(ctx.hubActivity.last).toISOString() } },
         ...ctx.routes.list().map((entry) => ({
           routespec: entry.prefix.endsWith('/') ? entry.prefix : `${entry.prefix}/`,
           target: entry.target,
           data: { ...entry.data, last_activity: new Date(entry.lastActivity).toISOString() },
         })),
       ].sort((a, b) => (a.routespec < b.routespec ? -1 : a.routespec > b.routespec ? 1 : 0));
-      const items = routes.slice(page.offset, page.offset + page.limit);
-      if (page.wrapped) {
-        res.json(pageBody(req, page, items, routes.length));
-      } else {
-        res.json(Object.fromEntries(items.map((item) => [item.routespec, item])));
-      }
+      // Routes are keyed by routespec, in the paginated form too (JupyterHub's shape).
+      const items = Object.fromEntries(routes.slice(page.offset, page.offset + page.limit).map((item) => [item.routespec, item]));
+      res.json(page.wrapped ? pageBody(req, page, items, routes.length) : items);
     }),
 
     route('post', '/proxy', (_req, res) => {

@@ -16,7 +16,7 @@ import { activityRoutes } from './activity.js';
 import { requireIdentity } from './authorize.js';
 import { groupRoutes } from './groups.js';
 import { hubRoutes } from './hub.js';
-import { ModelAccess, userModel } from './models.js';
+import { ModelAccess, serviceModel, userModel } from './models.js';
 import { route, mountRoutes, type ApiRoute } from './route.js';
 import { serverRoutes } from './servers.js';
 import { tokenRoutes } from './tokens.js';
@@ -41,14 +41,9 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
         res.json({ ...userModel(ctx, access, identity.user), session_id: sessionId === null ? null : String(sessionId), scopes });
       } else {
         const service = ctx.identities.services().find((candidate) => candidate.name === identity.name);
-        res.json({
-          kind: 'service',
-          name: identity.name,
-          admin: service?.admin ?? false,
-          roles: service?.admin ? ['admin'] : [],
-          session_id: null,
-          scopes,
-        });
+        const model = service ? serviceModel(ctx, null, service) : { kind: 'service', name: identity.name, admin: true };
+        // JupyterHub builds this one from its database row, which leaves these three empty strings.
+        res.json({ ...model, command: '', info: '', display: '', session_id: null, scopes });
       }
     }),
 
@@ -81,7 +76,9 @@ export function apiRouter(ctx: HubContext): Router {
     }),
   );
   router.use((req, res, next) => {
-    setIdentity(res, ctx.identities.forApi(req));
+    const identity = ctx.identities.forApi(req);
+    setIdentity(res, identity);
+    ctx.identities.recordActivity(identity);
     next();
   });
   // As JupyterHub: any API path answers OPTIONS with an empty 200.

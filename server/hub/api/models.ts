@@ -129,7 +129,11 @@ export function userModel(ctx: HubContext, access: ModelAccess, user: UserRecord
     keys,
   ) as Record<string, unknown>;
   const names = new Set(ctx.servers.activeServerNames(user));
-  if (options.includeStoppedServers) for (const record of ctx.serverRecords.listForUser(user.id)) names.add(record.name);
+  if (options.includeStoppedServers) {
+    // Every user has a default server, running or not, as JupyterHub creates one per user.
+    names.add('');
+    for (const record of ctx.serverRecords.listForUser(user.id)) names.add(record.name);
+  }
   const servers: Record<string, unknown> = {};
   for (const name of [...names].sort()) {
     if (access.readServers({ server: `${user.name}/${name}` })) servers[name] = serverModel(ctx, access, user, name);
@@ -154,8 +158,9 @@ export function groupModel(ctx: HubContext, access: ModelAccess, group: GroupRec
   );
 }
 
-export function serviceModel(ctx: HubContext, access: ModelAccess, service: Service) {
-  const keys = access.serviceKeys(service.name);
+/** The service model; with `access` null (a service asking about itself), every key. */
+export function serviceModel(ctx: HubContext, access: ModelAccess | null, service: Service) {
+  const keys = access ? access.serviceKeys(service.name) : new Set(SERVICE_ACCESS.flatMap(([, allowed]) => allowed));
   if (keys.size === 0) return null;
   return pick(
     {
@@ -163,12 +168,13 @@ export function serviceModel(ctx: HubContext, access: ModelAccess, service: Serv
       name: service.name,
       roles: assignedRoles({ kind: 'service', name: service.name, admin: service.admin }, ctx.config.roles),
       admin: service.admin,
+      // Lectern's services are API clients only: no process, no URL (JupyterHub's defaults for those).
       url: '',
       prefix: '',
-      command: '',
+      command: [] as string[],
       pid: 0,
       info: {},
-      display: false,
+      display: true,
     },
     keys,
   );

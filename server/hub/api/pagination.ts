@@ -36,7 +36,7 @@ export function readPage(req: Request): Page {
 }
 
 /** The answer for one page of `total` items. */
-export function pageBody<T>(req: Request, page: Page, items: T[], total: number): T[] | object {
+export function pageBody<T extends object>(req: Request, page: Page, items: T, total: number): T | object {
   if (!page.wrapped) return items;
   const nextOffset = page.offset + page.limit;
   let next: { offset: number; limit: number; url: string } | null = null;

@@ -71,9 +71,8 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
   const progress = (req: Request<ApiParams>, res: Response) => {
     const { user, name } = target(req, res, 'read:servers');
     const view = ctx.servers.view(user, name);
-    if (view.phase !== 'spawning' && view.phase !== 'running' && !view.failure) {
-      throw new HttpError(400, `${name ? `${user.name}:${name}` : user.name} is not starting...`);
-    }
+    // As JupyterHub 3.0 answers for a server it is not starting (and has not just failed to start).
+    if (view.phase !== 'spawning' && view.phase !== 'running' && !view.failure) throw new HttpError(404, 'Not Found');
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     res.write('\n\n');
     const send = (event: ProgressEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);

@@ -23,7 +23,9 @@ export function pagesRouter(ctx: HubContext): Router {
   const cookieScope = { path: urls.hub(), secure: ctx.secure };
 
   router.use((req, res, next) => {
-    setIdentity(res, ctx.identities.fromCookie(req));
+    const identity = ctx.identities.fromCookie(req);
+    setIdentity(res, identity);
+    ctx.identities.recordActivity(identity);
     next();
   });
 
