@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -175,8 +175,11 @@ function build(): void {
 function machine(): string {
   const cpuList = cpus();
   const wrkVersion = spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split(' Copyright')[0] ?? 'wrk';
+  const [load = 0] = loadavg();
+  // Other work on the machine shares the CPU with the hub measured: say so rather than hide it.
+  const busy = load > cpuList.length / 4 ? ' (NOT idle: the figures will be noisy and low)' : '';
   return [
-    `Machine: ${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown CPU'}`,
+    `Machine: ${cpuList.length} × ${cpuList[0]?.model.trim() ?? 'unknown CPU'}; load average before the run ${load.toFixed(2)}${busy}`,
     `Node ${process.version}; ${wrkVersion.trim()}; Lectern ${lecternVersion()}; JupyterHub 3.0 (/usr/bin/jupyterhub)`,
   ].join('\n');
 }
