@@ -188,6 +188,7 @@ export class ResponseRecorder {
   private readonly origin: string;
   private readonly pending = new Set<Promise<void>>();
   private readonly found: string[] = [];
+  private readonly seen = new Set<string>();
 
   /** @param apiUrl the API's root, for example `http://127.0.0.1:8000/hub/api`. */
   constructor(apiUrl: string) {
@@ -201,12 +202,14 @@ export class ResponseRecorder {
     if (target.origin !== this.origin) return;
     if (target.pathname !== this.apiPath && !target.pathname.startsWith(`${this.apiPath}/`)) return;
     const verb = method.toUpperCase();
+    const head = verb === 'HEAD';
     // CORS preflights are not part of the description (JupyterHub answers them on every path).
     if (verb === 'OPTIONS') return;
     const path = target.pathname.slice(this.apiPath.length) || '/';
+    const template = matchPathTemplate(path);
+    if (template) this.seen.add(`${head ? 'GET' : verb} ${template}`);
     const contentType = response.headers.get('content-type');
     const streaming = contentType?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
-    const head = verb === 'HEAD';
     const check = async () => {
       const body = streaming || head ? undefined : await readBody(response.clone(), contentType);
       const problem =
@@ -238,6 +241,11 @@ export class ResponseRecorder {
   /** Resolves once every recorded response has been checked. */
   async settled(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** The described operations (`GET /users/{name}`) that have answered at least once. */
+  operationsSeen(): Set<string> {
+    return new Set(this.seen);
   }
 
   /** The mismatches found so far (call `settled()` first to include every response). */

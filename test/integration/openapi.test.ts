@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HubContext } from '../../server/hub/context.js';
 import { apiRoutes } from '../../server/hub/api/index.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { readEvents } from '../helpers/http-client.js';
+import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
 import {
   HTTP_METHODS,
   createSchemaValidator,
@@ -76,6 +77,100 @@ describe('the OpenAPI description', () => {
       // Through the recording helper too, so the operation's own description is checked.
       assert.equal((await t.api('/openapi.json')).status, 200);
     });
+  });
+});
+
+describe('every described operation on a running hub', () => {
+  let t: TestHub;
+  before(async () => {
+    // Named servers on, so their operations answer; shutdown requests are noted, not obeyed.
+    t = await startTestHub(fakeServer('ok', { allowNamedServers: true }), { onShutdownRequest: () => {} });
+  });
+  after(() => t.stop());
+
+  it('answers as described, at least once each', async () => {
+    const json = (method: string, body?: unknown): RequestInit => ({
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
+    });
+    const paginated = { headers: { Accept: 'application/jupyterhub-pagination+json' } };
+    const call = async (path: string, init: RequestInit = {}) => {
+      const response = await t.api(path, init);
+      const text = await response.text();
+      return { status: response.status, text };
+    };
+    const calls: [string, RequestInit?][] = [
+      ['/'],
+      ['/info'],
+      ['/user'],
+      ['/health'],
+      ['/openapi.json'],
+      ['/users/alice', json('POST', { password: 'alice-password-1' })],
+      ['/users', json('POST', { usernames: ['bob', 'carol'] })],
+      ['/users'],
+      ['/users?limit=1', paginated],
+      ['/users/alice'],
+      ['/users/carol', json('PATCH', { admin: true })],
+      ['/users/alice/activity', json('POST', { last_activity: new Date().toISOString() })],
+      ['/lectern/users/alice/password', json('PUT', { password: 'alice-password-2' })],
+      ['/groups/physics', json('POST', { users: ['alice'] })],
+      ['/groups', json('POST', { groups: ['chemistry'] })],
+      ['/groups'],
+      ['/groups?limit=1', paginated],
+      ['/groups/physics'],
+      ['/groups/physics/users', json('POST', { users: ['bob'] })],
+      ['/groups/physics/users', json('DELETE', { users: ['alice'] })],
+      ['/groups/physics/properties', json('PUT', { course: 'physics-101' })],
+      ['/groups/chemistry', json('DELETE')],
+      ['/services'],
+      ['/services/test-admin'],
+      ['/proxy', json('POST')],
+      ['/users/alice/server', json('POST')],
+      ['/users/alice/servers/nb1', json('POST', { course: 'physics' })],
+      ['/proxy'],
+      ['/proxy?limit=1', paginated],
+      ['/users/alice/servers/nb1', json('DELETE', { remove: true })],
+      ['/users/alice/server', json('DELETE')],
+      ['/users/carol', json('DELETE')],
+      ['/shutdown', json('POST', { servers: false })],
+    ];
+    for (const [path, init] of calls) {
+      const { status, text } = await call(path, init);
+      assert.ok(status < 400, `${init?.method ?? 'GET'} ${path} → ${status} ${text}`);
+    }
+
+    const created = await t.api('/users/alice/tokens', json('POST', { note: 'openapi tour', expires_in: 3600 }));
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    for (const [path, init] of [[`/users/alice/tokens`], [`/users/alice/tokens/${id}`], [`/users/alice/tokens/${id}`, json('DELETE')]] as const) {
+      assert.ok((await call(path, init)).status < 300);
+    }
+
+    // Progress streams answer for a server that is starting or running.
+    await call('/users/alice/server', json('POST'));
+    await call('/users/alice/servers/nb2', json('POST'));
+    for (const path of ['/users/alice/server/progress', '/users/alice/servers/nb2/progress']) {
+      const stream = await t.api(path);
+      assert.equal(stream.status, 200, path);
+      await readEvents(stream, (event) => Boolean(event.ready || event.failed));
+    }
+
+    // The OAuth2 endpoints, as far as they go without a single-user server: to the login page,
+    // and a refused token exchange.
+    const browser = t.client();
+    assert.equal((await browser.request('/hub/api/oauth2/authorize?client_id=x&redirect_uri=%2F&response_type=code')).status, 302);
+    assert.equal((await browser.request('/hub/api/oauth2/authorize', { method: 'POST' })).status, 302);
+    const exchange = await browser.request('/hub/api/oauth2/token', {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'x', client_secret: 'y', grant_type: 'authorization_code', code: 'z', redirect_uri: '/' }),
+    });
+    assert.equal(exchange.status, 401);
+    await exchange.text();
+
+    await t.recorder.settled();
+    assert.deepEqual(t.recorder.problems(), [], 'responses that do not match the description');
+    const seen = t.recorder.operationsSeen();
+    assert.deepEqual(describedOperations().map(key).filter((operation) => !seen.has(operation)), [], 'operations this tour did not reach');
   });
 });
 
