@@ -16,6 +16,7 @@ import type { LecternConfig } from './config/schema.js';
 import { createHubApp } from './hub/app.js';
 import type { HubContext } from './hub/context.js';
 import { IdentityResolver } from './hub/identity.js';
+import { HubMetrics } from './hub/metrics.js';
 import { errorPage } from './hub/pages/templates.js';
 import { ServerManager } from './hub/server-manager.js';
 import { HubUrls } from './hub/urls.js';
@@ -97,6 +98,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
 
     const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
     const routes = new RouteTable();
+    const metrics = new HubMetrics();
     let apiUrl = '';
     let hubUrl = '';
     let disposing: Promise<void> | undefined;
@@ -113,6 +115,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       serverRecords: new ServerRepository(db),
       groups,
       routes,
+      metrics,
       identities,
       hasher,
       authenticator: new PasswordAuthenticator(users, hasher),
@@ -137,6 +140,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       urls,
       hubApiUrl: () => apiUrl,
       log: log.child('servers'),
+      metrics,
       createSpawner: options.createSpawner,
     });
     await ctx.servers.forgetPreviousRun();

@@ -12,6 +12,7 @@ import { JUPYTERHUB_VERSION } from './api/version.js';
 import type { HubContext } from './context.js';
 import { errorHandler, HttpError, notFound } from './http-error.js';
 import { pagesRouter } from './pages/routes.js';
+import { metricsHandler } from './metrics.js';
 
 const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
@@ -46,6 +47,7 @@ export function createHubApp(ctx: HubContext): Express {
   app.get([urls.hub('health'), urls.api('health')], (_req, res) => {
     res.status(200).type('html').end();
   });
+  app.get(urls.hub('metrics'), metricsHandler(ctx));
   app.use(urls.hub('static'), express.static(join(installRoot, 'assets', 'static'), { index: false, fallthrough: false, maxAge: '1h' }));
   app.use(urls.api(), apiRouter(ctx));
   app.use(urls.hub(), pagesRouter(ctx));

@@ -12,6 +12,7 @@ import type { ServerRepository } from '../store/servers.js';
 import type { GroupRepository } from '../store/groups.js';
 import type { RouteTable } from '../proxy/route-table.js';
 import type { IdentityResolver } from './identity.js';
+import type { HubMetrics } from './metrics.js';
 import type { ServerManager } from './server-manager.js';
 import type { HubUrls } from './urls.js';
 
@@ -30,6 +31,7 @@ export interface HubContext {
   routes: RouteTable;
   identities: IdentityResolver;
   servers: ServerManager;
+  metrics: HubMetrics;
   hasher: PasswordHasher;
   authenticator: Authenticator;
   /** True when the public listener speaks HTTPS (cookies get `Secure`). */

@@ -24,6 +24,7 @@ import type { UserRecord, UserRepository } from '../store/users.js';
 import { LocalProcessSpawner } from '../spawner/local-process.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
+import type { HubMetrics } from './metrics.js';
 import type { HubUrls } from './urls.js';
 
 export type ServerPhase = 'stopped' | 'spawning' | 'running' | 'stopping';
@@ -77,6 +78,7 @@ export interface ServerManagerDeps {
   /** The hub API as single-user servers reach it (loopback), e.g. `http://127.0.0.1:8081/hub/api`. */
   hubApiUrl: () => string;
   log: Logger;
+  metrics: HubMetrics;
   /** How servers are launched; tests pass small fake servers for failure cases. */
   createSpawner?: (context: SpawnContext) => Spawner;
 }
@@ -275,6 +277,7 @@ export class ServerManager {
     const { user, name } = server;
     const prefix = urls.server(user.name, name);
     const paths = this.paths(user.name, name);
+    const startedAt = performance.now();
     try {
       const token = this.registerServer(server, prefix, userOptions);
       await this.deps.db.commit();
@@ -304,6 +307,7 @@ export class ServerManager {
       this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
       await this.deps.db.commit();
       server.phase = 'running';
+      this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'success');
       this.log.info(`${user.name}'s server is ready`, { url: prefix });
       this.emit(server, {
         progress: 100,
@@ -315,6 +319,7 @@ export class ServerManager {
     } catch (error) {
       const reason = error instanceof SpawnError ? error.message : `Could not start the server: ${(error as Error).message}`;
       const failure = `${reason}${await logTail(paths.logFile)}`;
+      this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'failure');
       this.log.warn(`${user.name}'s server failed to start: ${reason}`);
       server.phase = 'stopping';
       await this.teardown(server);

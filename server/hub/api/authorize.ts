@@ -17,7 +17,9 @@ export function requireIdentity(res: Response): Identity {
 
 /** Passes if any of `scopes` is held for `target`; throws the right 403 or 404 otherwise. */
 export function requireScope(res: Response, scopes: string[], target?: ScopeTarget): Identity {
-  const identity = requireIdentity(res);
+  const identity = identityOf(res);
+  // Anonymous callers hold no scopes, and are told which one they lack, as JupyterHub tells them.
+  if (!identity) throw new HttpError(403, notAuthorizedMessage(scopes));
   let filtered = false;
   for (const scope of scopes) {
     const status = scopeStatus(identity.scopes, scope, target, identity.groupsOf);
@@ -33,7 +35,7 @@ export function requireScope(res: Response, scopes: string[], target?: ScopeTarg
  * rows are listed (the caller applies `scopeFilter`), as JupyterHub's list handlers do.
  */
 export function requireListScope(res: Response, scope: string): Identity {
-  const identity = requireIdentity(res);
-  if (scopeStatus(identity.scopes, scope) === 'forbidden') throw new HttpError(403, notAuthorizedMessage([scope]));
+  const identity = identityOf(res);
+  if (!identity || scopeStatus(identity.scopes, scope) === 'forbidden') throw new HttpError(403, notAuthorizedMessage([scope]));
   return identity;
 }

@@ -14,6 +14,7 @@ import { route, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
 import { JUPYTERHUB_VERSION } from './version.js';
 
+const proxyPatchBody = z.strictObject({ api_url: z.string().optional(), auth_token: z.string().optional() });
 const shutdownBody = z.strictObject({ proxy: z.boolean().optional(), servers: z.boolean().optional() });
 
 export function hubRoutes(ctx: HubContext): ApiRoute[] {
@@ -78,6 +79,16 @@ export function hubRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, ['proxy']);
       const { added, removed } = ctx.servers.syncRoutes();
       if (added || removed) ctx.log.info('proxy routes resynced', { added, removed });
+      res.status(200).end();
+    }),
+
+    route('patch', '/proxy', (req, res) => {
+      requireScope(res, ['proxy']);
+      const body = parseBody(proxyPatchBody, req.body ?? {});
+      if (body.api_url !== undefined || body.auth_token !== undefined) {
+        throw new HttpError(400, "Lectern's proxy runs inside the hub: it has no separate API to repoint.");
+      }
+      ctx.servers.syncRoutes();
       res.status(200).end();
     }),
 

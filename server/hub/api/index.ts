@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { installRoot } from '../../package-info.js';
 import type { HubContext } from '../context.js';
 import { setIdentity } from '../identity.js';
+import { metricsHandler } from '../metrics.js';
 import { oauthRouter } from '../oauth.js';
 import { activityRoutes } from './activity.js';
 import { requireIdentity } from './authorize.js';
@@ -52,6 +53,8 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
     ...tokenRoutes(ctx),
     ...activityRoutes(ctx),
     ...groupRoutes(ctx),
+
+    route('get', '/metrics', metricsHandler(ctx)),
 
     route('get', '/openapi.json', (_req, res) => {
       openapi ??= parseYaml(readFileSync(OPENAPI_FILE, 'utf8'));

@@ -29,13 +29,15 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
     const userName = String(req.params.name);
     const name = typeof req.params.server_name === 'string' ? req.params.server_name : '';
     requireScope(res, [scope], { user: userName, server: `${userName}/${name}` });
-    const user = existingUser(ctx, userName);
+    return { user: existingUser(ctx, userName), name };
+  };
+  const refuseNamedIfDisabled = (name: string) => {
     if (name && !ctx.config.spawner.allowNamedServers) throw new HttpError(400, 'Named servers are not enabled.');
-    return { user, name };
   };
 
   const start = async (req: Request<ApiParams>, res: Response) => {
     const { user, name } = target(req, res, 'servers');
+    refuseNamedIfDisabled(name);
     const label = name ? `${user.name}:${name}` : user.name;
     if (name) checkNamedServer(ctx, user, name);
     const phase = ctx.servers.view(user, name).phase;
@@ -58,6 +60,7 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
 
   const stop = async (req: Request<ApiParams>, res: Response) => {
     const { user, name } = target(req, res, 'delete:servers');
+    refuseNamedIfDisabled(name);
     const { remove } = parseBody(stopBody, req.body ?? {});
     if (!name && remove) throw new HttpError(400, 'Cannot delete the default server');
     if (name && !ctx.serverRecords.find(user.id, name) && ctx.servers.view(user, name).phase === 'stopped') {
