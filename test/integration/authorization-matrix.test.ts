@@ -105,7 +105,7 @@ async function throwawayGroup(fixtures: Fixtures, name: string, users: string[] 
 
 const now = () => ({ last_activity: new Date().toISOString() });
 
-// Columns:                                                   anonymous alice bob   teach server limited
+// Columns: (anonymous, alice, bob, teach, server, limited)     anon  alice bob   teach serv  limit
 const ROWS: Row[] = [
   row('GET /', 200,                                            [ok,   ok,   ok,   ok,   ok,   ok],
     'anyone, even without a token, reads the version'),
