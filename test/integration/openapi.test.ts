@@ -125,6 +125,8 @@ describe('every described operation on a running hub', () => {
       ['/services'],
       ['/services/test-admin'],
       ['/proxy', json('POST')],
+      ['/proxy', json('PATCH', {})],
+      ['/metrics'],
       ['/users/alice/server', json('POST')],
       ['/users/alice/servers/nb1', json('POST', { course: 'physics' })],
       ['/proxy'],
