@@ -20,6 +20,7 @@ describe('configSchema', () => {
       logLevel: 'info',
       adminUsers: [],
       services: [],
+      roles: [],
       auth: { sessionMaxAgeDays: 14, minPasswordLength: 8 },
       spawner: {
         command: ['jupyterhub-singleuser'],
@@ -29,11 +30,18 @@ describe('configSchema', () => {
         defaultUrl: '',
         startTimeout: 60,
         httpTimeout: 30,
+        allowNamedServers: false,
+        namedServerLimitPerUser: 0,
         stopTimeouts: { interrupt: 10, terminate: 5, kill: 5 },
       },
     });
     assert.equal(config.dataDir, defaultDataDir());
     assert.equal(config.network.tls, undefined);
+  });
+
+  it('refuses a custom role with an unknown scope, naming both', () => {
+    const issues = issuesOf({ roles: [{ name: 'grader', scopes: ['grade:all'] }] });
+    assert.match(issues[0]?.message ?? '', /grade:all.*grader/);
   });
 
   it('fills defaults inside a partly given section', () => {
