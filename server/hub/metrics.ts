@@ -2,7 +2,8 @@
  * Prometheus metrics at `<base>hub/metrics`, for `read:metrics` holders (JupyterHub's
  * `authenticate_prometheus` default). Names follow JupyterHub's so existing dashboards work.
  */
-import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Response } from 'express';
 import { hasScope } from '../rbac/scopes.js';
 import type { HubContext } from './context.js';
 import { HttpError } from './http-error.js';
@@ -60,7 +61,7 @@ export class HubMetrics {
 
 /** The metrics page, for token holders (or the hub's own pages) with `read:metrics`. */
 export function metricsHandler(ctx: HubContext) {
-  return (req: Request, res: Response): void => {
+  return (req: IncomingMessage, res: Response): void => {
     const identity = ctx.identities.forApi(req);
     if (!identity || !hasScope(identity.scopes, 'read:metrics')) {
       throw new HttpError(403, 'Reading the metrics needs the read:metrics scope (an admin token).');

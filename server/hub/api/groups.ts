@@ -26,9 +26,9 @@ const propertiesBody = z.record(z.string(), z.unknown());
 
 export function groupRoutes(ctx: HubContext): ApiRoute[] {
   const access = (res: Response) => new ModelAccess(requireIdentity(res));
-  const existing = (name: unknown): GroupRecord => {
-    const group = typeof name === 'string' ? ctx.groups.find(name) : undefined;
-    if (!group) throw new HttpError(404, `No such group: ${String(name)}`);
+  const existing = (name: string): GroupRecord => {
+    const group = ctx.groups.find(name);
+    if (!group) throw new HttpError(404, `No such group: ${name}`);
     return group;
   };
   /** User ids for names, all checked before anything changes. */
@@ -83,7 +83,7 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
 
     route('post', '/groups/{name}', async (req, res) => {
       requireScope(res, ['admin:groups'], { group: req.params.name });
-      const name = String(req.params.name);
+      const name = req.params.name;
       checkName(name);
       if (ctx.groups.find(name)) throw new HttpError(409, `Group ${name} already exists`);
       const members = userIds(parseBody(createGroupBody, req.body ?? {}).users ?? []);

@@ -11,6 +11,9 @@ const PAGINATION_TYPE = 'application/jupyterhub-pagination+json';
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
 
+/** What pagination reads of a request. */
+type PagedRequest = Pick<Request, 'headers' | 'query' | 'originalUrl' | 'protocol'>;
+
 export interface Page {
   offset: number;
   limit: number;
@@ -18,7 +21,7 @@ export interface Page {
   wrapped: boolean;
 }
 
-export function readPage(req: Request): Page {
+export function readPage(req: PagedRequest): Page {
   const wrapped = (req.headers.accept ?? '')
     .split(',')
     .map((part) => part.split(';')[0]?.trim())
@@ -36,7 +39,7 @@ export function readPage(req: Request): Page {
 }
 
 /** The answer for one page of `total` items. */
-export function pageBody<T extends object>(req: Request, page: Page, items: T, total: number): T | object {
+export function pageBody<T extends object>(req: PagedRequest, page: Page, items: T, total: number): T | object {
   if (!page.wrapped) return items;
   const nextOffset = page.offset + page.limit;
   let next: { offset: number; limit: number; url: string } | null = null;

@@ -9,9 +9,13 @@ export type ApiMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
  * The path parameters API routes use. A handler reads only those its own path declares, so they
- * are typed as present.
+ * are typed as present; `server_name` is absent on the default server's routes, which share handlers.
  */
-export type ApiParams = Record<'name' | 'server_name' | 'token_id', string>;
+export interface ApiParams {
+  name: string;
+  token_id: string;
+  server_name?: string;
+}
 
 export type ApiHandler = RequestHandler<ApiParams>;
 

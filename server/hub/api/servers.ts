@@ -26,8 +26,8 @@ const stopBody = z.strictObject({ remove: z.boolean().optional() });
 export function serverRoutes(ctx: HubContext): ApiRoute[] {
   /** The user and server a request is about, after the scope check. */
   const target = (req: Request<ApiParams>, res: Response, scope: string): { user: UserRecord; name: string } => {
-    const userName = String(req.params.name);
-    const name = typeof req.params.server_name === 'string' ? req.params.server_name : '';
+    const userName = req.params.name;
+    const name = req.params.server_name ?? '';
     requireScope(res, [scope], { user: userName, server: `${userName}/${name}` });
     return { user: existingUser(ctx, userName), name };
   };

@@ -44,7 +44,7 @@ export function tokenRoutes(ctx: HubContext): ApiRoute[] {
     route('post', '/users/{name}/tokens', async (req, res) => {
       const body = parseBody(createTokenBody, req.body ?? {});
       const requester = identityOf(res) ?? (await authenticateWithPassword(ctx, body.auth));
-      const name = String(req.params.name);
+      const name = req.params.name;
       const kind = requester.kind === 'service' ? 'Service' : 'User';
       const user = ctx.users.find(name);
       if (!user || !scopeFilter(requester.scopes, 'tokens', requester.groupsOf)({ user: name })) {
@@ -73,13 +73,13 @@ export function tokenRoutes(ctx: HubContext): ApiRoute[] {
     route('get', '/users/{name}/tokens/{token_id}', (req, res) => {
       requireScope(res, ['read:tokens'], { user: req.params.name });
       const user = existingUser(ctx, req.params.name);
-      res.json(tokenModel(ctx, user, findToken(user, String(req.params.token_id))));
+      res.json(tokenModel(ctx, user, findToken(user, req.params.token_id)));
     }),
 
     route('delete', '/users/{name}/tokens/{token_id}', async (req, res) => {
       requireScope(res, ['tokens'], { user: req.params.name });
       const user = existingUser(ctx, req.params.name);
-      const record = findToken(user, String(req.params.token_id));
+      const record = findToken(user, req.params.token_id);
       ctx.db.transaction(() => {
         // An OAuth token stands for a login to a server: revoke all of that server's tokens.
         if (record.oauthClientId) ctx.tokens.deleteForClient(user.id, record.oauthClientId);

@@ -156,7 +156,7 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
 
     route('put', '/lectern/users/{name}/password', async (req, res) => {
       requireScope(res, ['admin:users'], { user: req.params.name });
-      const user = existingUser(ctx, String(req.params.name));
+      const user = existingUser(ctx, req.params.name);
       const { password } = parseBody(passwordBody, req.body);
       const problem = passwordProblem(password, ctx.config.auth.minPasswordLength);
       if (problem) throw new HttpError(400, problem);
@@ -173,9 +173,9 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
   ];
 }
 
-export function existingUser(ctx: HubContext, name: string | string[] | undefined): UserRecord {
-  const user = typeof name === 'string' ? ctx.users.find(name) : undefined;
-  if (!user) throw new HttpError(404, `No such user: ${String(name)}`);
+export function existingUser(ctx: HubContext, name: string): UserRecord {
+  const user = ctx.users.find(name);
+  if (!user) throw new HttpError(404, `No such user: ${name}`);
   return user;
 }
 
