@@ -33,6 +33,16 @@ const INTENDED_DIFFERENCES: { step: RegExp; path: RegExp; reason: string }[] = [
     reason: "Lectern's own spawner and authenticator, with Lectern's version",
   },
   {
+    step: /\(JupyterHub 3\.0 crashes\)$/,
+    path: /^status$/,
+    reason: 'JupyterHub 3.0 answers 500 (an uncaught exception); Lectern refuses the request with a 4xx',
+  },
+  {
+    step: /^GET \/authorizations\/token\/\{token\} \(deprecated\)$/,
+    path: /^status$/,
+    reason: 'Lectern does not serve the deprecated token lookup: it puts a token in the URL',
+  },
+  {
     step: /groups/,
     path: /(^|\.|\])properties$/,
     reason: "groups carry free-form `properties`, as in JupyterHub after 3.0; a 3.0 client ignores the extra key",
@@ -54,13 +64,18 @@ interface Step {
   /** `METHOD /path` plus an optional note; also the test's name. */
   name: string;
   method?: string;
-  /** Under `/hub/api`. `{alice}` and `{limited}` become the id of that side's token of that name. */
+  /**
+   * Under `/hub/api`. `{alice}` and `{limited}` become the id of that side's token of that name,
+   * `{token:alice}` the token itself.
+   */
   path: string;
   /** JSON-encoded unless it is a string, which is sent as is. */
   body?: unknown;
   as?: Caller;
   /** Sends the admin token as `?token=` instead of a header. */
   tokenInQuery?: boolean;
+  /** The Authorization scheme; `token` unless given. */
+  scheme?: string;
   accept?: string;
   /** What JupyterHub answers; checked first, so a scenario mistake is not blamed on Lectern. */
   jupyterhub: number | number[];
@@ -116,21 +131,38 @@ const USER_STEPS: Step[] = [
   { name: 'POST /users/a%2Fb (slash in the name)', method: 'POST', path: '/users/a%2Fb', jupyterhub: 400 },
   { name: 'POST /users (slash in a name)', method: 'POST', path: '/users', body: { usernames: ['a/b'] }, jupyterhub: 400 },
   { name: 'POST /users (no usernames)', method: 'POST', path: '/users', body: { usernames: [] }, jupyterhub: 400 },
+  {
+    name: 'POST /users (Frank lower-cased, alice skipped)',
+    method: 'POST',
+    path: '/users',
+    body: { usernames: ['Frank', 'alice'] },
+    jupyterhub: 201,
+  },
+  { name: 'POST /users (an admin)', method: 'POST', path: '/users', body: { usernames: ['gus'], admin: true }, jupyterhub: 201 },
+  { name: 'POST /users/ivy (an admin)', method: 'POST', path: '/users/ivy', body: { admin: true }, jupyterhub: 201 },
   { name: 'GET /users', path: '/users', jupyterhub: 200 },
   { name: 'GET /users?offset=1&limit=2', path: '/users?offset=1&limit=2', jupyterhub: 200 },
   { name: 'GET /users?offset=1&limit=2 (paginated)', path: '/users?offset=1&limit=2', accept: PAGINATION, jupyterhub: 200 },
   { name: 'GET /users?limit=0 (paginated)', path: '/users?limit=0', accept: PAGINATION, jupyterhub: 200 },
+  { name: 'GET /users?limit=500 (paginated: at most 200)', path: '/users?limit=500', accept: PAGINATION, jupyterhub: 200 },
+  { name: 'GET /users?offset=-1&limit=-2 (paginated)', path: '/users?offset=-1&limit=-2', accept: PAGINATION, jupyterhub: 200 },
+  { name: 'GET /users?offset=10 (paginated: past the end)', path: '/users?offset=10', accept: PAGINATION, jupyterhub: 200 },
   { name: 'GET /users?offset=abc', path: '/users?offset=abc', jupyterhub: 400 },
   { name: 'GET /users?state=active (nobody running)', path: '/users?state=active', jupyterhub: 200 },
   { name: 'GET /users?state=bogus', path: '/users?state=bogus', jupyterhub: 400 },
   { name: 'GET /users/alice', path: '/users/alice', jupyterhub: 200 },
   { name: 'GET /users/nobody', path: '/users/nobody', jupyterhub: 404 },
+  { name: 'GET /users/alice (Authorization: BEARER)', path: '/users/alice', scheme: 'BEARER', jupyterhub: 200 },
+  { name: 'PATCH /users/nobody', method: 'PATCH', path: '/users/nobody', body: { admin: true }, jupyterhub: 404 },
+  { name: 'DELETE /users/nobody', method: 'DELETE', path: '/users/nobody', jupyterhub: 404 },
+  { name: 'PATCH /users/bob (admin not a boolean)', method: 'PATCH', path: '/users/bob', body: { admin: 'yes' }, jupyterhub: 400 },
   { name: 'PATCH /users/bob (admin)', method: 'PATCH', path: '/users/bob', body: { admin: true }, jupyterhub: 200 },
   { name: 'PATCH /users/bob (unknown key)', method: 'PATCH', path: '/users/bob', body: { nme: 1 }, jupyterhub: 400 },
   { name: 'PATCH /users/bob (rename to robert)', method: 'PATCH', path: '/users/bob', body: { name: 'robert' }, jupyterhub: 200 },
   { name: 'GET /users/bob (renamed away)', path: '/users/bob', jupyterhub: 404 },
   { name: 'PATCH /users/robert (rename onto alice)', method: 'PATCH', path: '/users/robert', body: { name: 'alice' }, jupyterhub: 400 },
   { name: 'GET /users/robert (still admin after the rename)', path: '/users/robert', jupyterhub: 200 },
+  { name: 'GET /users?name_filter=AR', path: '/users?name_filter=AR', jupyterhub: 200 },
 ];
 
 const GROUP_STEPS: Step[] = [
@@ -189,6 +221,27 @@ const TOKEN_STEPS: Step[] = [
     body: { scopes: ['read:users!user=alice'], roles: ['user'] },
     jupyterhub: 400,
   },
+  {
+    name: 'POST /users/alice/tokens (no such role)',
+    method: 'POST',
+    path: '/users/alice/tokens',
+    body: { roles: ['nosuchrole'] },
+    jupyterhub: 400,
+  },
+  {
+    name: 'POST /users/alice/tokens (unknown scope) (JupyterHub 3.0 crashes)',
+    method: 'POST',
+    path: '/users/alice/tokens',
+    body: { scopes: ['nonsense:scope'] },
+    jupyterhub: 500,
+  },
+  {
+    name: 'POST /users/alice/tokens (negative expires_in) (JupyterHub 3.0 crashes)',
+    method: 'POST',
+    path: '/users/alice/tokens',
+    body: { expires_in: -5 },
+    jupyterhub: 500,
+  },
   { name: 'GET /users/alice/tokens (three tokens)', path: '/users/alice/tokens', unordered: /^\.api_tokens$/, jupyterhub: 200 },
   { name: 'GET /users/alice/tokens/a999999 (unknown)', path: '/users/alice/tokens/a999999', jupyterhub: 404 },
   { name: "GET /users/carol/tokens/{id} (alice's token)", path: '/users/carol/tokens/{alice}', jupyterhub: 404 },
@@ -199,6 +252,10 @@ const AS_ALICE_STEPS: Step[] = [
   { name: "GET /users/carol (alice's token: filtered out)", path: '/users/carol', as: 'alice', jupyterhub: 404 },
   { name: "GET /users/nobody (alice's token)", path: '/users/nobody', as: 'alice', jupyterhub: 404 },
   { name: "GET /users (alice's token: no list:users)", path: '/users', as: 'alice', jupyterhub: 403 },
+  { name: "POST /users/alice/tokens (alice's token, default note)", method: 'POST', path: '/users/alice/tokens', as: 'alice', body: {}, jupyterhub: 201 },
+  { name: "POST /users/carol/tokens (alice's token)", method: 'POST', path: '/users/carol/tokens', as: 'alice', body: {}, jupyterhub: 403 },
+  { name: 'GET /authorizations/token/{token} (deprecated)', path: '/authorizations/token/{token:alice}', jupyterhub: 200 },
+  { name: 'GET /authorizations/token/{token} (unknown token)', path: '/authorizations/token/not-a-token-0123456789', jupyterhub: 404 },
   { name: "GET /users/alice/tokens (alice's token)", path: '/users/alice/tokens', as: 'alice', unordered: /^\.api_tokens$/, jupyterhub: 200 },
   { name: 'GET /users/alice (name-level token)', path: '/users/alice', as: 'limited', jupyterhub: 200 },
   { name: 'GET /user (name-level token)', path: '/user', as: 'limited', jupyterhub: 200 },
@@ -210,6 +267,14 @@ const AS_ALICE_STEPS: Step[] = [
 
 const SERVER_STEPS: Step[] = [
   { name: 'GET /users/alice/server/progress (never started)', path: '/users/alice/server/progress', jupyterhub: 404 },
+  { name: 'GET /users/alice/servers/nb9/progress (no such server)', path: '/users/alice/servers/nb9/progress', jupyterhub: 404 },
+  {
+    name: 'POST /users/alice/activity (not a timestamp)',
+    method: 'POST',
+    path: '/users/alice/activity',
+    body: { last_activity: 'x' },
+    jupyterhub: 400,
+  },
   { name: 'POST /users/alice/server', method: 'POST', path: '/users/alice/server', jupyterhub: [201, 202] },
 ];
 
@@ -221,7 +286,9 @@ const RUNNING_STEPS: Step[] = [
   { name: 'POST /users/alice/server (already running)', method: 'POST', path: '/users/alice/server', jupyterhub: 400 },
   { name: 'GET /proxy', path: '/proxy', jupyterhub: 200 },
   { name: 'GET /proxy (paginated)', path: '/proxy', accept: PAGINATION, jupyterhub: 200 },
+  { name: 'GET /proxy?limit=1 (paginated)', path: '/proxy?limit=1', accept: PAGINATION, jupyterhub: 200 },
   { name: 'POST /proxy', method: 'POST', path: '/proxy', jupyterhub: 200 },
+  { name: 'DELETE /users/alice/server (invalid JSON)', method: 'DELETE', path: '/users/alice/server', body: 'remove', jupyterhub: 400 },
   {
     name: 'DELETE /users/alice/server (remove the default server)',
     method: 'DELETE',
@@ -235,6 +302,9 @@ const RUNNING_STEPS: Step[] = [
 const STOPPED_STEPS: Step[] = [
   // JupyterHub forgets a stopped server's spawner, so its progress is "not found", not "not starting".
   { name: 'GET /users/alice/server/progress (stopped)', path: '/users/alice/server/progress', jupyterhub: 404 },
+  // After the progress check: this refusal leaves a spawner in JupyterHub's memory, and with it a
+  // stopped server's progress becomes 400 "not starting" instead of 404.
+  { name: 'POST /users/alice/servers/a%2Fb (slash in the name)', method: 'POST', path: '/users/alice/servers/a%2Fb', jupyterhub: 400 },
   { name: 'GET /users/alice (stopped)', path: '/users/alice', jupyterhub: 200 },
   { name: 'POST /users/carol/servers/nb1', method: 'POST', path: '/users/carol/servers/nb1', jupyterhub: [201, 202] },
 ];
@@ -257,6 +327,10 @@ const REMOVED_STEPS: Step[] = [
 
 const LAST_STEPS: Step[] = [
   { name: 'GET /services', path: '/services', jupyterhub: 200 },
+  { name: 'GET /services/test-admin', path: '/services/test-admin', jupyterhub: 200 },
+  { name: 'GET /services/nope (JupyterHub 3.0 crashes)', path: '/services/nope', jupyterhub: 500 },
+  { name: 'GET /groups?offset=1&limit=1 (paginated)', path: '/groups?offset=1&limit=1', accept: PAGINATION, jupyterhub: 200 },
+  { name: 'OPTIONS /users', method: 'OPTIONS', path: '/users', as: 'nobody', jupyterhub: 200 },
   { name: 'PATCH /users/alice (invalid JSON)', method: 'PATCH', path: '/users/alice', body: '{"admin": tru', jupyterhub: 400 },
   { name: 'GET /nope (unknown path)', path: '/nope', jupyterhub: 404 },
   { name: 'GET /users (no token)', path: '/users', as: 'nobody', jupyterhub: 403 },
@@ -373,10 +447,12 @@ async function compareStep(t: TestContext, sides: [Side, Side], step: Step): Pro
 }
 
 async function call(side: Side, step: Step): Promise<Answer> {
-  const path = step.path.replace(/\{(alice|limited)\}/g, (_, caller: Caller) => side.tokenIds[caller] ?? 'missing-token-id');
+  const path = step.path
+    .replace(/\{(alice|limited)\}/g, (_, caller: Caller) => side.tokenIds[caller] ?? 'missing-token-id')
+    .replace(/\{token:(alice|limited)\}/g, (_, caller: Caller) => side.tokens[caller] ?? 'missing-token');
   const headers: Record<string, string> = {};
   const caller = step.as ?? 'admin';
-  if (caller !== 'nobody') headers.Authorization = `token ${side.tokens[caller] ?? 'token-never-issued'}`;
+  if (caller !== 'nobody') headers.Authorization = `${step.scheme ?? 'token'} ${side.tokens[caller] ?? 'token-never-issued'}`;
   if (step.accept) headers.Accept = step.accept;
   const query = step.tokenInQuery ? `${path.includes('?') ? '&' : '?'}token=${side.tokens.admin ?? ''}` : '';
   const body = step.body === undefined ? undefined : typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
