@@ -13,7 +13,9 @@
  * A caller either gets past the scope check (`ok`: the row's status, which may be a 4xx about the
  * request itself), is refused (`deny`: 403 "Action is not authorized with current scopes; requires
  * any of [...]"), or holds the scope only for other users (`hide`: 404 "No access to resources or
- * resources not found", so the answer does not reveal whether the resource exists).
+ * resources not found", so the answer does not reveal whether the resource exists). Where Lectern
+ * differs on purpose (README, "Intended differences"), a row expects Lectern's answer and keeps
+ * JupyterHub's beside it.
  *
  * Rows are independent of each other and of their order: a row that changes state acts on throwaway
  * users, groups and tokens made for that caller alone, or on something its change cannot affect
@@ -29,10 +31,12 @@ import { ADMIN_TOKEN, fakeServer, startTestHub, type TestHub } from '../helpers/
 const CALLERS = ['anonymous', 'alice', 'bob', 'teach', 'server', 'limited'] as const;
 type Caller = (typeof CALLERS)[number];
 
-type Outcome = 'ok' | 'deny' | 'hide';
+type Outcome = 'ok' | 'deny' | 'hide' | 'absent';
 const ok: Outcome = 'ok';
 const deny: Outcome = 'deny';
 const hide: Outcome = 'hide';
+/** Not served at all (404 "Not Found" to everyone): only for Lectern's intended differences. */
+const absent: Outcome = 'absent';
 
 const NO_ACCESS = 'No access to resources or resources not found';
 const NOT_AUTHORIZED = /^Action is not authorized with current scopes; requires any of \[[^\]]+\]$/;
@@ -76,6 +80,8 @@ interface Row {
   status: number;
   /** Outcomes in the order of CALLERS. */
   expect: readonly [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome];
+  /** What JupyterHub 3.0 answers, when Lectern differs on purpose (README, "Intended differences"). */
+  jupyterhub?: Row['expect'];
   body?: unknown;
   /** Builds the request for one caller, making throwaway resources first (with the admin token). */
   arrange?: (caller: Caller, fixtures: Fixtures) => Promise<ApiRequest>;
@@ -85,7 +91,7 @@ interface Row {
   last?: boolean;
 }
 
-type RowOptions = Partial<Pick<Row, 'body' | 'arrange' | 'denyMessage' | 'last'>>;
+type RowOptions = Partial<Pick<Row, 'body' | 'arrange' | 'denyMessage' | 'last' | 'jupyterhub'>>;
 
 function row(operation: string, status: number, expect: Row['expect'], rule: string, options: RowOptions = {}): Row {
   const [method, path] = operation.split(' ') as [Row['method'], string];
@@ -219,10 +225,11 @@ const ROWS: Row[] = [
   row('PATCH /proxy', 200,                                     [deny, deny, deny, ok,   deny, deny],
     'only an admin repoints the proxy (proxy; an empty change here)',
     { body: {} }),
-  row('GET /authorizations/token/{alice}', 200,                [deny, ok,   ok,   ok,   ok,   ok],
-    "deprecated: whoever holds any token may turn a token they know into its owner's model",
+  row('GET /authorizations/token/{alice}', 200,                [absent, absent, absent, absent, absent, absent],
+    'not served, on purpose: it puts a token in the URL (JupyterHub 3.0 still turns it into its owner for any token holder)',
     {
       arrange: async (_caller, f) => ({ path: `/authorizations/token/${f.aliceToken ?? 'missing'}` }),
+      jupyterhub:                                              [deny, ok,   ok,   ok,   ok,   ok],
       denyMessage: null,
     }),
   row('GET /metrics', 200,                                     [deny, deny, deny, ok,   deny, deny],
@@ -408,11 +415,14 @@ function mismatch(r: Row, cell: Cell): string | undefined {
     case 'hide':
       if (status === 404 && message === NO_ACCESS) return undefined;
       return `expected 404 "${NO_ACCESS}", got ${got}`;
+    case 'absent':
+      if (status === 404 && message !== NO_ACCESS) return undefined;
+      return `expected 404 (not served), got ${got}`;
   }
 }
 
 function label(r: Row, outcome: Outcome): string {
-  return outcome === 'ok' ? String(r.status) : outcome === 'deny' ? '403' : '404a';
+  return { ok: String(r.status), deny: '403', hide: '404a', absent: '404' }[outcome];
 }
 
 function answerLabel(r: Row, cell: Cell): string {
@@ -425,7 +435,7 @@ function answerLabel(r: Row, cell: Cell): string {
 
 /** The whole matrix, one line per operation; a wrong cell reads `got/expected` after a ✗. */
 function table(results: RowResult[]): string {
-  const opWidth = Math.max(...results.map(({ row: r }) => `${r.method} ${r.path}`.length));
+  const opWidth = Math.max(...results.map(({ row: r }) => `${r.method} ${r.path} *`.length));
   const width = 11;
   const lines = [
     `${''.padEnd(opWidth)}  ${CALLERS.map((c) => c.padEnd(width)).join('')}`,
@@ -434,10 +444,11 @@ function table(results: RowResult[]): string {
         const wrong = mismatch(r, cell) !== undefined;
         return (wrong ? `✗ ${answerLabel(r, cell)}/${label(r, cell.expected)}` : answerLabel(r, cell)).padEnd(width);
       });
-      return `${`${r.method} ${r.path}`.padEnd(opWidth)}  ${text.join('')}`;
+      return `${`${r.method} ${r.path}${r.jupyterhub ? ' *' : ''}`.padEnd(opWidth)}  ${text.join('')}`;
     }),
     '404a = 404 "No access to resources or resources not found"; 403m = 403 with another message than',
-    "JupyterHub's; n/a = not run (the caller's token could not be set up); ✗ got/expected",
+    "JupyterHub's; n/a = not run (the caller's token could not be set up); ✗ got/expected;",
+    '* = Lectern differs from JupyterHub 3.0 on purpose (the row keeps JupyterHub\'s answer)',
   ];
   return lines.join('\n');
 }
