@@ -80,6 +80,7 @@ export class Database {
   private readonly writeFile: (path: string, data: Uint8Array) => Promise<void>;
   /** Changes exist that no export has captured yet. */
   private dirty = false;
+  private readonly statements = new Map<string, initSqlJs.Statement>();
   private transactionDepth = 0;
   private writeScheduled = false;
   private inFlight: Batch | undefined;
@@ -145,6 +146,7 @@ export class Database {
       await db.migrate(steps, bytes);
     } catch (error) {
       db.stopTimer();
+      db.freeStatements();
       sql.close();
       db.sql = null;
       throw error;
@@ -258,6 +260,7 @@ export class Database {
       await (this.dirty ? this.commit() : this.inFlight?.promise);
     }
     this.stopTimer();
+    this.freeStatements();
     this.sql.close();
     this.sql = null;
   }
@@ -310,18 +313,28 @@ export class Database {
   }
 
   /**
-   * No statement outlives its call: sql.js releases that reopened the database in export() freed
-   * every prepared statement, so a cached one could fail long after the change that broke it.
-   * Preparing again is cheap next to the rest of a WebAssembly round trip.
+   * Prepared statements are cached by their SQL: preparing one costs more than most queries here
+   * (a list of 100 users runs hundreds). No cached statement outlives an export: sql.js releases
+   * that reopened the database in export() freed every statement, so the cache is emptied before
+   * each one (see exportBytes) and statements are prepared again on next use.
    */
   private withStatement<R>(sql: string, params: SqlParams | undefined, use: (statement: initSqlJs.Statement) => R): R {
-    const statement = this.connection().prepare(sql);
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.connection().prepare(sql);
+      this.statements.set(sql, statement);
+    }
     try {
       if (params != null) statement.bind(params);
       return use(statement);
     } finally {
-      statement.free();
+      statement.reset();
     }
+  }
+
+  private freeStatements(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
   }
 
   private connection(): initSqlJs.Database {
@@ -404,6 +417,7 @@ export class Database {
   private exportBytes(): Uint8Array {
     const db = this.connection();
     if (this.transactionDepth > 0) throw new Error('cannot export inside a transaction');
+    this.freeStatements();
     try {
       return db.export();
     } finally {

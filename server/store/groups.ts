@@ -20,6 +20,14 @@ const toGroup = (row: GroupRow): GroupRecord => ({
 });
 
 export class GroupRepository {
+  /**
+   * Group names by user id, loaded in one query and dropped by every membership change made here.
+   * Models and scope checks ask for a user's groups on almost every request (a list of 100 users
+   * asks 100 times). Deleting a user cascades their memberships away without passing here; their
+   * stale entry is harmless, as ids are never reused.
+   */
+  private memberships: Map<number, string[]> | undefined;
+
   constructor(private readonly db: Database) {}
 
   find(name: string): GroupRecord | undefined {
@@ -37,11 +45,13 @@ export class GroupRepository {
   }
 
   create(name: string): GroupRecord {
+    this.memberships = undefined;
     const { lastInsertRowid } = this.db.run('INSERT INTO groups (name) VALUES (?)', [name]);
     return { id: lastInsertRowid, name, properties: {} };
   }
 
   delete(id: number): void {
+    this.memberships = undefined;
     this.db.run('DELETE FROM groups WHERE id = ?', [id]);
   }
 
@@ -61,24 +71,33 @@ export class GroupRepository {
 
   /** Names of the groups a user belongs to, in creation order. */
   groupsOf(userId: number): string[] {
-    return this.db
-      .all<{ name: string }>(
-        'SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.id',
-        [userId],
-      )
-      .map((row) => row.name);
+    if (!this.memberships) {
+      this.memberships = new Map();
+      const rows = this.db.all<{ user_id: number; name: string }>(
+        'SELECT m.user_id, g.name FROM group_members m JOIN groups g ON g.id = m.group_id ORDER BY g.id',
+      );
+      for (const row of rows) {
+        const groups = this.memberships.get(row.user_id);
+        if (groups) groups.push(row.name);
+        else this.memberships.set(row.user_id, [row.name]);
+      }
+    }
+    return [...(this.memberships.get(userId) ?? [])];
   }
 
   addMember(groupId: number, userId: number): void {
+    this.memberships = undefined;
     this.db.run('INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?, ?)', [groupId, userId]);
   }
 
   removeMember(groupId: number, userId: number): void {
+    this.memberships = undefined;
     this.db.run('DELETE FROM group_members WHERE group_id = ? AND user_id = ?', [groupId, userId]);
   }
 
   /** Replaces a user's memberships with exactly `groupIds`. */
   setGroupsOf(userId: number, groupIds: readonly number[]): void {
+    this.memberships = undefined;
     this.db.run('DELETE FROM group_members WHERE user_id = ?', [userId]);
     for (const groupId of groupIds) this.addMember(groupId, userId);
   }
