@@ -142,7 +142,10 @@ function configFile(values: ConfigValues): string {
     // The default home is /tmp/{username}, shared with every other test run on the machine.
     `c.SimpleLocalProcessSpawner.home_dir_template = ${py(join(values.dir, 'home', '{username}'))}`,
     `c.Authenticator.admin_users = set(${py(values.adminUsers)})`,
-    `c.JupyterHub.services = [{'name': ${py(values.serviceName)}, 'api_token': ${py(values.token)}}]`,
+    // `admin: True` as well as the role: the role is what grants the scopes in 3.0, and the
+    // (deprecated) flag is what the service's model reports as `admin`, as Lectern's
+    // `services[].admin` does.
+    `c.JupyterHub.services = [{'name': ${py(values.serviceName)}, 'api_token': ${py(values.token)}, 'admin': True}]`,
     // JupyterHub 3.0 gives a service no scopes unless a role names it.
     `c.JupyterHub.load_roles = [{'name': 'admin', 'services': [${py(values.serviceName)}]}]`,
     '',
