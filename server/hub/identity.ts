@@ -62,8 +62,16 @@ export interface IdentityDeps {
   markDirty: () => void;
 }
 
+/** How many users' expanded scopes are kept; a whole class fits many times over. */
+const SCOPE_CACHE_SIZE = 1000;
+
 export class IdentityResolver {
-  private readonly servicesByHash = new Map<string, Service>();
+  private readonly servicesByHash = new Map<string, Service & { scopes: Set<string> }>();
+  /**
+   * Expanded scopes by user, id and admin flag and groups: roles come from the config, which does
+   * not change while the hub runs, so these are all a user's scopes depend on.
+   */
+  private readonly userScopeCache = new Map<string, Set<string>>();
 
   /** Group membership by user name, for `!group=` filters. */
   readonly groupsOf: GroupsOf = (userName) => {
@@ -75,7 +83,9 @@ export class IdentityResolver {
 
   addService(name: string, token: string, admin: boolean, listed = true): void {
     const tokenHash = hashSecret(token);
-    this.servicesByHash.set(tokenHash, { name, tokenHash, admin, listed });
+    const roles = assignedRoles({ kind: 'service', name, admin }, this.deps.roles);
+    const scopes = expandScopes(roleScopes(roles, this.deps.roles), { kind: 'service', name });
+    this.servicesByHash.set(tokenHash, { name, tokenHash, admin, listed, scopes });
   }
 
   /** The configured services, in config order. */
@@ -83,16 +93,18 @@ export class IdentityResolver {
     return [...this.servicesByHash.values()].filter((service) => service.listed);
   }
 
-  /** The scopes a user holds through their roles and their groups' roles. */
+  /** The scopes a user holds through their roles and their groups' roles. Treat as read-only. */
   userScopes(user: UserRecord): Set<string> {
     const groups = this.deps.groups.groupsOf(user.id);
-    const roles = effectiveUserRoles(user, groups, this.deps.roles);
-    return expandScopes(roleScopes(roles, this.deps.roles), { kind: 'user', name: user.name, groups });
-  }
-
-  serviceScopes(service: { name: string; admin: boolean }): Set<string> {
-    const roles = assignedRoles({ kind: 'service', ...service }, this.deps.roles);
-    return expandScopes(roleScopes(roles, this.deps.roles), { kind: 'service', name: service.name });
+    const key = `${user.id}|${user.name}|${user.admin}|${groups.join('|')}`;
+    let scopes = this.userScopeCache.get(key);
+    if (!scopes) {
+      const roles = effectiveUserRoles(user, groups, this.deps.roles);
+      scopes = expandScopes(roleScopes(roles, this.deps.roles), { kind: 'user', name: user.name, groups });
+      if (this.userScopeCache.size >= SCOPE_CACHE_SIZE) this.userScopeCache.clear();
+      this.userScopeCache.set(key, scopes);
+    }
+    return scopes;
   }
 
   /** What a stored token may do: its own scopes, plus its OAuth client's access, within its owner's. */
@@ -153,8 +165,7 @@ export class IdentityResolver {
   fromToken(token: string): Identity | undefined {
     const service = this.servicesByHash.get(hashSecret(token));
     if (service) {
-      const scopes = this.serviceScopes(service);
-      return { kind: 'service', name: service.name, user: undefined, scopes, token: undefined, session: undefined, groupsOf: this.groupsOf };
+      return { kind: 'service', name: service.name, user: undefined, scopes: service.scopes, token: undefined, session: undefined, groupsOf: this.groupsOf };
     }
     const record = resolveToken(this.deps.tokens, token);
     const user = record?.userId != null ? this.deps.users.findById(record.userId) : undefined;

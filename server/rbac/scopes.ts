@@ -270,6 +270,22 @@ function addExpanded(into: Set<string>, base: ScopeName, filter: string | undefi
 /** Scope base → `'all'` when held unfiltered, else the filter values held for each kind. */
 type ParsedScopes = Map<string, 'all' | Map<string, Set<string>>>;
 
+/**
+ * Parsed forms of the scope sets checked by `scopeStatus` and `scopeFilter`, which a request checks
+ * many times (every row of a list). Checked sets must not change afterwards: they never do here,
+ * as every expansion builds a new set.
+ */
+const parsedHeld = new WeakMap<ReadonlySet<string>, ParsedScopes>();
+
+function parseHeld(held: ReadonlySet<string>): ParsedScopes {
+  let parsed = parsedHeld.get(held);
+  if (!parsed) {
+    parsed = parseScopes(held);
+    parsedHeld.set(held, parsed);
+  }
+  return parsed;
+}
+
 function parseScopes(scopes: Iterable<string>): ParsedScopes {
   const parsed: ParsedScopes = new Map();
   for (const scope of scopes) {
@@ -418,7 +434,7 @@ export function scopeFilter(
   needed: string,
   groupsOf?: GroupsOf,
 ): (target: ScopeTarget) => boolean {
-  const filters = parseScopes(held).get(needed);
+  const filters = parseHeld(held).get(needed);
   if (filters === undefined) return () => false;
   if (filters === 'all') return () => true;
   return (target) => filtersMatch(filters, target, groupsOf);
@@ -451,7 +467,7 @@ export function scopeStatus(
   target?: ScopeTarget,
   groupsOf?: GroupsOf,
 ): ScopeStatus {
-  const parsed = parseScopes(held);
+  const parsed = parseHeld(held);
   let status: ScopeStatus = 'forbidden';
   for (const scope of typeof needed === 'string' ? [needed] : needed) {
     const filters = parsed.get(scope);
