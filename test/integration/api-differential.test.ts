@@ -414,6 +414,8 @@ async function compareStep(t: TestContext, sides: [Side, Side], step: Step): Pro
   const differences: Difference[] = [];
   const sameStatus = lec.status === jh.status || (expected.length > 1 && expected.includes(lec.status));
   if (!sameStatus) differences.push({ path: 'status', jupyterhub: String(jh.status), lectern: String(lec.status) });
+  // Matching one of JupyterHub's crashes is no match: a 5xx from Lectern is a bug whatever JupyterHub says.
+  if (lec.status >= 500) differences.push({ path: 'server error', jupyterhub: String(jh.status), lectern: `${lec.status} ${brief(lec.text)}` });
   if (lec.version !== jh.version) {
     differences.push({ path: 'header X-JupyterHub-Version', jupyterhub: String(jh.version), lectern: String(lec.version) });
   }
