@@ -8,6 +8,7 @@ import express, { type Express } from 'express';
 import { scrubUrl } from '../logging/logger.js';
 import { installRoot } from '../package-info.js';
 import { apiRouter } from './api/index.js';
+import { healthCheck } from './api/hub.js';
 import { JUPYTERHUB_VERSION } from './api/version.js';
 import type { HubContext } from './context.js';
 import { errorHandler, HttpError, notFound } from './http-error.js';
@@ -44,9 +45,7 @@ export function createHubApp(ctx: HubContext): Express {
     next();
   });
 
-  app.get([urls.hub('health'), urls.api('health')], (_req, res) => {
-    res.status(200).type('html').end();
-  });
+  app.get(urls.hub('health'), healthCheck);
   app.get(urls.hub('metrics'), metricsHandler(ctx));
   app.use(urls.hub('static'), express.static(join(installRoot, 'assets', 'static'), { index: false, fallthrough: false, maxAge: '1h' }));
   app.use(urls.api(), apiRouter(ctx));

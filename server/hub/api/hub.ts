@@ -14,6 +14,11 @@ import { route, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
 import { JUPYTERHUB_VERSION } from './version.js';
 
+/** `GET /hub/health` and `/hub/api/health`: 200 with an empty body while the hub runs, as JupyterHub. */
+export function healthCheck(_req: unknown, res: Response): void {
+  res.status(200).type('html').end();
+}
+
 const proxyPatchBody = z.strictObject({ api_url: z.string().optional(), auth_token: z.string().optional() });
 const shutdownBody = z.strictObject({ proxy: z.boolean().optional(), servers: z.boolean().optional() });
 
@@ -25,6 +30,8 @@ export function hubRoutes(ctx: HubContext): ApiRoute[] {
       // The single-user server checks the hub with this unauthenticated request.
       res.json({ version: JUPYTERHUB_VERSION });
     }),
+
+    route('get', '/health', healthCheck),
 
     route('get', '/info', (_req, res) => {
       requireScope(res, ['read:hub']);
