@@ -96,6 +96,8 @@ describe('REST API', () => {
     assert.equal((await t.api('/users/alice/servers/nb1', { method: 'DELETE', ...json({ remove: true }) })).status, 204);
     const after = (await (await t.api('/users/alice?include_stopped_servers=1')).json()) as { servers: object };
     assert.deepEqual(Object.keys(after.servers), ['', 'nb2'], 'nb1 is gone; the default server is always listed');
+    const listed = (await (await t.api('/users?include_stopped_servers=1&name_filter=alice')).json()) as { servers: object }[];
+    assert.deepEqual(Object.keys(listed[0]?.servers ?? {}), ['', 'nb2'], 'the list honours include_stopped_servers too');
     assert.equal((await t.api('/users/alice/servers/nb1', { method: 'DELETE' })).status, 404);
     assert.equal((await t.api('/users/alice/servers/bad.name', { method: 'POST' })).status, 400);
     assert.equal((await t.api('/users/alice/server', { method: 'DELETE', ...json({ remove: true }) })).status, 400);

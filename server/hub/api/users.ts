@@ -54,9 +54,10 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
           (state === undefined || inState(ctx, user, state)),
       );
       const viewer = access(res);
+      const includeStoppedServers = truthy(req.query.include_stopped_servers);
       const items = matching
         .slice(page.offset, page.offset + page.limit)
-        .map((user) => userModel(ctx, viewer, user))
+        .map((user) => userModel(ctx, viewer, user, { includeStoppedServers }))
         .filter((model) => model !== null);
       res.json(pageBody(req, page, items, matching.length));
     }),
