@@ -89,6 +89,38 @@ const networkSchema = z
   .prefault({})
   .describe('Where students reach the hub.');
 
+const proxySchema = z
+  .strictObject({
+    apiPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .nullable()
+      .default(null)
+      .describe(
+        "Port of configurable-http-proxy's REST API (GET/POST/DELETE /api/routes), so external tools can read and " +
+          'change the routes. null: no API.',
+      )
+      .meta({ allowed: 'an integer from 0 to 65535, or null' }),
+    apiIp: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('Address the route API binds. Keep it on loopback: the token is its only protection.'),
+    apiToken: z
+      .string()
+      .min(16)
+      .optional()
+      .describe('Token clients send as `Authorization: token <apiToken>` (CHP\'s CONFIGPROXY_AUTH_TOKEN). Required with apiPort.'),
+  })
+  .refine((proxy) => proxy.apiPort === null || proxy.apiToken !== undefined, {
+    message: 'needs apiToken when apiPort is set: the route API never runs without authentication',
+    path: ['apiToken'],
+  })
+  .prefault({})
+  .describe("Lectern's proxy, which forwards students to their servers.");
+
 const serviceSchema = z.strictObject({
   name: z
     .string()
@@ -262,6 +294,7 @@ export const configSchema = z
         'Accounts that are admins. On first start with an empty database the first one (or "teacher" if the ' +
           'list is empty) is created with a generated password.',
       ),
+    proxy: proxySchema,
     services: servicesSchema,
     roles: rolesSchema,
     auth: authSchema,

@@ -179,7 +179,7 @@ describe('loadConfig: errors', () => {
     const file = await writeConfig('port: 80\n');
     assert.equal(
       await loadError({ file }),
-      `Config file ${file}: unknown key "port" (allowed: network, dataDir, logLevel, adminUsers, services, roles, auth, spawner).`,
+      `Config file ${file}: unknown key "port" (allowed: network, dataDir, logLevel, adminUsers, proxy, services, roles, auth, spawner).`,
     );
   });
 

@@ -19,6 +19,7 @@ describe('configSchema', () => {
       dataDir: '<dataDir>',
       logLevel: 'info',
       adminUsers: [],
+      proxy: { apiPort: null, apiIp: '127.0.0.1' },
       services: [],
       roles: [],
       auth: { sessionMaxAgeDays: 14, minPasswordLength: 8 },
@@ -37,6 +38,12 @@ describe('configSchema', () => {
     });
     assert.equal(config.dataDir, defaultDataDir());
     assert.equal(config.network.tls, undefined);
+  });
+
+  it('never runs the route API without a token', () => {
+    const issues = issuesOf({ proxy: { apiPort: 8001 } });
+    assert.equal(issues[0]?.path, 'proxy.apiToken');
+    assert.match(issues[0]?.message ?? '', /needs apiToken/);
   });
 
   it('refuses a custom role with an unknown scope, naming both', () => {
