@@ -12,7 +12,7 @@ import { HttpError } from '../http-error.js';
 import { requireIdentity, requireListScope, requireScope } from './authorize.js';
 import { groupModel, ModelAccess } from './models.js';
 import { pageBody, readPage } from './pagination.js';
-import { route, type ApiRoute } from './route.js';
+import { route, type ApiHandler, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
 
 const usersList = z.array(z.string());
@@ -42,6 +42,23 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
     const problem = usernameProblem(name);
     if (problem) throw new HttpError(400, `Invalid group name "${name}": ${problem.replace('A username', 'a name')}`);
   };
+
+  /** Adds or removes the users named in the body; all names are checked before anything changes. */
+  const changeMembers =
+    (change: 'add' | 'remove'): ApiHandler =>
+    async (req, res) => {
+      requireScope(res, ['groups'], { group: req.params.name });
+      const group = existing(req.params.name);
+      const members = userIds(parseBody(membersBody, req.body).users);
+      ctx.db.transaction(() => {
+        for (const userId of members) {
+          if (change === 'add') ctx.groups.addMember(group.id, userId);
+          else ctx.groups.removeMember(group.id, userId);
+        }
+      });
+      await ctx.db.commit();
+      res.json(groupModel(ctx, access(res), group));
+    };
 
   return [
     route('get', '/groups', (req, res) => {
@@ -103,23 +120,8 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
       res.status(204).type('text/plain').end();
     }),
 
-    route('post', '/groups/{name}/users', async (req, res) => {
-      requireScope(res, ['groups'], { group: req.params.name });
-      const group = existing(req.params.name);
-      const members = userIds(parseBody(membersBody, req.body).users);
-      ctx.db.transaction(() => members.forEach((userId) => ctx.groups.addMember(group.id, userId)));
-      await ctx.db.commit();
-      res.json(groupModel(ctx, access(res), group));
-    }),
-
-    route('delete', '/groups/{name}/users', async (req, res) => {
-      requireScope(res, ['groups'], { group: req.params.name });
-      const group = existing(req.params.name);
-      const members = userIds(parseBody(membersBody, req.body).users);
-      ctx.db.transaction(() => members.forEach((userId) => ctx.groups.removeMember(group.id, userId)));
-      await ctx.db.commit();
-      res.json(groupModel(ctx, access(res), group));
-    }),
+    route('post', '/groups/{name}/users', changeMembers('add')),
+    route('delete', '/groups/{name}/users', changeMembers('remove')),
 
     route('put', '/groups/{name}/properties', async (req, res) => {
       requireScope(res, ['groups'], { group: req.params.name });
