@@ -5,6 +5,7 @@
  * fixed token. `stop()` leaves no process and no file behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -25,6 +26,13 @@ export interface JupyterHubOptions {
   adminUsers?: string[];
   /** How long to wait for `GET /hub/api` to answer 200. */
   startTimeoutMs?: number;
+  /**
+   * `c.ConfigurableHTTPProxy.command`: the proxy JupyterHub starts (it appends CHP's options). The
+   * default is configurable-http-proxy from node_modules.
+   */
+  proxyCommand?: string[];
+  /** More of `c.Spawner.environment`, for the singleuser servers (say, `JUPYTERHUB_SINGLEUSER_APP`). */
+  spawnerEnvironment?: Record<string, string>;
 }
 
 export interface RunningJupyterHub {
@@ -34,8 +42,14 @@ export interface RunningJupyterHub {
   apiUrl: string;
   /** The admin service's API token. */
   token: string;
+  /** The proxy's REST API origin (`http://127.0.0.1:PORT`), routes under `/api/routes`. */
+  proxyApiUrl: string;
+  /** The proxy's API token (`c.ConfigurableHTTPProxy.auth_token`, random per hub). */
+  proxyToken: string;
   /** Everything JupyterHub wrote to stderr so far (its log). */
   stderr(): string;
+  /** This hub's processes still alive (the hub, its proxy, singleuser servers), with their argv. */
+  processes(): { pid: number; argv: string[] }[];
   stop(): Promise<void>;
 }
 
@@ -44,7 +58,19 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
   const serviceName = options.serviceName ?? 'test-admin';
   const dir = await mkdtemp(join(tmpdir(), 'lectern-jupyterhub-'));
   const [port, hubPort, proxyApiPort] = await freePorts(3);
-  const config = configFile({ dir, port, hubPort, proxyApiPort, token, serviceName, adminUsers: options.adminUsers ?? [] });
+  const proxyToken = randomBytes(24).toString('hex');
+  const config = configFile({
+    dir,
+    port,
+    hubPort,
+    proxyApiPort,
+    proxyToken,
+    proxyCommand: options.proxyCommand ?? [join(projectRoot(), 'node_modules/.bin/configurable-http-proxy')],
+    token,
+    serviceName,
+    adminUsers: options.adminUsers ?? [],
+    spawnerEnvironment: options.spawnerEnvironment ?? {},
+  });
   await writeFile(join(dir, 'jupyterhub_config.py'), config);
 
   const child = spawn(JUPYTERHUB, ['-f', join(dir, 'jupyterhub_config.py')], {
@@ -98,7 +124,15 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
     await stop();
     throw error;
   }
-  return { url, apiUrl, token, stderr: () => stderr, stop };
+  const processes = () =>
+    markedPids(dir).flatMap((pid) => {
+      try {
+        return [{ pid, argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean) }];
+      } catch {
+        return []; // Exited meanwhile.
+      }
+    });
+  return { url, apiUrl, token, proxyApiUrl: `http://127.0.0.1:${proxyApiPort}`, proxyToken, stderr: () => stderr, processes, stop };
 }
 
 const MARKER = 'LECTERN_TEST_JUPYTERHUB_DIR';
@@ -114,15 +148,17 @@ interface ConfigValues {
   port: number;
   hubPort: number;
   proxyApiPort: number;
+  proxyToken: string;
+  proxyCommand: string[];
   token: string;
   serviceName: string;
   adminUsers: string[];
+  spawnerEnvironment: Record<string, string>;
 }
 
 function configFile(values: ConfigValues): string {
   // JSON string and list literals are valid Python literals, which keeps quoting out of the way.
   const py = JSON.stringify;
-  const chp = join(projectRoot(), 'node_modules/.bin/configurable-http-proxy');
   const runningAsRoot = process.getuid?.() === 0;
   return [
     `c.JupyterHub.ip = '127.0.0.1'`,
@@ -130,7 +166,8 @@ function configFile(values: ConfigValues): string {
     `c.JupyterHub.hub_ip = '127.0.0.1'`,
     `c.JupyterHub.hub_port = ${values.hubPort}`,
     `c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:${values.proxyApiPort}'`,
-    `c.ConfigurableHTTPProxy.command = [${py(chp)}]`,
+    `c.ConfigurableHTTPProxy.command = ${py(values.proxyCommand)}`,
+    `c.ConfigurableHTTPProxy.auth_token = ${py(values.proxyToken)}`,
     `c.JupyterHub.authenticator_class = 'dummy'`,
     `c.JupyterHub.spawner_class = 'simple'`,
     `c.JupyterHub.allow_named_servers = True`,
@@ -138,7 +175,7 @@ function configFile(values: ConfigValues): string {
     `c.JupyterHub.log_level = 'WARN'`,
     `c.Spawner.cmd = [${py(JUPYTERHUB_SINGLEUSER)}]`,
     runningAsRoot ? `c.Spawner.args = ['--allow-root']` : '',
-    `c.Spawner.environment = {${py(MARKER)}: ${py(values.dir)}}`,
+    `c.Spawner.environment = ${py({ ...values.spawnerEnvironment, [MARKER]: values.dir })}`,
     // The default home is /tmp/{username}, shared with every other test run on the machine.
     `c.SimpleLocalProcessSpawner.home_dir_template = ${py(join(values.dir, 'home', '{username}'))}`,
     `c.Authenticator.admin_users = set(${py(values.adminUsers)})`,
