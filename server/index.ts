@@ -3,7 +3,7 @@
  * and returns its URLs and a `dispose()` that stops everything cleanly. The CLI, the Electron app
  * and the tests all start Lectern through here.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -143,7 +143,6 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       metrics,
       createSpawner: options.createSpawner,
     });
-    await ctx.servers.forgetPreviousRun();
     cleanups.push(() => ctx.servers.stopAll());
 
     const app = createHubApp(ctx);
@@ -166,11 +165,13 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const port = (publicServer.address() as AddressInfo).port;
 
     const apiServer = createHttpServer(app);
-    await listen(apiServer, 0, '127.0.0.1');
+    await listenOnHubPort(apiServer, config.dataDir, log);
     cleanups.push(() => closeServer(apiServer));
     hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
     apiUrl = `${hubUrl}${urls.api().slice(0, -1)}`;
     await lock.update({ apiUrl, token: cliToken });
+    // Servers that outlived a previous hub check their users' tokens with this API: adopt them now.
+    await ctx.servers.adoptPreviousRun();
 
     const activitySync = setInterval(() => ctx.servers.recordRouteActivity(), ACTIVITY_SYNC_MS);
     activitySync.unref();
@@ -237,6 +238,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
     server.listen(port, host, () => resolve());
   });
+}
+
+/**
+ * The hub's loopback API listens on the same port as last time when it can: single-user servers
+ * that outlived a crashed hub have that address (JUPYTERHUB_API_URL) and are adopted only if they
+ * can still reach it. The first start picks a free port.
+ */
+async function listenOnHubPort(server: Server, dataDir: string, log: Logger): Promise<void> {
+  const file = join(dataDir, 'hub-api-port');
+  const previous = Number(await readFile(file, 'utf8').catch(() => '0'));
+  try {
+    await listen(server, previous, '127.0.0.1');
+  } catch (error) {
+    if (previous === 0) throw error;
+    log.warn(`the hub's previous API port ${previous} is taken: servers from the previous run cannot be adopted`);
+    await listen(server, 0, '127.0.0.1');
+  }
+  const port = (server.address() as AddressInfo).port;
+  if (port !== previous) await writeFile(file, String(port), { mode: 0o600 });
 }
 
 function closeServer(server: Server): Promise<void> {

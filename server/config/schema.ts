@@ -89,6 +89,18 @@ const networkSchema = z
   .prefault({})
   .describe('Where students reach the hub.');
 
+const cullerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Whether idle servers are stopped, to free the machine for others.'),
+    idleTimeout: seconds('A server idle (no browser activity, no busy kernel) this long is stopped.', 3600),
+    every: seconds('How often servers are checked.', 60),
+  })
+  .prefault({})
+  .describe(
+    'The idle culler: stops servers nobody has used for a while. A server with a busy kernel (a long computation) is ' +
+      'never stopped.',
+  );
+
 const proxySchema = z
   .strictObject({
     apiPort: z
@@ -249,6 +261,36 @@ const spawnerSchema = z
       .describe('Page a user lands on when their server starts, e.g. /lab or /tree. Empty: the server’s own default.'),
     startTimeout: seconds('How long a server may take to start before the start is reported as failed.', 60),
     httpTimeout: seconds('How long a started server may take to answer HTTP before it is reported as failed.', 30),
+    concurrentSpawnLimit: z
+      .number()
+      .int()
+      .min(1)
+      .default(4)
+      .describe(
+        'How many servers may be starting at once; later starts wait in a queue, and the progress page shows ' +
+          'their place in it. Starting is the heavy part of a server’s life: a laptop starts a few at a time well.',
+      ),
+    activeServerLimit: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Most servers running at once; further starts are refused with a clear message. 0 means no limit.'),
+    minFreeMemoryMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(400)
+      .describe(
+        'A server is not started when the machine has less free memory than this (MiB), so a full classroom ' +
+          'does not make the teacher’s laptop swap. 0 turns the check off.',
+      ),
+    logMaxBytes: z
+      .number()
+      .int()
+      .min(10_000)
+      .default(1_000_000)
+      .describe('Size at which a server’s log file is rotated; the two previous logs are kept.'),
     allowNamedServers: z
       .boolean()
       .default(false)
@@ -299,6 +341,7 @@ export const configSchema = z
     roles: rolesSchema,
     auth: authSchema,
     spawner: spawnerSchema,
+    culler: cullerSchema,
   })
   .describe('Lectern configuration.');
 

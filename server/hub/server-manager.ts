@@ -8,7 +8,8 @@
  * Every step reports progress events, which the progress page shows live. A server whose process
  * dies is noticed at once (the spawner's `onExit`): its route goes, and the student is told why.
  */
-import { open } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
@@ -23,7 +24,10 @@ import type { TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import { LocalProcessSpawner } from '../spawner/local-process.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
-import { SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
+import { availableMemoryBytes, processStartTime } from '../spawner/processes.js';
+import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
+import { resolveToken } from '../auth/tokens.js';
+import { StartQueue } from './start-queue.js';
 import type { HubMetrics } from './metrics.js';
 import type { HubUrls } from './urls.js';
 
@@ -88,9 +92,11 @@ const LOG_TAIL_LINES = 12;
 export class ServerManager {
   private readonly managed = new Map<string, ManagedServer>();
   private readonly log: Logger;
+  private readonly startQueue: StartQueue;
 
   constructor(private readonly deps: ServerManagerDeps) {
     this.log = deps.log;
+    this.startQueue = new StartQueue(deps.config.spawner.concurrentSpawnLimit);
   }
 
   view(user: UserRecord, name = ''): ServerView {
@@ -107,6 +113,14 @@ export class ServerManager {
     if (server.phase === 'running') return Promise.resolve();
     if (server.phase === 'spawning' && server.starting) return server.starting;
     if (server.phase === 'stopping') throw new ServerBusyError(`${user.name} is pending stop`);
+    const limit = this.deps.config.spawner.activeServerLimit;
+    const active = [...this.managed.values()].filter((other) => other.phase !== 'stopped').length;
+    if (limit > 0 && active >= limit) {
+      throw new CapacityError(
+        `The class is full: ${active} servers are running, the most this computer is set to run ` +
+          `(spawner.activeServerLimit). Try again when someone has stopped theirs.`,
+      );
+    }
     server.phase = 'spawning';
     server.failure = null;
     server.events = [];
@@ -207,23 +221,51 @@ export class ServerManager {
   }
 
   /**
-   * Servers recorded as running by a previous hub process. They are not adopted yet: their tokens
-   * are revoked and their records cleared, and no stored PID is ever signalled (it may belong to
-   * another process by now).
+   * Servers recorded as running by a previous hub process (it crashed, or was killed): each is
+   * adopted only if it answers at its address with its own token, which proves it is the server we
+   * started; its route comes back. Anything else is forgotten and its credentials revoked; its
+   * process is signalled only if its PID still names the process we started (same start time).
+   * Must run once the hub's API listens: a single-user server checks tokens with the hub.
    */
-  async forgetPreviousRun(): Promise<void> {
-    const stale = this.deps.servers.listActive();
-    if (stale.length === 0) return;
-    this.deps.db.transaction(() => {
-      for (const record of stale) {
-        const user = this.deps.users.findById(record.userId);
-        if (!user) continue;
-        this.log.warn(`forgetting ${user.name}'s server from a previous run`);
-        this.deps.oauthClients.delete(clientId(user.name, record.name));
-        this.deps.tokens.deleteServerTokens(user.id, serverTokenNote(this.deps.urls.server(user.name, record.name)));
-        this.deps.servers.saveStopped(user.id, record.name);
+  async adoptPreviousRun(): Promise<void> {
+    for (const record of this.deps.servers.listActive()) {
+      const user = this.deps.users.findById(record.userId);
+      if (!user) continue;
+      const { name } = record;
+      const prefix = this.deps.urls.server(user.name, name);
+      const paths = this.paths(user.name, name);
+      const token = await readFile(tokenFile(paths.runtimeDir), 'utf8').catch(() => '');
+      const tokenRecord = token ? resolveToken(this.deps.tokens, token) : undefined;
+      const alive = Boolean(record.url && tokenRecord && (await answersWithToken(`${record.url}${prefix}api/status`, token)));
+      const spawner = (this.deps.createSpawner ?? this.localSpawner)({
+        user: user.name,
+        serverName: name,
+        hubEnvironment: this.hubEnvironment(user.name, name, prefix, token),
+        servicePrefix: prefix,
+        ...paths,
+      });
+      if (alive && record.url && tokenRecord && spawner.adopt) {
+        const server = this.entry(user, name);
+        const target = await spawner.adopt(record.state);
+        server.spawner = spawner;
+        server.tokenId = tokenRecord.id;
+        server.target = target;
+        server.started = record.started;
+        server.phase = 'running';
+        spawner.onExit = (code, exitSignal) => void this.onServerExit(server, code, exitSignal);
+        this.deps.routes.add(this.deps.urls.serverRoute(user.name, name), target, { user: user.name, server_name: name });
+        this.log.info(`adopted ${user.name}'s server from a previous run`, { url: prefix });
+        continue;
       }
-    });
+      this.log.warn(`${user.name}'s server from a previous run does not answer as itself: cleaning it up`);
+      await killIfStillOurs(record.state);
+      this.deps.db.transaction(() => {
+        this.deps.oauthClients.delete(clientId(user.name, name));
+        this.deps.tokens.deleteServerTokens(user.id, serverTokenNote(prefix));
+        this.deps.servers.saveStopped(user.id, name);
+      });
+      await rm(tokenFile(paths.runtimeDir), { force: true });
+    }
     await this.deps.db.commit();
   }
 
@@ -278,9 +320,16 @@ export class ServerManager {
     const prefix = urls.server(user.name, name);
     const paths = this.paths(user.name, name);
     const startedAt = performance.now();
+    let release: (() => void) | undefined;
     try {
+      release = await this.startQueue.acquire(
+        (position) => this.emit(server, { progress: 5, message: `Waiting for a free start slot: number ${position} in line` }),
+        signal,
+      );
+      await this.refuseWhenMemoryIsLow();
       const token = this.registerServer(server, prefix, userOptions);
       await this.deps.db.commit();
+      await saveServerToken(paths.runtimeDir, token);
       const spawner = (this.deps.createSpawner ?? this.localSpawner)({
         user: user.name,
         serverName: name,
@@ -318,14 +367,28 @@ export class ServerManager {
       });
     } catch (error) {
       const reason = error instanceof SpawnError ? error.message : `Could not start the server: ${(error as Error).message}`;
-      const failure = `${reason}${await logTail(paths.logFile)}`;
+      const failure = error instanceof CapacityError ? reason : `${reason}${await logTail(paths.logFile)}`;
       this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'failure');
       this.log.warn(`${user.name}'s server failed to start: ${reason}`);
       server.phase = 'stopping';
       await this.teardown(server);
       server.failure = failure;
       this.emit(server, { progress: 100, failed: true, message: `Spawn failed: ${failure}` });
-      throw new SpawnError(failure);
+      throw error instanceof CapacityError ? error : new SpawnError(failure);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async refuseWhenMemoryIsLow(): Promise<void> {
+    const floorMb = this.deps.config.spawner.minFreeMemoryMb;
+    if (floorMb === 0) return;
+    const freeMb = Math.floor((await availableMemoryBytes()) / 2 ** 20);
+    if (freeMb < floorMb) {
+      throw new CapacityError(
+        `Not starting: this computer has only ${freeMb} MiB of memory free, and a server needs at least ${floorMb} MiB ` +
+          '(spawner.minFreeMemoryMb). Stop some servers or close other programs, then try again.',
+      );
     }
   }
 
@@ -399,6 +462,7 @@ export class ServerManager {
 
   private forgetCredentials(server: ManagedServer): void {
     const { user, name } = server;
+    void rm(tokenFile(this.paths(user.name, name).runtimeDir), { force: true });
     this.deps.db.transaction(() => {
       if (server.tokenId !== undefined) this.deps.tokens.delete(server.tokenId);
       // The OAuth client's access tokens go with it.
@@ -472,4 +536,40 @@ async function logTail(file: string): Promise<string> {
 /** The note on a server's API token, as JupyterHub writes it; also how a leftover token is found. */
 function serverTokenNote(prefix: string): string {
   return `Server at ${prefix}`;
+}
+
+/** Where a running server's API token is kept, so a restarted hub can prove the server is ours. */
+function tokenFile(runtimeDir: string): string {
+  return join(runtimeDir, 'hub-api-token');
+}
+
+/** Kept beside Jupyter's own runtime files (0600 in a 0700 folder), never in the database. */
+async function saveServerToken(runtimeDir: string, token: string): Promise<void> {
+  await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
+  await writeFile(tokenFile(runtimeDir), token, { mode: 0o600 });
+}
+
+/** True if `url` answers 200 with JSON when asked with `token`: the server we started, and alive. */
+function answersWithToken(url: string, token: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(url, { headers: { Authorization: `token ${token}` }, timeout: 5000 }, (res) => {
+      const json = /application\/json/.test(String(res.headers['content-type']));
+      res.resume();
+      resolve(res.statusCode === 200 && json);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Stops a server left by a previous run, but only if its PID still names that very process. */
+async function killIfStillOurs(state: Record<string, unknown>): Promise<void> {
+  const { pid, startTime } = state as { pid?: number; startTime?: string | null };
+  if (!pid || !startTime || (await processStartTime(pid)) !== startTime) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

@@ -31,6 +31,11 @@ export interface SpawnContext {
 
 export interface Spawner {
   start(): Promise<string>;
+  /**
+   * Takes over a server started by a previous hub process, from its saved `state`, and resolves
+   * with its URL. Only called after the server answered at that URL with its own token.
+   */
+  adopt?(state: Record<string, unknown>): Promise<string>;
   poll(): Promise<number | null>;
   stop(): Promise<void>;
   readonly state: Record<string, unknown>;
@@ -39,5 +44,10 @@ export interface Spawner {
 
 /** A failure a student or teacher can act on: its message is shown to them as it is. */
 export class SpawnError extends Error {
-  override readonly name = 'SpawnError';
+  override readonly name: string = 'SpawnError';
+}
+
+/** A start refused because the machine is full (too many servers, too little memory): try later. */
+export class CapacityError extends SpawnError {
+  override readonly name = 'CapacityError';
 }

@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { SpawnError } from '../../spawner/spawner.js';
+import { CapacityError, SpawnError } from '../../spawner/spawner.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
@@ -18,6 +18,7 @@ import { parseBody } from './validation.js';
 /** How long a start or stop request waits before answering 202 "still working" (JupyterHub's slow_spawn_timeout). */
 const SLOW_OPERATION_MS = 10_000;
 const KEEPALIVE_MS = 8_000;
+const RETRY_AFTER_S = 30;
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const userOptionsBody = z.record(z.string(), z.unknown());
@@ -53,7 +54,7 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
       started = ctx.servers.start(user, name, userOptions);
     } catch (error) {
       if (error instanceof ServerBusyError) throw new HttpError(400, error.message);
-      throw error;
+      throw refusal(res, error);
     }
     await answerWhenDone(res, started, 201);
   };
@@ -129,6 +130,18 @@ function checkNamedServer(ctx: HubContext, user: UserRecord, name: string): void
   }
 }
 
+/**
+ * The API's answer to a start that failed: a full machine is JupyterHub's 429 with a hint when to
+ * retry; any other start failure a 500 that says what went wrong.
+ */
+function refusal(res: Response, error: unknown): unknown {
+  if (error instanceof CapacityError) {
+    res.set('Retry-After', String(RETRY_AFTER_S));
+    return new HttpError(429, error.message);
+  }
+  return error instanceof SpawnError ? new HttpError(500, error.message) : error;
+}
+
 /** Answers `doneStatus` if the operation finishes soon, 202 if it is still going; failures as errors. */
 async function answerWhenDone(res: Response, operation: Promise<void>, doneStatus: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -139,8 +152,7 @@ async function answerWhenDone(res: Response, operation: Promise<void>, doneStatu
     const outcome = await Promise.race([operation.then(() => 'done' as const), slow]);
     res.status(outcome === 'done' ? doneStatus : 202).type('text/plain').end();
   } catch (error) {
-    if (error instanceof SpawnError) throw new HttpError(500, error.message);
-    throw error;
+    throw refusal(res, error);
   } finally {
     clearTimeout(timer);
     // A start that fails after we answered 202 is reported on the progress stream, not here.

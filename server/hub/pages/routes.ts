@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { clearSessionCookie, findSession, setSessionCookie, startSession } from '../../auth/sessions.js';
 import { hasScope } from '../../rbac/scopes.js';
+import { CapacityError } from '../../spawner/spawner.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
@@ -109,7 +110,13 @@ export function pagesRouter(ctx: HubContext): Router {
     const next = safeNextUrl(req.query.next, urls) ?? urls.server(owner.name);
     if (ctx.servers.view(owner).phase !== 'running') {
       // Failures are shown on the progress page; the start goes on after we answer.
-      const started = ctx.servers.start(owner).catch(() => undefined);
+      let started: Promise<void>;
+      try {
+        started = ctx.servers.start(owner).catch(() => undefined);
+      } catch (error) {
+        // Refused before it began: the class is full, or the server is still stopping.
+        throw new HttpError(error instanceof CapacityError ? 429 : 409, (error as Error).message);
+      }
       await Promise.race([started, new Promise((resolve) => setTimeout(resolve, QUICK_START_MS).unref())]);
     }
     if (ctx.servers.view(owner).phase === 'running') res.redirect(302, next);
