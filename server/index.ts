@@ -15,6 +15,7 @@ import { newSecret } from './auth/secrets.js';
 import type { LecternConfig } from './config/schema.js';
 import { createHubApp } from './hub/app.js';
 import type { HubContext } from './hub/context.js';
+import { IdleCuller } from './culler/idle-culler.js';
 import { IdentityResolver } from './hub/identity.js';
 import { HubMetrics } from './hub/metrics.js';
 import { errorPage } from './hub/pages/templates.js';
@@ -42,6 +43,8 @@ export interface StartOptions {
    * Electron) can stop it and exit. Without it the hub disposes itself.
    */
   onShutdownRequest?: () => void;
+  /** The idle culler's clock (epoch ms); tests move it forward. */
+  clock?: () => number;
 }
 
 export interface RunningHub {
@@ -172,6 +175,22 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     await lock.update({ apiUrl, token: cliToken });
     // Servers that outlived a previous hub check their users' tokens with this API: adopt them now.
     await ctx.servers.adoptPreviousRun();
+
+    if (config.culler.enabled) {
+      const culler = new IdleCuller({
+        idleTimeoutMs: config.culler.idleTimeout * 1000,
+        everyMs: config.culler.every * 1000,
+        running: () => ctx.servers.runningServers(),
+        stop: (userName, serverName) => {
+          const user = users.find(userName);
+          return user ? ctx.servers.stop(user, serverName) : Promise.resolve();
+        },
+        log: log.child('culler'),
+        clock: options.clock,
+      });
+      culler.start();
+      cleanups.push(() => culler.stop());
+    }
 
     const activitySync = setInterval(() => ctx.servers.recordRouteActivity(), ACTIVITY_SYNC_MS);
     activitySync.unref();

@@ -28,6 +28,7 @@ import { availableMemoryBytes, processStartTime } from '../spawner/processes.js'
 import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
 import { resolveToken } from '../auth/tokens.js';
 import { StartQueue } from './start-queue.js';
+import type { RunningServer } from '../culler/idle-culler.js';
 import type { HubMetrics } from './metrics.js';
 import type { HubUrls } from './urls.js';
 
@@ -62,6 +63,8 @@ interface ManagedServer extends ServerView {
   spawner: Spawner | undefined;
   /** Where the proxy forwards to while the server runs. */
   target: string | undefined;
+  /** The server's own API token, kept in memory while it runs (the culler asks the server with it). */
+  token: string | undefined;
   tokenId: number | undefined;
   events: ProgressEvent[];
   listeners: Set<(event: ProgressEvent) => void>;
@@ -249,6 +252,7 @@ export class ServerManager {
         const target = await spawner.adopt(record.state);
         server.spawner = spawner;
         server.tokenId = tokenRecord.id;
+        server.token = token;
         server.target = target;
         server.started = record.started;
         server.phase = 'running';
@@ -267,6 +271,33 @@ export class ServerManager {
       await rm(tokenFile(paths.runtimeDir), { force: true });
     }
     await this.deps.db.commit();
+  }
+
+  /**
+   * The running servers with their latest sign of use: a request or websocket message through the
+   * proxy, an activity report from the server, or its start.
+   */
+  runningServers(): RunningServer[] {
+    const running: RunningServer[] = [];
+    for (const server of this.managed.values()) {
+      if (server.phase !== 'running' || !server.target || !server.token) continue;
+      const { user, name } = server;
+      const route = this.deps.routes.get(this.deps.urls.serverRoute(user.name, name));
+      const reported = this.deps.servers.find(user.id, name)?.lastActivity;
+      const lastActivity = Math.max(
+        route?.lastActivity ?? 0,
+        reported ? Date.parse(reported) : 0,
+        server.started ? Date.parse(server.started) : 0,
+      );
+      running.push({
+        user: user.name,
+        name,
+        lastActivity,
+        apiBase: `${server.target}${this.deps.urls.server(user.name, name)}`,
+        token: server.token,
+      });
+    }
+    return running;
   }
 
   /** Copies the proxy's per-route activity into the users' and servers' last_activity. */
@@ -299,6 +330,7 @@ export class ServerManager {
         listeners: new Set(),
         spawner: undefined,
         target: undefined,
+        token: undefined,
         tokenId: undefined,
         starting: undefined,
         stopping: undefined,
@@ -328,6 +360,7 @@ export class ServerManager {
       );
       await this.refuseWhenMemoryIsLow();
       const token = this.registerServer(server, prefix, userOptions);
+      server.token = token;
       await this.deps.db.commit();
       await saveServerToken(paths.runtimeDir, token);
       const spawner = (this.deps.createSpawner ?? this.localSpawner)({
@@ -470,6 +503,7 @@ export class ServerManager {
       this.deps.servers.saveStopped(user.id, name);
     });
     server.tokenId = undefined;
+    server.token = undefined;
     server.spawner = undefined;
     server.target = undefined;
   }

@@ -1,0 +1,209 @@
+/**
+ * Servers that start, stop, survive and clean up like a product: a start queue and limits, the idle
+ * culler, adoption of running servers after the hub is killed, and nothing left behind on quit.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { HttpClient, readEvents } from '../helpers/http-client.js';
+import { fakeServer, projectRoot, startTestHub } from '../helpers/hub.js';
+import { pidAlive, serverPid } from '../helpers/processes.js';
+import { freeLoopbackPort } from '../../server/spawner/free-port.js';
+import { execFileSync } from 'node:child_process';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('server lifecycle', () => {
+  it('the idle culler stops an idle server and spares an active one and a busy one', async () => {
+    const t = await startTestHub({
+      ...fakeServer('ok'),
+      spawner: { ...fakeServer('ok').spawner as object, environment: { FAKE_SERVER_MODE: 'ok', FAKE_BUSY_USERS: 'bob' } },
+      culler: { idleTimeout: 1.5, every: 0.25 },
+    });
+    try {
+      for (const name of ['alice', 'bob', 'carol']) {
+        await t.addUser(name, `${name}-password-1`);
+        assert.equal((await t.api(`/users/${name}/server`, { method: 'POST' })).status, 201);
+      }
+      const carol = t.client();
+      await carol.logIn('carol', 'carol-password-1');
+      const running = async (name: string) => ((await (await t.api(`/users/${name}`)).json()) as { server: string | null }).server !== null;
+      const deadline = Date.now() + 4000;
+      while (Date.now() < deadline) {
+        assert.equal((await carol.request('/user/carol/lab')).status, 200);
+        await sleep(200);
+      }
+      assert.equal(await running('alice'), false, 'alice, idle, was stopped');
+      assert.equal(await running('bob'), true, 'bob’s busy kernel kept his server');
+      assert.equal(await running('carol'), true, 'carol, working, kept hers');
+      assert.ok(t.logLines.some((line) => line.includes("stopping alice's server: idle")));
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('starts 20 real servers at once, 5 at a time, and all become ready', async () => {
+    const t = await startTestHub({ spawner: { concurrentSpawnLimit: 5, startTimeout: 120 }, culler: { enabled: false } });
+    try {
+      const names = Array.from({ length: 20 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+      await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
+      const answers = await Promise.all(names.map((name) => t.api(`/users/${name}/server`, { method: 'POST' })));
+      for (const answer of answers) assert.ok([201, 202].includes(answer.status), String(answer.status));
+      const waiting = await t.api(`/users/${names.at(-1)}/server/progress`);
+      if (waiting.status === 200) {
+        const events = await readEvents(waiting, (event) => Boolean(event.ready || event.failed));
+        assert.equal(events.at(-1)?.ready, true);
+      }
+      await until('all 20 servers ready', async () => {
+        const users = (await (await t.api('/users?state=ready')).json()) as unknown[];
+        return users.length === 20;
+      }, 240_000);
+      const queued = t.logLines.length > 0;
+      assert.ok(queued);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('refuses a start beyond the running limit or below the memory floor, saying why', async () => {
+    const t = await startTestHub({ ...fakeServer('ok'), spawner: { ...fakeServer('ok').spawner as object, activeServerLimit: 1 } });
+    try {
+      await t.addUser('alice', 'alice-password-1');
+      await t.addUser('bob', 'bob-password-1');
+      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      const full = await t.api('/users/bob/server', { method: 'POST' });
+      assert.equal(full.status, 429);
+      assert.equal(full.headers.get('retry-after'), '30');
+      assert.match(((await full.json()) as { message: string }).message, /The class is full: 1 servers are running/);
+    } finally {
+      await t.stop();
+    }
+    const low = await startTestHub({ ...fakeServer('ok'), spawner: { ...fakeServer('ok').spawner as object, minFreeMemoryMb: 100_000_000 } });
+    try {
+      await low.addUser('alice', 'alice-password-1');
+      const refused = await low.api('/users/alice/server', { method: 'POST' });
+      assert.equal(refused.status, 429);
+      assert.match(((await refused.json()) as { message: string }).message, /only \d+ MiB of memory free/);
+    } finally {
+      await low.stop();
+    }
+  });
+});
+
+const CLI = join(projectRoot(), 'dist/server/cli/main.js');
+const TOKEN = 'lifecycle-service-token-0123456789';
+
+interface HubProcess {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startCli(dataDir: string, config: string, port: number): Promise<HubProcess> {
+  const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await until('lectern start', async () => stdout.includes('Press Ctrl-C') || (child.exitCode !== null ? Promise.reject(new Error(stderr)) : false));
+  return { child, stderr: () => stderr, exited };
+}
+
+describe('after the hub is killed', () => {
+  it('adopts a running server on restart: same address, same login, nothing to restart; quit then leaves no process', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lectern-adopt-'));
+    const config = join(dir, 'lectern.yaml');
+    await writeFile(config, `services:\n  - { name: automation, apiToken: ${TOKEN}, admin: true }\nculler: { enabled: false }\n`);
+    const port = await freeLoopbackPort();
+    const origin = `http://127.0.0.1:${port}`;
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${origin}/hub/api${path}`, { ...init, headers: { Authorization: `token ${TOKEN}` } });
+    let hub = await startCli(join(dir, 'data'), config, port);
+    try {
+      assert.equal((await api('/users/alice', { method: 'POST', body: '{"password":"alice-password-1"}' })).status, 201);
+      assert.equal((await api('/users/alice/server', { method: 'POST' })).status, 201);
+      const pid = serverPid(hub.stderr(), 'alice');
+      const alice = new HttpClient(origin);
+      await alice.logIn('alice', 'alice-password-1');
+      assert.equal((await alice.follow('/user/alice/tree')).response.status, 200);
+      assert.equal((await alice.request('/user/alice/api/contents')).status, 200);
+
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      assert.ok(pidAlive(pid), 'the server outlives its hub');
+
+      hub = await startCli(join(dir, 'data'), config, port);
+      assert.match(hub.stderr(), /adopted alice's server from a previous run/);
+      const model = (await (await api('/users/alice')).json()) as { server: string | null };
+      assert.equal(model.server, '/user/alice/');
+      assert.equal((await alice.request('/user/alice/api/contents')).status, 200, 'her open notebook keeps working');
+
+      hub.child.kill('SIGTERM');
+      assert.equal(await hub.exited, 0);
+      assert.equal(pidAlive(pid), false);
+      const group = execFileSync('ps', ['-e', '-o', 'pgid=']).toString().split('\n').map((line) => Number(line.trim()));
+      assert.equal(group.includes(pid), false, 'no process of the server’s group is left');
+    } finally {
+      hub.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not adopt, or signal, whatever took over a dead server’s port', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lectern-decoy-'));
+    const config = join(dir, 'lectern.yaml');
+    const fake = fakeServer('ok').spawner as { command: string[] };
+    await writeFile(
+      config,
+      [
+        `services:\n  - { name: automation, apiToken: ${TOKEN}, admin: true }`,
+        `spawner:\n  command: ${JSON.stringify(fake.command)}\n  environment: { FAKE_SERVER_MODE: ok }`,
+      ].join('\n'),
+    );
+    const port = await freeLoopbackPort();
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`http://127.0.0.1:${port}/hub/api${path}`, { ...init, headers: { Authorization: `token ${TOKEN}` } });
+    let hub = await startCli(join(dir, 'data'), config, port);
+    const decoy = createServer((_req, res) => res.end('{}'));
+    try {
+      assert.equal((await api('/users/bob', { method: 'POST' })).status, 201);
+      assert.equal((await api('/users/bob/server', { method: 'POST' })).status, 201);
+      const pid = serverPid(hub.stderr(), 'bob');
+      const serverPort = Number(/started server for bob pid=\d+ port=(\d+)/.exec(hub.stderr())?.[1]);
+      hub.child.kill('SIGKILL');
+      await hub.exited;
+      process.kill(pid, 'SIGKILL');
+      await until('the server to die', async () => !pidAlive(pid));
+      await new Promise<void>((resolve) => decoy.listen(serverPort, '127.0.0.1', resolve));
+
+      hub = await startCli(join(dir, 'data'), config, port);
+      assert.match(hub.stderr(), /bob's server from a previous run does not answer as itself/);
+      const model = (await (await api('/users/bob')).json()) as { server: string | null };
+      assert.equal(model.server, null);
+      assert.ok(decoy.listening, 'the process now on that port was left alone');
+      assert.equal((await api('/users/bob/server', { method: 'POST' })).status, 201, 'bob can start again');
+    } finally {
+      hub.child.kill('SIGTERM');
+      await hub.exited;
+      decoy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
