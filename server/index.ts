@@ -61,7 +61,8 @@ export interface RunningHub {
 }
 
 const DEFAULT_FIRST_ADMIN = 'teacher';
-const ACTIVITY_SYNC_MS = 30_000;
+/** How often route activity is recorded and server logs are checked for rotation. */
+const HOUSEKEEPING_MS = 30_000;
 
 export async function startHub(config: LecternConfig, options: StartOptions = {}): Promise<RunningHub> {
   const log = options.log ?? createLogger({ level: config.logLevel });
@@ -192,9 +193,12 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       cleanups.push(() => culler.stop());
     }
 
-    const activitySync = setInterval(() => ctx.servers.recordRouteActivity(), ACTIVITY_SYNC_MS);
-    activitySync.unref();
-    cleanups.push(() => clearInterval(activitySync));
+    const housekeeping = setInterval(() => {
+      ctx.servers.recordRouteActivity();
+      void ctx.servers.rotateLogs();
+    }, HOUSEKEEPING_MS);
+    housekeeping.unref();
+    cleanups.push(() => clearInterval(housekeeping));
 
     const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
     const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;

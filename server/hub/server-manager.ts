@@ -8,7 +8,7 @@
  * Every step reports progress events, which the progress page shows live. A server whose process
  * dies is noticed at once (the spawner's `onExit`): its route goes, and the student is told why.
  */
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { LecternConfig } from '../config/schema.js';
@@ -25,6 +25,7 @@ import type { UserRecord, UserRepository } from '../store/users.js';
 import { LocalProcessSpawner } from '../spawner/local-process.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { availableMemoryBytes, processStartTime } from '../spawner/processes.js';
+import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
 import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
 import { resolveToken } from '../auth/tokens.js';
 import { StartQueue } from './start-queue.js';
@@ -300,6 +301,22 @@ export class ServerManager {
     return running;
   }
 
+  /** The log of a user's server (every server has one, running or not), its last `lines` lines. */
+  readLog(user: UserRecord, name: string, lines: number): Promise<string> {
+    return readLogTail(this.paths(user.name, name).logFile, lines);
+  }
+
+  /** Rotates the logs of running servers that have outgrown `spawner.logMaxBytes`. */
+  async rotateLogs(): Promise<void> {
+    for (const server of this.managed.values()) {
+      if (server.phase === 'stopped') continue;
+      const file = this.paths(server.user.name, server.name).logFile;
+      if (await rotateLogIfLarge(file, this.deps.config.spawner.logMaxBytes).catch(() => false)) {
+        this.log.debug(`rotated the log of ${server.user.name}'s server`);
+      }
+    }
+  }
+
   /** Copies the proxy's per-route activity into the users' and servers' last_activity. */
   recordRouteActivity(): void {
     let changed = false;
@@ -550,21 +567,8 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 /** The last lines of a server's log, to show with a failure (Jupyter explains itself there). */
 async function logTail(file: string): Promise<string> {
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, 8192);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      const lines = buffer.toString('utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES);
-      return lines.length && lines[0] ? `\n\nLast lines of the server's log:\n${lines.join('\n')}` : '';
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return '';
-  }
+  const tail = await readLogTail(file, LOG_TAIL_LINES);
+  return tail ? `\n\nLast lines of the server's log:\n${tail}` : '';
 }
 
 /** The note on a server's API token, as JupyterHub writes it; also how a leftover token is found. */

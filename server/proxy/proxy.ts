@@ -1,22 +1,46 @@
 /**
- * The in-process proxy: every request on the public listener comes here first. A request whose
- * path matches a route is forwarded to that route's single-user server; anything else goes to the
- * `fallback` handler (the hub's express app) without another TCP hop.
+ * The proxy: every request on the public listener comes here first. A request whose path matches a
+ * route is forwarded to that route's target; anything else goes to the `fallback` handler (the
+ * hub's express app, in-process, no extra TCP hop), or gets a 404.
  *
- * Forwarding follows configurable-http-proxy: the full path and query are forwarded (no prefix
- * stripping), the client's Host is kept, X-Forwarded-For/-Port/-Proto are appended, a route's
- * `lastActivity` moves on responses that finish below 300 and on every websocket frame a client
- * sends, and any failure to reach a target is a 503 with a one-line log, never a stack trace.
- * http-proxy-3 does the piping; this file decides where requests go and what errors look like.
+ * It behaves as configurable-http-proxy 5.3 does (the spec is
+ * `reference/configurable-http-proxy.md`), so the hub's routes mean the same here and on a CHP, and
+ * `lectern proxy` can stand in for CHP under JupyterHub:
+ * - routing by longest whole-segment prefix of the decoded, dot-resolved path (or of `/<host>/<path>`
+ *   with host routing), case-sensitive;
+ * - the full original path and query forwarded (joined to the target's own path), Host kept,
+ *   X-Forwarded-* added, custom headers last;
+ * - `lastActivity` moved by responses below 300, by request-body chunks and by client websocket
+ *   frames;
+ * - 404 without a route, 503 when the target cannot be reached, from an error target, an error
+ *   directory or Lectern's own pages; websockets get a bare status line;
+ * - `/_chp_healthz` answered by the proxy itself.
+ * Plain HTTP goes through `http-forwarder.ts`; websockets through http-proxy-3.
  */
 
-import { Agent as HttpAgent, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpAgent, type IncomingMessage, type RequestListener, type ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createProxyServer, type ProxyServer } from 'http-proxy-3';
+import { createProxyServer, type ProxyServer, type ServerOptions as ForwarderOptions } from 'http-proxy-3';
 import { type Logger, scrubUrl } from '../logging/logger.js';
-import { type ErrorAnswerOptions, type ErrorPageRenderer, rejectUpgrade, sendErrorAnswer } from './error-answer.js';
+import { type ErrorAnswerOptions, type ErrorPageRenderer, rejectUpgrade } from './error-answer.js';
+import { ErrorResponder } from './error-responder.js';
+import type { RequestHeaderPolicy } from './forward-headers.js';
+import { type ForwardTarget, parseForwardTarget } from './forward-target.js';
+import { errorCode, Exchange, type ForwardingContext, SERVER_NOT_RUNNING_MESSAGE } from './http-forwarder.js';
+import { ProxyStats } from './proxy-stats.js';
+import { forwardedPath, hostKey, joinUrl, routingPath, segmentCount, stripSegments } from './request-path.js';
 import { type Route, RouteTable } from './route-table.js';
+
+export { SERVER_NOT_RUNNING_MESSAGE } from './http-forwarder.js';
+
+/** TLS material the proxy presents to https targets (CHP's `--client-ssl-*`). */
+export interface ClientTlsOptions {
+  key?: string | Buffer | undefined;
+  cert?: string | Buffer | undefined;
+  ca?: string | Buffer | Array<string | Buffer> | undefined;
+}
 
 export interface ProxyOptions {
   log: Logger;
@@ -28,42 +52,67 @@ export interface ProxyOptions {
   renderErrorPage?: ErrorPageRenderer;
   /** The "Go to your home page" link on the built-in error page. */
   homeUrl?: string;
+  /** Add X-Forwarded-For/-Port/-Proto/-Host (default true; CHP's `--no-x-forward` turns it off). */
+  xForward?: boolean;
+  /** Route by `/<Host without port>/<path>` (CHP's `--host-routing`; the host is compared lower-cased). */
+  hostRouting?: boolean;
+  /** Join the target URL's own path before the request's (default true). */
+  prependPath?: boolean;
+  /** Keep the matched route prefix in the forwarded path (default true). */
+  includePrefix?: boolean;
+  /** Headers added to every proxied request, web and websocket, replacing the client's. */
+  customHeaders?: Readonly<Record<string, string>>;
+  /** Send the target's host as Host (CHP's `--change-origin`). */
+  changeOrigin?: boolean;
+  /** Rewrite the host of redirects that point at the target to the client's Host. */
+  autoRewrite?: boolean;
+  /** Rewrite the scheme of redirects that point at the target (`https`). */
+  protocolRewrite?: string;
+  /** Fetch error pages from `<errorTarget>/<code>?url=…` (JupyterHub's `/hub/error`). */
+  errorTarget?: string;
+  /** Serve error pages from `<errorPath>/<code>.html` or `error.html`. */
+  errorPath?: string;
+  /**
+   * Milliseconds a target may stay silent, before or during its response (0 or omitted: no limit).
+   * Before its headers the client gets a 503; after them the client's response is aborted.
+   */
+  proxyTimeout?: number;
+  /** Do not verify https targets' certificates (CHP's `--insecure`, which CHP 5.1+ ignores). */
+  insecure?: boolean;
+  /** Client certificate and CAs for https targets (CHP's `--client-ssl-*`). */
+  clientTls?: ClientTlsOptions;
 }
 
-export const SERVER_NOT_RUNNING_MESSAGE = 'Your server is not running. It may be starting, or it may have stopped.';
+const HEALTH_CHECK_PATH = '/_chp_healthz';
+const HEALTH_CHECK_BODY = JSON.stringify({ status: 'OK' });
 const NO_ROUTE_MESSAGE = 'There is nothing at this address.';
 const BAD_PATH_MESSAGE = 'This address is not valid: it contains a malformed %-escape.';
 const BAD_TARGET_MESSAGE = 'This server has an invalid address. Ask your teacher to restart it.';
-
-/**
- * The key a request is routed by: the pathname as WHATWG URL parsing leaves it (dot segments
- * resolved, backslashes turned into slashes), percent-decoded. http-proxy-3 forwards the same
- * normalised path, so the route that is chosen and the path the target sees always agree.
- * `undefined` if the path cannot be decoded.
- */
-export function routingPath(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url, 'http://lectern.invalid').pathname);
-  } catch {
-    return undefined;
-  }
-}
-
-function errorCode(error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && code !== '' ? code : error.message;
-}
+/** TCP keepalive on websockets, so a peer that vanished without a FIN is noticed in minutes, not hours. */
+const WEBSOCKET_KEEPALIVE_MS = 30_000;
+/** How long a closing websocket's client may take to accept what is left before it is cut. */
+const WEBSOCKET_LINGER_MS = 10_000;
 
 export class Proxy {
   readonly routes: RouteTable;
+  /** Counters for metrics; read them, never write them. */
+  readonly stats = new ProxyStats();
   private readonly log: Logger;
   private readonly fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  private readonly errorAnswers: ErrorAnswerOptions;
-  private readonly forwarder: ProxyServer;
+  private readonly errors: ErrorResponder;
+  private readonly hostRouting: boolean;
+  private readonly prependPath: boolean;
+  private readonly includePrefix: boolean;
+  private readonly forwarding: ForwardingContext;
+  private readonly websockets: ProxyServer;
+  private readonly websocketOptions: ForwarderOptions;
   // One pool per scheme, shared by every route: keep-alive saves a TCP handshake per request to
-  // the single-user servers, and closing the pools is how close() ends idle upstream connections.
+  // the targets, and destroying the pools is how close() ends idle upstream connections.
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private httpsAgent: HttpsAgent | undefined;
+  private readonly httpsAgentOptions: HttpsAgentOptions;
+  /** Parsed targets by route, so a request does not parse its target's URL again. */
+  private readonly targets = new WeakMap<Route, ForwardTarget>();
   /** Client and upstream sockets of upgraded (or upgrading) connections, which no agent owns. */
   private readonly upgradeSockets = new Set<Duplex>();
   private closed = false;
@@ -72,97 +121,135 @@ export class Proxy {
     this.log = options.log;
     this.routes = options.routes ?? new RouteTable();
     this.fallback = options.fallback;
-    this.errorAnswers = {
+    this.hostRouting = options.hostRouting ?? false;
+    this.prependPath = options.prependPath ?? true;
+    this.includePrefix = options.includePrefix ?? true;
+    const customHeaders = Object.entries(options.customHeaders ?? {});
+    for (const [name, value] of customHeaders) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
+    if (options.proxyTimeout !== undefined && !(options.proxyTimeout >= 0)) {
+      throw new TypeError(`proxyTimeout must be a number of milliseconds, not ${String(options.proxyTimeout)}`);
+    }
+    this.httpsAgentOptions = {
+      keepAlive: true,
+      // Agent options override the request's, so this reaches websockets through http-proxy-3 as well.
+      rejectUnauthorized: options.insecure !== true,
+      key: options.clientTls?.key,
+      cert: options.clientTls?.cert,
+      ca: options.clientTls?.ca,
+    };
+    const answers: ErrorAnswerOptions = {
       renderErrorPage: options.renderErrorPage,
       homeUrl: options.homeUrl ?? '/hub/home',
       onRenderError: (error) =>
         this.log.error(`error page renderer failed: ${error instanceof Error ? error.message : String(error)}`),
     };
-    this.forwarder = createProxyServer({ xfwd: true });
+    this.errors = new ErrorResponder({
+      log: this.log,
+      errorTarget: options.errorTarget,
+      errorPath: options.errorPath,
+      answers,
+      agentFor: (target) => this.agentFor(target),
+    });
+    const headerPolicy: RequestHeaderPolicy = {
+      xForward: options.xForward ?? true,
+      changeOrigin: options.changeOrigin ?? false,
+      customHeaders,
+      customNames: new Set(customHeaders.map(([name]) => name.toLowerCase())),
+    };
+    this.forwarding = {
+      log: this.log,
+      stats: this.stats,
+      headerPolicy,
+      proxyTimeout: options.proxyTimeout ?? 0,
+      autoRewrite: options.autoRewrite ?? false,
+      protocolRewrite: options.protocolRewrite,
+      agentFor: (target) => this.agentFor(target),
+      answerError: (req, res, status, message) => this.answerError(req, res, status, message),
+    };
 
+    this.websockets = createProxyServer({});
+    this.websocketOptions = {
+      xfwd: headerPolicy.xForward,
+      prependPath: this.prependPath,
+      changeOrigin: headerPolicy.changeOrigin,
+      // http-proxy-3 merges these over the client's lower-cased header names.
+      headers: Object.fromEntries(customHeaders.map(([name, value]) => [name.toLowerCase(), value])),
+    };
     // http-proxy-3 rethrows an 'error' event that only its own default listener hears. Failures of
     // forwarding reach the per-request callbacks below; what arrives here is an upgrade client
     // socket's own error, which handleUpgrade already handles on the socket.
-    this.forwarder.on('error', () => undefined);
-
-    // Once the target's headers are in, a target that dies mid-body does not error the request:
-    // its response just closes early, and http-proxy-3's pipe would leave the client waiting
-    // forever. Cut the client off too, so it sees the truncation.
-    this.forwarder.on('proxyRes', (proxyRes, req, res) => {
-      proxyRes.once('close', () => {
-        if (proxyRes.complete || res.destroyed || res.writableFinished) return;
-        this.log.warn(`proxy error: response cut short for ${scrubUrl(req.url ?? '/')}`);
-        res.destroy();
-      });
+    this.websockets.on('error', () => undefined);
+    this.websockets.on('proxyReqWs', (upstreamRequest, _req, socket) => this.watchWebsocket(upstreamRequest, socket as Socket));
+    this.websockets.on('open', (upstream) => {
+      // After http-proxy-3's own socket setup, which asks for keepalive with the OS's 2-hour delay.
+      upstream.setKeepAlive(true, WEBSOCKET_KEEPALIVE_MS);
+      this.trackUpgradeSocket(upstream);
     });
-
-    this.forwarder.on('open', (upstream) => this.trackUpgradeSocket(upstream));
   }
 
   /** The public listener's 'request' handler. */
   readonly handleRequest: RequestListener = (req, res) => {
-    const path = routingPath(req.url ?? '/');
-    if (path === undefined) {
-      this.sendError(req, res, 400, BAD_PATH_MESSAGE);
+    const url = req.url ?? '/';
+    if (url === HEALTH_CHECK_PATH) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(HEALTH_CHECK_BODY);
       return;
     }
-    const route = this.routes.match(path);
+    const path = forwardedPath(url);
+    const key = path === undefined ? undefined : routingPath(path);
+    if (path === undefined || key === undefined) {
+      this.answerError(req, res, 400, BAD_PATH_MESSAGE);
+      return;
+    }
+    const route = this.match(req, key);
     if (route === undefined) {
       if (this.fallback !== undefined) this.fallback(req, res);
-      else this.sendError(req, res, 404, NO_ROUTE_MESSAGE);
+      else this.answerError(req, res, 404, NO_ROUTE_MESSAGE);
       return;
     }
-    const target = this.targetUrl(route);
+    const target = this.targetFor(route);
     if (target === undefined) {
-      this.sendError(req, res, 500, BAD_TARGET_MESSAGE);
+      this.answerError(req, res, 500, BAD_TARGET_MESSAGE);
       return;
     }
-    res.once('finish', () => {
-      // CHP's rule: redirects and errors are not activity, so a server nobody uses can be culled
-      // even while a browser tab keeps polling it and getting 3xx/4xx.
-      if (res.statusCode < 300) route.lastActivity = Date.now();
-    });
-    this.forwarder.web(req, res, { target, agent: this.agentFor(target) }, (error) => {
-      if (res.destroyed) {
-        // The client left first (http-proxy-3 reports its request's errors here too): nobody to
-        // answer, and nothing wrong with the target.
-        this.log.debug(`client went away: ${errorCode(error)} for ${scrubUrl(req.url ?? '/')}`);
-        return;
-      }
-      this.log.warn(`proxy error: ${errorCode(error)} for ${scrubUrl(req.url ?? '/')}`);
-      if (res.headersSent) res.destroy();
-      else this.sendError(req, res, 503, SERVER_NOT_RUNNING_MESSAGE);
-    });
+    new Exchange(this.forwarding, req, res, route, target, joinUrl(this.prependPath ? target.basePath : '/', this.withoutPrefix(route, path))).start();
   };
 
-  /** The public listener's 'upgrade' handler: websockets to routed servers, nothing else. */
+  /** The public listener's 'upgrade' handler: websockets to routed targets, nothing else. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // Node removes its own error listener from a socket once it is handed over on 'upgrade'; an
     // error without one (a client resetting the connection) would crash the whole process.
     socket.on('error', (error) => {
       this.log.debug(`websocket client error: ${errorCode(error)} for ${scrubUrl(req.url ?? '/')}`);
     });
-    if (this.closed) {
+    // Only websocket upgrades are proxied (as CHP): an h2c or POST upgrade is dropped.
+    if (this.closed || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       socket.destroy();
       return;
     }
     this.trackUpgradeSocket(socket);
 
-    const path = routingPath(req.url ?? '/');
-    if (path === undefined) {
-      rejectUpgrade(socket, 400);
+    const path = forwardedPath(req.url ?? '/');
+    const key = path === undefined ? undefined : routingPath(path);
+    if (path === undefined || key === undefined) {
+      this.rejectUpgrade(socket, 400);
       return;
     }
-    const route = this.routes.match(path);
+    const route = this.match(req, key);
     if (route === undefined) {
-      rejectUpgrade(socket, 404);
+      this.rejectUpgrade(socket, 404);
       return;
     }
-    const target = this.targetUrl(route);
+    const target = this.targetFor(route);
     if (target === undefined) {
-      rejectUpgrade(socket, 500);
+      this.rejectUpgrade(socket, 500);
       return;
     }
+    // http-proxy-3 joins the target's path itself, from req.url.
+    req.url = this.withoutPrefix(route, path);
 
     // http-proxy-3 pipes the target's socket into the client's right after relaying the 101, and
     // that 'pipe' event is the first moment a 'data' listener is safe: added earlier, it would
@@ -177,14 +264,16 @@ export class Proxy {
     });
 
     let failed = false;
-    this.forwarder.ws(req, socket, head, { target, agent: this.agentFor(target) }, (error) => {
+    const options = { ...this.websocketOptions, target: target.wsTarget, agent: this.agentFor(target) };
+    this.websockets.ws(req, socket, head, options, (error) => {
       // Both the request and, later, the upstream socket report here; answer only the first.
       if (failed) return;
       failed = true;
+      this.stats.upstreamErrors++;
       this.log.warn(`proxy error: ${errorCode(error)} for ${scrubUrl(req.url ?? '/')}`);
       // After the 101 the socket carries websocket frames, so an HTTP status line would corrupt it.
       if (upgraded) socket.destroy();
-      else rejectUpgrade(socket, 503);
+      else this.rejectUpgrade(socket, 503);
     });
   };
 
@@ -202,6 +291,87 @@ export class Proxy {
     this.upgradeSockets.clear();
   }
 
+  private match(req: IncomingMessage, key: string): Route | undefined {
+    if (!this.hostRouting) return this.routes.match(key);
+    const host = req.headers.host;
+    // Without a Host (HTTP/1.0) only the default route can apply.
+    if (host === undefined || host === '') return this.routes.get('/');
+    return this.routes.match(`${hostKey(host)}${key}`);
+  }
+
+  /** `path` as forwarded under `route`: whole, or without the route's own segments. */
+  private withoutPrefix(route: Route, path: string): string {
+    if (this.includePrefix) return path;
+    // A host-routing key starts with the host, which is not part of the path.
+    const hostSegments = this.hostRouting && route.prefix !== '/' ? 1 : 0;
+    return stripSegments(path, segmentCount(route.prefix) - hostSegments);
+  }
+
+  /** The route's parsed target, cached while the route's target string stays the same. */
+  private targetFor(route: Route): ForwardTarget | undefined {
+    const cached = this.targets.get(route);
+    if (cached !== undefined && cached.source === route.target) return cached;
+    try {
+      const target = parseForwardTarget(route.target);
+      this.targets.set(route, target);
+      return target;
+    } catch {
+      this.log.error(`invalid target for route ${route.prefix}`);
+      return undefined;
+    }
+  }
+
+  private agentFor(target: ForwardTarget): HttpAgent {
+    if (!target.secure) return this.httpAgent;
+    this.httpsAgent ??= new HttpsAgent(this.httpsAgentOptions);
+    return this.httpsAgent;
+  }
+
+  private answerError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+    this.stats.countResponse(status);
+    this.errors.respond(req, res, status, message);
+  }
+
+  private rejectUpgrade(socket: Duplex, status: number): void {
+    this.stats.countResponse(status);
+    rejectUpgrade(socket, status);
+  }
+
+  /**
+   * Counts a websocket and ties its two sockets' lives together. http-proxy-3 only half-closes the
+   * other side when one side closes, and the public listener allows half-open sockets, so a client
+   * that never closes its side would keep both its socket and its file descriptor forever.
+   */
+  private watchWebsocket(upstreamRequest: import('node:http').ClientRequest, socket: Socket): void {
+    socket.setKeepAlive(true, WEBSOCKET_KEEPALIVE_MS);
+    const timeout = this.forwarding.proxyTimeout;
+    if (timeout > 0) {
+      // A target that accepts the connection but never answers the upgrade gets a 503, not a hang;
+      // http-proxy-3 clears the socket's timeout once upgraded.
+      upstreamRequest.setTimeout(timeout, () => {
+        const error = new Error('the target did not answer in time') as NodeJS.ErrnoException;
+        error.code = 'ETIMEDOUT';
+        upstreamRequest.destroy(error);
+      });
+    }
+    upstreamRequest.once('response', (response: IncomingMessage) => this.stats.countResponse(response.statusCode ?? 0));
+    upstreamRequest.once('upgrade', (_response: IncomingMessage, upstream: Socket) => {
+      this.stats.countResponse(101);
+      this.stats.websocketsOpened++;
+      this.stats.activeWebsockets++;
+      upstream.once('close', () => {
+        this.stats.activeWebsockets--;
+        if (socket.destroyed) return;
+        // Let the client have what the target sent last, but not forever.
+        socket.end();
+        const linger = setTimeout(() => socket.destroy(), WEBSOCKET_LINGER_MS);
+        linger.unref();
+        socket.once('close', () => clearTimeout(linger));
+      });
+      socket.once('close', () => upstream.destroy());
+    });
+  }
+
   private trackUpgradeSocket(socket: Duplex): void {
     if (this.closed) {
       socket.destroy();
@@ -209,38 +379,5 @@ export class Proxy {
     }
     this.upgradeSockets.add(socket);
     socket.once('close', () => this.upgradeSockets.delete(socket));
-  }
-
-  /**
-   * The route's target as http-proxy-3 wants it. Route targets may say ws:/wss:, but http-proxy-3
-   * picks the http or https module for plain requests by `protocol === "https:"`, so a wss: target
-   * would be spoken to in clear text; map them to their http equivalents. `undefined` only if
-   * someone replaced `route.target` after RouteTable validated it.
-   */
-  private targetUrl(route: Route): URL | undefined {
-    let url: URL;
-    try {
-      url = new URL(route.target);
-    } catch {
-      this.log.error(`invalid target for route ${route.prefix}`);
-      return undefined;
-    }
-    if (url.protocol === 'ws:') url.protocol = 'http:';
-    else if (url.protocol === 'wss:') url.protocol = 'https:';
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      this.log.error(`invalid target for route ${route.prefix}`);
-      return undefined;
-    }
-    return url;
-  }
-
-  private agentFor(target: URL): HttpAgent {
-    if (target.protocol !== 'https:') return this.httpAgent;
-    this.httpsAgent ??= new HttpsAgent({ keepAlive: true });
-    return this.httpsAgent;
-  }
-
-  private sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-    sendErrorAnswer(req, res, status, message, this.errorAnswers);
   }
 }

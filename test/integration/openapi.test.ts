@@ -131,6 +131,8 @@ describe('every described operation on a running hub', () => {
       ['/users/alice/servers/nb1', json('POST', { course: 'physics' })],
       ['/proxy'],
       ['/proxy?limit=1', paginated],
+      ['/lectern/users/alice/server/log?lines=10'],
+      ['/lectern/users/alice/servers/nb1/log'],
       ['/users/alice/servers/nb1', json('DELETE', { remove: true })],
       ['/users/alice/server', json('DELETE')],
       ['/users/carol', json('DELETE')],

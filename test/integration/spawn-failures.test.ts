@@ -119,3 +119,38 @@ describe('a hub under a base URL', () => {
     });
   });
 });
+
+describe('server logs', () => {
+  it('reads a server’s log through the API, and rotates a log that outgrows its limit', async () => {
+    await withHub(fakeServer('crash'), async (t) => {
+      await t.api('/users/alice/server', { method: 'POST' });
+      const log = await t.api('/lectern/users/alice/server/log?lines=5');
+      assert.equal(log.status, 200);
+      assert.match(log.headers.get('content-type') ?? '', /text\/plain/);
+      assert.match(await log.text(), /fake server exploded on purpose/);
+      const bob = await t.api('/lectern/users/alice/server/log', { headers: { Authorization: 'token nope' } });
+      assert.equal(bob.status, 403);
+    });
+  });
+
+  it('keeps the two previous logs when rotating, and the server writes on into the emptied file', async () => {
+    const { mkdtemp, writeFile: write, appendFile, readFile: read, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { rotateLogIfLarge } = await import('../../server/spawner/server-log.js');
+    const dir = await mkdtemp(join(tmpdir(), 'lectern-log-'));
+    try {
+      const file = join(dir, 'alice.log');
+      await write(file, 'a'.repeat(200));
+      assert.equal(await rotateLogIfLarge(file, 100), true);
+      await appendFile(file, 'after rotation\n');
+      await write(file, 'b'.repeat(200), { flag: 'a' });
+      assert.equal(await rotateLogIfLarge(file, 100), true);
+      assert.equal(await read(`${file}.2`, 'utf8'), 'a'.repeat(200));
+      assert.match(await read(`${file}.1`, 'utf8'), /^after rotation\nb+$/);
+      assert.equal(await read(file, 'utf8'), '');
+      assert.equal(await rotateLogIfLarge(file, 100), false, 'a small log is left alone');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

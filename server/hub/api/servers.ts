@@ -19,6 +19,8 @@ import { parseBody } from './validation.js';
 const SLOW_OPERATION_MS = 10_000;
 const KEEPALIVE_MS = 8_000;
 const RETRY_AFTER_S = 30;
+const DEFAULT_LOG_LINES = 200;
+const MAX_LOG_LINES = 5000;
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 const userOptionsBody = z.record(z.string(), z.unknown());
@@ -106,7 +108,16 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
     res.on('close', finish);
   };
 
+  /** Lectern extension: the end of a server's log, as plain text (`?lines=N`, default 200, at most 5,000). */
+  const log = async (req: Request<ApiParams>, res: Response) => {
+    const { user, name } = target(req, res, 'read:servers');
+    const lines = Math.min(MAX_LOG_LINES, Math.max(1, Number.parseInt(String(req.query.lines ?? DEFAULT_LOG_LINES), 10) || DEFAULT_LOG_LINES));
+    res.type('text/plain').send(await ctx.servers.readLog(user, name, lines));
+  };
+
   return [
+    route('get', '/lectern/users/{name}/server/log', log),
+    route('get', '/lectern/users/{name}/servers/{server_name}/log', log),
     route('post', '/users/{name}/server', start),
     route('delete', '/users/{name}/server', stop),
     route('get', '/users/{name}/server/progress', progress),

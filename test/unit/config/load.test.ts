@@ -179,7 +179,7 @@ describe('loadConfig: errors', () => {
     const file = await writeConfig('port: 80\n');
     assert.equal(
       await loadError({ file }),
-      `Config file ${file}: unknown key "port" (allowed: network, dataDir, logLevel, adminUsers, proxy, services, roles, auth, spawner).`,
+      `Config file ${file}: unknown key "port" (allowed: network, dataDir, logLevel, adminUsers, proxy, services, roles, auth, spawner, culler).`,
     );
   });
 
@@ -256,7 +256,7 @@ describe('loadConfig: errors', () => {
     assert.equal(
       message,
       `Config file ${file}: unknown key "network.prot" (allowed: ip, port, baseUrl, tls); ` +
-        'unknown key "spawner.kill" (allowed: command, args, environment, notebookRoot, defaultUrl, startTimeout, httpTimeout, allowNamedServers, namedServerLimitPerUser, stopTimeouts); ' +
+        'unknown key "spawner.kill" (allowed: command, args, environment, notebookRoot, defaultUrl, startTimeout, httpTimeout, concurrentSpawnLimit, activeServerLimit, minFreeMemoryMb, logMaxBytes, allowNamedServers, namedServerLimitPerUser, stopTimeouts); ' +
         '"network.port" must be an integer from 0 to 65535 (got -1); and 2 more problems.',
     );
   });

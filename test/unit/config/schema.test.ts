@@ -31,10 +31,15 @@ describe('configSchema', () => {
         defaultUrl: '',
         startTimeout: 60,
         httpTimeout: 30,
+        concurrentSpawnLimit: 4,
+        activeServerLimit: 0,
+        minFreeMemoryMb: 400,
+        logMaxBytes: 1_000_000,
         allowNamedServers: false,
         namedServerLimitPerUser: 0,
         stopTimeouts: { interrupt: 10, terminate: 5, kill: 5 },
       },
+      culler: { enabled: true, idleTimeout: 3600, every: 60 },
     });
     assert.equal(config.dataDir, defaultDataDir());
     assert.equal(config.network.tls, undefined);
