@@ -63,6 +63,8 @@ export interface RunningHub {
 const DEFAULT_FIRST_ADMIN = 'teacher';
 /** How often route activity is recorded and server logs are checked for rotation. */
 const HOUSEKEEPING_MS = 30_000;
+/** How often servers' CPU and memory are measured (one pass over the process table). */
+const USAGE_SAMPLE_MS = 5_000;
 
 export async function startHub(config: LecternConfig, options: StartOptions = {}): Promise<RunningHub> {
   const log = options.log ?? createLogger({ level: config.logLevel });
@@ -199,6 +201,9 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     }, HOUSEKEEPING_MS);
     housekeeping.unref();
     cleanups.push(() => clearInterval(housekeeping));
+    const usageSampler = setInterval(() => void ctx.servers.sampleUsage(), USAGE_SAMPLE_MS);
+    usageSampler.unref();
+    cleanups.push(() => clearInterval(usageSampler));
 
     const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
     const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;

@@ -24,7 +24,7 @@ import type { TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import { LocalProcessSpawner } from '../spawner/local-process.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
-import { availableMemoryBytes, processStartTime } from '../spawner/processes.js';
+import { availableMemoryBytes, processGroupsUsage, processStartTime } from '../spawner/processes.js';
 import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
 import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
 import { resolveToken } from '../auth/tokens.js';
@@ -46,8 +46,17 @@ export interface ProgressEvent {
 }
 
 /** What the pages and the API may know about a server. */
+/** A running server's use of the machine: its whole process tree (server and kernels). */
+export interface ServerUsage {
+  cpuPercent: number;
+  memoryBytes: number;
+  processes: number;
+}
+
 export interface ServerView {
   phase: ServerPhase;
+  /** Latest CPU and memory figures while it runs, if the OS gives them. */
+  usage: ServerUsage | null;
   /** Why the last start failed or the server stopped on its own; cleared by the next start. */
   failure: string | null;
   started: string | null;
@@ -64,6 +73,8 @@ interface ManagedServer extends ServerView {
   spawner: Spawner | undefined;
   /** Where the proxy forwards to while the server runs. */
   target: string | undefined;
+  /** The previous CPU reading, to turn CPU seconds into a percentage. */
+  cpuSample: { cpuSeconds: number; at: number } | undefined;
   /** The server's own API token, kept in memory while it runs (the culler asks the server with it). */
   token: string | undefined;
   tokenId: number | undefined;
@@ -105,7 +116,7 @@ export class ServerManager {
 
   view(user: UserRecord, name = ''): ServerView {
     const server = this.managed.get(key(user, name));
-    return server ?? { phase: 'stopped', failure: null, started: null, events: [] };
+    return server ?? { phase: 'stopped', usage: null, failure: null, started: null, events: [] };
   }
 
   /**
@@ -301,6 +312,32 @@ export class ServerManager {
     return running;
   }
 
+  /** Samples the CPU and memory of every running server's process tree, in one pass. */
+  async sampleUsage(now = performance.now()): Promise<void> {
+    const byGroup = new Map<number, ManagedServer>();
+    for (const server of this.managed.values()) {
+      const group = server.phase === 'running' ? server.spawner?.processGroup : undefined;
+      if (group) byGroup.set(group, server);
+      else {
+        server.usage = null;
+        server.cpuSample = undefined;
+      }
+    }
+    const usage = await processGroupsUsage(new Set(byGroup.keys()));
+    for (const [group, server] of byGroup) {
+      const sample = usage.get(group);
+      if (!sample) continue;
+      const previous = server.cpuSample;
+      const seconds = previous ? (now - previous.at) / 1000 : 0;
+      server.usage = {
+        cpuPercent: previous && seconds > 0 ? Math.max(0, ((sample.cpuSeconds - previous.cpuSeconds) / seconds) * 100) : 0,
+        memoryBytes: sample.memoryBytes,
+        processes: sample.processes,
+      };
+      server.cpuSample = { cpuSeconds: sample.cpuSeconds, at: now };
+    }
+  }
+
   /** The log of a user's server (every server has one, running or not), its last `lines` lines. */
   readLog(user: UserRecord, name: string, lines: number): Promise<string> {
     return readLogTail(this.paths(user.name, name).logFile, lines);
@@ -341,6 +378,8 @@ export class ServerManager {
         user,
         name,
         phase: 'stopped',
+        usage: null,
+        cpuSample: undefined,
         failure: null,
         started: null,
         events: [],

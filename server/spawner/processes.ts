@@ -39,38 +39,39 @@ export interface GroupUsage {
   processes: number;
 }
 
-/** The summed usage of every process in process group `pgid` (a server and its kernels). */
-export async function processGroupUsage(pgid: number): Promise<GroupUsage | null> {
+/**
+ * The summed usage of every process in each of the process groups `pgids` (a server and its
+ * kernels), from one pass over the process table however many servers run.
+ */
+export async function processGroupsUsage(pgids: ReadonlySet<number>): Promise<Map<number, GroupUsage>> {
+  const usage = new Map<number, GroupUsage>();
+  const add = (pgid: number, cpuSeconds: number, memoryBytes: number) => {
+    if (!pgids.has(pgid)) return;
+    const group = usage.get(pgid) ?? { cpuSeconds: 0, memoryBytes: 0, processes: 0 };
+    group.cpuSeconds += cpuSeconds;
+    group.memoryBytes += memoryBytes;
+    group.processes += 1;
+    usage.set(pgid, group);
+  };
+  if (pgids.size === 0) return usage;
   if (process.platform === 'linux') {
     const ticksPerSecond = 100; // USER_HZ, 100 on every Linux Node supports
     const pageSize = 4096;
-    const usage: GroupUsage = { cpuSeconds: 0, memoryBytes: 0, processes: 0 };
     for (const entry of await readdir('/proc').catch(() => [])) {
       if (!/^\d+$/.test(entry)) continue;
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
       if (!stat) continue;
       const fields = statFields(stat);
-      if (Number(fields[2]) !== pgid) continue;
-      usage.cpuSeconds += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-      usage.memoryBytes += Number(fields[21]) * pageSize;
-      usage.processes += 1;
+      add(Number(fields[2]), (Number(fields[11]) + Number(fields[12])) / ticksPerSecond, Number(fields[21]) * pageSize);
     }
-    return usage.processes > 0 ? usage : null;
-  }
-  if (process.platform === 'darwin') {
+  } else if (process.platform === 'darwin') {
     const out = await run('ps', ['-A', '-o', 'pgid=,rss=,time=']);
-    if (out === null) return null;
-    const usage: GroupUsage = { cpuSeconds: 0, memoryBytes: 0, processes: 0 };
-    for (const line of out.split('\n')) {
+    for (const line of (out ?? '').split('\n')) {
       const [group, rssKib, time] = line.trim().split(/\s+/);
-      if (Number(group) !== pgid) continue;
-      usage.cpuSeconds += cpuTimeSeconds(time ?? '');
-      usage.memoryBytes += Number(rssKib) * 1024;
-      usage.processes += 1;
+      add(Number(group), cpuTimeSeconds(time ?? ''), Number(rssKib) * 1024);
     }
-    return usage.processes > 0 ? usage : null;
   }
-  return null;
+  return usage;
 }
 
 /** The fields of /proc/<pid>/stat after the command name (which may itself contain spaces). */

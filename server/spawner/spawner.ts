@@ -39,6 +39,8 @@ export interface Spawner {
   poll(): Promise<number | null>;
   stop(): Promise<void>;
   readonly state: Record<string, unknown>;
+  /** The server's process group while it runs (for CPU and memory figures), if the spawner knows it. */
+  readonly processGroup?: number | undefined;
   onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
 }
 

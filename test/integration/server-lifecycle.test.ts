@@ -63,17 +63,25 @@ describe('server lifecycle', () => {
       await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
       const answers = await Promise.all(names.map((name) => t.api(`/users/${name}/server`, { method: 'POST' })));
       for (const answer of answers) assert.ok([201, 202].includes(answer.status), String(answer.status));
+      // The last of 20 waits its turn, and its progress says where it stands in line.
       const waiting = await t.api(`/users/${names.at(-1)}/server/progress`);
-      if (waiting.status === 200) {
-        const events = await readEvents(waiting, (event) => Boolean(event.ready || event.failed));
-        assert.equal(events.at(-1)?.ready, true);
-      }
+      assert.equal(waiting.status, 200);
+      const events = await readEvents(waiting, (event) => Boolean(event.ready || event.failed));
+      assert.ok(events.some((event) => /number \d+ in line/.test(String(event.message))), JSON.stringify(events));
+      assert.equal(events.at(-1)?.ready, true);
       await until('all 20 servers ready', async () => {
         const users = (await (await t.api('/users?state=ready')).json()) as unknown[];
         return users.length === 20;
       }, 240_000);
-      const queued = t.logLines.length > 0;
-      assert.ok(queued);
+      // Each server's whole process tree is measured: the API shows its memory.
+      const usage = await until('CPU and memory figures', async () => {
+        const model = (await (await t.api('/users/s00')).json()) as {
+          servers: Record<string, { lectern_usage: { memory_bytes: number; processes: number } | null }>;
+        };
+        return model.servers['']?.lectern_usage ?? false;
+      }, 15_000);
+      assert.ok(usage.memory_bytes > 10_000_000, `a Jupyter server uses tens of MB (got ${usage.memory_bytes})`);
+      assert.ok(usage.processes >= 1);
     } finally {
       await t.stop();
     }

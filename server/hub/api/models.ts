@@ -97,6 +97,12 @@ export function serverModel(ctx: HubContext, access: ModelAccess | null, user: U
     url: ctx.urls.server(user.name, name),
     user_options: record?.userOptions ?? {},
     progress_url: ctx.urls.progress(user.name, name),
+    // Lectern extension: what the server and its kernels use of the machine (null when not running).
+    lectern_usage: view.usage && {
+      cpu_percent: Math.round(view.usage.cpuPercent * 10) / 10,
+      memory_bytes: view.usage.memoryBytes,
+      processes: view.usage.processes,
+    },
   };
   if (access?.serverState({ server: `${user.name}/${name}` })) model.state = view.phase === 'stopped' ? {} : (record?.state ?? {});
   return model;
