@@ -11,6 +11,7 @@ import { AccountError, createAccount } from '../../auth/accounts.js';
 import { passwordProblem } from '../../auth/passwords.js';
 import { normalizeUsername, usernameProblem } from '../../auth/usernames.js';
 import { scopeFilter } from '../../rbac/scopes.js';
+import { folderNameFor } from '../../spawner/user-folders.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
@@ -194,9 +195,10 @@ function truthy(value: unknown): boolean {
 /** A renamed student keeps their notebooks: their folder follows the name. */
 async function moveNotebookFolder(ctx: HubContext, from: string, to: string): Promise<void> {
   const root = ctx.config.spawner.notebookRoot ?? join(ctx.config.dataDir, 'users');
-  const exists = await stat(join(root, from)).then(
+  const source = join(root, folderNameFor(from));
+  const exists = await stat(source).then(
     () => true,
     () => false,
   );
-  if (exists) await renameFolder(join(root, from), join(root, to));
+  if (exists) await renameFolder(source, join(root, folderNameFor(to)));
 }

@@ -1,0 +1,15 @@
+/**
+ * The folder name for a student's files, safe on every OS. Usernames are already lower-case and
+ * NFKC-normalised (see auth/usernames.ts), so case-insensitive file systems and Unicode forms
+ * cannot merge two students. What remains are names Windows will not create or silently changes:
+ * device names (`con`, `nul`, `com1`…, with or without an extension) and a trailing dot, which
+ * Windows drops (`alice.` would become `alice`). Those get a `_` in front (and `_` after a trailing
+ * dot); no username starts with `_`, so an escaped folder never collides with another student's.
+ */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/;
+
+export function folderNameFor(username: string): string {
+  const trailingDot = username.endsWith('.');
+  if (!trailingDot && !WINDOWS_DEVICE.test(username)) return username;
+  return `_${username}${trailingDot ? '_' : ''}`;
+}
