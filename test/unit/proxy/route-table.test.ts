@@ -123,9 +123,49 @@ describe('RouteTable', () => {
     );
   });
 
-  it('accepts http, https, ws and wss targets', () => {
+  it("ignores extra leading and trailing slashes of a request path, as CHP's trie does", () => {
     const table = new RouteTable();
-    for (const target of ['http://127.0.0.1:1', 'https://example.org/base', 'ws://[::1]:8', 'wss://h']) {
+    table.add('/user/foo', A);
+    assert.equal(table.match('//user/foo//')?.prefix, '/user/foo');
+    assert.equal(table.match('/user//foo'), undefined, 'an inner empty segment is a segment');
+  });
+
+  it("matches CHP's trie cases", () => {
+    const table = new RouteTable();
+    for (const key of ['/1', '/2', '/a/b/c/d', '/a/b/d', '/a/b/e', '/b', '/b/c', '/b/c/d']) table.add(key, A);
+    assert.equal(table.match('/not/found'), undefined);
+    assert.equal(table.match('/a'), undefined);
+    assert.equal(table.match('/a/b/c'), undefined);
+    assert.equal(table.match('/1/etc/etc/')?.prefix, '/1');
+    assert.equal(table.match('/a/b/c/d/e/f')?.prefix, '/a/b/c/d');
+    assert.equal(table.match('/b/c/d/word')?.prefix, '/b/c/d');
+    assert.equal(table.match('/b/c/dword')?.prefix, '/b/c');
+    table.add('/', B);
+    assert.equal(table.match('')?.prefix, '/');
+    table.add('/prefix/sub/tree', A);
+    assert.equal(table.match('/prefix/sub')?.prefix, '/');
+    table.add('/prefix', A);
+    assert.equal(table.match('/prefix/sub')?.prefix, '/prefix');
+  });
+
+  it('keeps //x and /x apart as keys but lets either serve requests while the other is deleted', () => {
+    const table = new RouteTable();
+    table.add('/trail', A);
+    table.add('//trail', B);
+    assert.equal(table.size, 2);
+    assert.equal(table.match('/trail/x')?.target, B);
+    table.delete('//trail');
+    assert.equal(table.match('/trail/x')?.target, A, 'the remaining twin still routes');
+    table.add('//trail', B);
+    table.delete('/trail');
+    assert.equal(table.match('/trail/x')?.target, B);
+    table.delete('//trail');
+    assert.equal(table.match('/trail/x'), undefined);
+  });
+
+  it('accepts http, https, ws, wss and http+unix targets', () => {
+    const table = new RouteTable();
+    for (const target of ['http://127.0.0.1:1', 'https://example.org/base', 'ws://[::1]:8', 'wss://h', 'http+unix://%2Ftmp%2Fs.sock']) {
       assert.equal(table.add('/t', target).target, target);
     }
   });
