@@ -18,7 +18,7 @@
  * Plain HTTP goes through `http-forwarder.ts`; websockets through http-proxy-3.
  */
 
-import { Agent as HttpAgent, type IncomingMessage, type RequestListener, type ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, type RequestListener, type ServerResponse, validateHeaderName, validateHeaderValue } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -28,7 +28,7 @@ import { type ErrorAnswerOptions, type ErrorPageRenderer, rejectUpgrade } from '
 import { ErrorResponder } from './error-responder.js';
 import type { RequestHeaderPolicy } from './forward-headers.js';
 import { type ForwardTarget, parseForwardTarget } from './forward-target.js';
-import { errorCode, Exchange, type ForwardingContext, SERVER_NOT_RUNNING_MESSAGE } from './http-forwarder.js';
+import { errorCode, Exchange, type ForwardingContext } from './http-forwarder.js';
 import { ProxyStats } from './proxy-stats.js';
 import { forwardedPath, hostKey, joinUrl, routingPath, segmentCount, stripSegments } from './request-path.js';
 import { type Route, RouteTable } from './route-table.js';
@@ -342,7 +342,7 @@ export class Proxy {
    * other side when one side closes, and the public listener allows half-open sockets, so a client
    * that never closes its side would keep both its socket and its file descriptor forever.
    */
-  private watchWebsocket(upstreamRequest: import('node:http').ClientRequest, socket: Socket): void {
+  private watchWebsocket(upstreamRequest: ClientRequest, socket: Socket): void {
     socket.setKeepAlive(true, WEBSOCKET_KEEPALIVE_MS);
     const timeout = this.forwarding.proxyTimeout;
     if (timeout > 0) {
