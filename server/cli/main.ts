@@ -17,6 +17,7 @@ import { lecternVersion } from '../package-info.js';
 import { StoreError } from '../store/errors.js';
 import { AccountError } from '../auth/accounts.js';
 import { printBanner } from './banner.js';
+import { runProxyCommand } from './proxy-command.js';
 import { addUser, CliError, listUsers } from './users.js';
 
 const USAGE = `Usage: lectern <command> [options]
@@ -26,6 +27,7 @@ Commands:
   users add NAME        Create an account. The password is read from standard input,
                         or generated and printed once. Options: --admin.
   users list            List the accounts.
+  proxy [OPTIONS]       Run only the proxy, as configurable-http-proxy (lectern proxy --help).
 
 Options:
   --config FILE         Config file (YAML or JSON).
@@ -61,6 +63,8 @@ const OPTION_KEYS: Record<string, string> = {
 };
 
 async function main(argv: string[]): Promise<number> {
+  // `lectern proxy` takes configurable-http-proxy's options, not the hub's.
+  if (argv[0] === 'proxy') return runProxyCommand(argv.slice(1));
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.version) {
     console.log(lecternVersion);
