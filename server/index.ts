@@ -5,7 +5,6 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +22,9 @@ import { ServerManager } from './hub/server-manager.js';
 import { HubUrls } from './hub/urls.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Proxy } from './proxy/proxy.js';
+import { prometheusText } from './proxy/proxy-stats.js';
+import { createPublicListener } from './proxy/public-listener.js';
+import { createRouteApi } from './proxy/route-api.js';
 import { RouteTable } from './proxy/route-table.js';
 import type { SpawnContext, Spawner } from './spawner/spawner.js';
 import { Database } from './store/database.js';
@@ -161,11 +163,10 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     });
     cleanups.push(() => proxy.close());
 
-    const publicServer = config.network.tls
-      ? createHttpsServer({ cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) })
-      : createHttpServer();
-    publicServer.on('request', proxy.handleRequest);
-    publicServer.on('upgrade', proxy.handleUpgrade);
+    metrics.addSource(() => prometheusText(proxy.stats, routes.size));
+
+    const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };
+    const publicServer = createPublicListener(proxy, { tls });
     await listen(publicServer, config.network.port, config.network.ip);
     cleanups.push(() => closeServer(publicServer));
     const port = (publicServer.address() as AddressInfo).port;
@@ -173,6 +174,12 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const apiServer = createHttpServer(app);
     await listenOnHubPort(apiServer, config.dataDir, log);
     cleanups.push(() => closeServer(apiServer));
+    if (config.proxy.apiPort !== null) {
+      // configurable-http-proxy's REST API, for tools that manage routes as they would CHP's.
+      const routeApi = createHttpServer(createRouteApi({ routes, authToken: config.proxy.apiToken, log: log.child('route-api') }));
+      await listen(routeApi, config.proxy.apiPort, config.proxy.apiIp);
+      cleanups.push(() => closeServer(routeApi));
+    }
     hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
     apiUrl = `${hubUrl}${urls.api().slice(0, -1)}`;
     await lock.update({ apiUrl, token: cliToken });

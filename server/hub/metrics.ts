@@ -13,6 +13,12 @@ const SPAWN_BUCKETS = [0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 180, 300, 600, Infin
 
 export class HubMetrics {
   private readonly spawns = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  private readonly sources: (() => string)[] = [];
+
+  /** Adds another part's metrics (the proxy's counters) to the page. */
+  addSource(render: () => string): void {
+    this.sources.push(render);
+  }
 
   /** Records how long a server start took and how it ended (`success` or `failure`). */
   observeSpawn(seconds: number, status: 'success' | 'failure'): void {
@@ -41,9 +47,6 @@ export class HubMetrics {
       '# HELP jupyterhub_running_servers The number of user servers currently running',
       '# TYPE jupyterhub_running_servers gauge',
       `jupyterhub_running_servers ${running}`,
-      '# HELP lectern_proxy_routes Routes in the proxy table',
-      '# TYPE lectern_proxy_routes gauge',
-      `lectern_proxy_routes ${ctx.routes.size}`,
       '# HELP jupyterhub_server_spawn_duration_seconds Time taken for server spawning operation',
       '# TYPE jupyterhub_server_spawn_duration_seconds histogram',
     ];
@@ -55,7 +58,7 @@ export class HubMetrics {
       lines.push(`jupyterhub_server_spawn_duration_seconds_count{status="${status}"} ${series.count}`);
       lines.push(`jupyterhub_server_spawn_duration_seconds_sum{status="${status}"} ${series.sum}`);
     }
-    return `${lines.join('\n')}\n`;
+    return `${lines.join('\n')}\n${this.sources.map((render) => render()).join('')}`;
   }
 }
 
