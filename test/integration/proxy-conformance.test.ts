@@ -711,6 +711,28 @@ describe(`${UNDER_TEST.name} conforms to configurable-http-proxy 5.3`, { timeout
       assert.equal(outcome, 'ECONNRESET');
     });
 
+    it('refuses a request whose headers exceed 16 KiB with a 431', async () => {
+      const answer = await request(proxy.url, '/', { headers: { 'X-Big': 'x'.repeat(20_000) } });
+      assert.equal(answer.status, 431);
+      assert.equal(echoOf(await request(proxy.url, '/after')).url, '/after');
+    });
+
+    it('deviation: a client that never finishes its headers is cut off after --headers-timeout (CHP: Node’s 60 s)', deviation, async () => {
+      const strict = await startProxy(['--headers-timeout', '500']);
+      const started = Date.now();
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(strict.url).port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+        // A slowloris: the request line and one header, then nothing.
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+      });
+      assert.match(received, /^HTTP\/1\.1 408 /);
+      assert.ok(Date.now() - started < 5_000, `cut off after ${Date.now() - started} ms`);
+    });
+
     it('--proxy-timeout answers 503 when the target sends no headers in time', async () => {
       const bounded = await startProxy(['--proxy-timeout', '300']);
       await bounded.addRoute('/slow', other.url);

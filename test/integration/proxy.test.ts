@@ -433,6 +433,92 @@ describe('Proxy', () => {
     assert.ok(lines.some((line) => line.includes('proxy error: response cut short for /user/alice/big')));
   });
 
+  it('counts responses by status, upstream errors and open websockets', async () => {
+    const dead = await deadTarget();
+    const { proxy, url } = await proxyWith([
+      ['/user/alice', alice.url],
+      ['/user/dead', dead],
+    ]);
+    assert.equal((await request(`${url}/user/alice/lab`)).status, 200);
+    assert.equal((await request(`${url}/user/alice/missing`)).status, 404);
+    assert.equal((await request(`${url}/nowhere`)).status, 404);
+    assert.equal((await request(`${url}/user/dead/lab`)).status, 503);
+    assert.deepEqual([...proxy.stats.requests].sort(([a], [b]) => a - b), [
+      [200, 1],
+      [404, 2],
+      [503, 1],
+    ]);
+    assert.equal(proxy.stats.upstreamErrors, 1);
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/user/alice/ws`);
+    await once(ws, 'open');
+    assert.equal(proxy.stats.activeWebsockets, 1);
+    ws.close();
+    await once(ws, 'close');
+    const deadline = Date.now() + 2000;
+    while (proxy.stats.activeWebsockets > 0 && Date.now() < deadline) await delay(10);
+    assert.equal(proxy.stats.activeWebsockets, 0);
+    assert.equal(proxy.stats.websocketsOpened, 1);
+  });
+
+  it('sends a request again when the target closed the pooled connection it was sent on', async () => {
+    // A target that answers the first request on each connection with keep-alive, then drops the
+    // connection when a second one arrives on it: the race of a keep-alive pool with a server's
+    // idle timeout, made certain.
+    let connections = 0;
+    const fickle = net.createServer((socket) => {
+      connections++;
+      let requests = 0;
+      socket.on('data', () => {
+        requests++;
+        if (requests === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+        else socket.destroy();
+      });
+      socket.on('error', () => undefined);
+    });
+    fickle.listen(0, '127.0.0.1');
+    await once(fickle, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => fickle.close(() => resolve())));
+    const { url, proxy } = await proxyWith([['/user/fickle', `http://127.0.0.1:${(fickle.address() as AddressInfo).port}`]]);
+    assert.equal((await request(`${url}/user/fickle/a`)).body, 'ok');
+    assert.equal((await request(`${url}/user/fickle/b`)).body, 'ok');
+    assert.equal(connections, 2);
+    assert.equal(proxy.stats.upstreamErrors, 0);
+    // A POST is not sent twice: its body may already have been acted on.
+    const post = await request(`${url}/user/fickle/c`, { method: 'POST', body: 'x' });
+    assert.equal(post.status, 503);
+  });
+
+  it('closes the client side of a websocket when the target goes away', { timeout: 5000 }, async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    const { url } = await proxyWith([['/user/gone', `http://127.0.0.1:${(wss.address() as AddressInfo).port}`]]);
+    const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/user/gone/ws`);
+    await once(ws, 'open');
+    (await serverSide).terminate();
+    const [code] = (await once(ws, 'close')) as [number];
+    assert.equal(code, 1006, 'the connection dropped, no close frame');
+  });
+
+  it('gives up on a silent target after proxyTimeout: 503 before its headers', async () => {
+    const silent = net.createServer((socket) => socket.on('error', () => undefined));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    cleanups.push(() => {
+      silent.close();
+    });
+    const target = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const { url, lines } = await proxyWith([['/user/silent', target]], { proxyTimeout: 200 });
+    const answer = await request(`${url}/user/silent/lab`, { headers: { Accept: 'application/json' } });
+    assert.equal(answer.status, 503);
+    assert.match((JSON.parse(answer.body) as { message: string }).message, /did not answer in time/);
+    assert.ok(lines.some((line) => / proxy error: ETIMEDOUT for \/user\/silent\/lab$/.test(line)));
+    const upgrade = await rawUpgrade(url, '/user/silent/ws');
+    assert.equal(upgrade.statusLine, 'HTTP/1.1 503 Service Unavailable');
+    silent.close();
+  });
+
   it('close() drops websockets and pooled connections, and is idempotent', async () => {
     // A target of its own, so no other test's connections are counted.
     const carol = await startEchoTarget('carol');
