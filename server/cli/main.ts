@@ -11,14 +11,10 @@
  * holding the data-dir lock so a hub cannot start meanwhile.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { startHub, StartupError } from '../index.js';
+import type { LoadedConfig } from '../config/load.js';
 import { lecternVersion } from '../package-info.js';
-import { StoreError } from '../store/errors.js';
-import { AccountError } from '../auth/accounts.js';
-import { printBanner } from './banner.js';
-import { runProxyCommand } from './proxy-command.js';
-import { addUser, CliError, listUsers } from './users.js';
+
+// Each command loads only what it needs: `lectern proxy` must start fast, without the hub's code.
 
 const USAGE = `Usage: lectern <command> [options]
 
@@ -27,6 +23,7 @@ Commands:
   users add NAME        Create an account. The password is read from standard input,
                         or generated and printed once. Options: --admin.
   users list            List the accounts.
+  doctor                Check this machine: Python environments, data dir, port, network, firewall.
   proxy [OPTIONS]       Run only the proxy, as configurable-http-proxy (lectern proxy --help).
 
 Options:
@@ -64,7 +61,7 @@ const OPTION_KEYS: Record<string, string> = {
 
 async function main(argv: string[]): Promise<number> {
   // `lectern proxy` takes configurable-http-proxy's options, not the hub's.
-  if (argv[0] === 'proxy') return runProxyCommand(argv.slice(1));
+  if (argv[0] === 'proxy') return (await import('./proxy-command.js')).runProxyCommand(argv.slice(1));
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.version) {
     console.log(lecternVersion);
@@ -75,15 +72,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
   }
+  const { loadConfig } = await import('../config/load.js');
   const loaded = await loadConfig({ file: values.config, overrides: overridesFrom(values), optionNames: optionNames() });
   switch (`${command} ${subcommand ?? ''}`.trim()) {
     case 'start':
       return start(loaded);
     case 'users add':
       if (rest.length !== 1) return usage('lectern users add NAME [--admin]');
-      return addUser(loaded.config, rest[0] as string, values.admin ?? false);
+      return (await import('./users.js')).addUser(loaded.config, rest[0] as string, values.admin ?? false);
     case 'users list':
-      return listUsers(loaded.config);
+      return (await import('./users.js')).listUsers(loaded.config);
+    case 'doctor':
+      return (await import('./doctor.js')).runDoctor(loaded.config);
     default:
       return usage(`unknown command "${positionals.join(' ')}"`);
   }
@@ -103,6 +103,8 @@ async function start(loaded: LoadedConfig): Promise<number> {
       void hub.dispose().then(() => resolve(0));
     };
   });
+  const { startHub } = await import('../index.js');
+  const { printBanner } = await import('./banner.js');
   const hub = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown') });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -133,8 +135,10 @@ function usage(problem: string): number {
 }
 
 /** Errors a user can act on are one line; anything else is a bug and keeps its stack. */
+const ACTIONABLE_ERRORS = new Set(['ConfigError', 'StoreError', 'LockedError', 'AccountError', 'CliError', 'StartupError']);
+
 function explain(error: unknown): string {
-  const actionable = [ConfigError, StoreError, AccountError, CliError, StartupError].some((type) => error instanceof type);
+  const actionable = error instanceof Error && ACTIONABLE_ERRORS.has(error.name);
   const badArguments = String((error as NodeJS.ErrnoException)?.code).startsWith('ERR_PARSE_ARGS_');
   if (actionable || badArguments) return (error as Error).message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
