@@ -1,0 +1,501 @@
+/**
+ * `lectern doctor`: everything a teacher needs to fix a setup that does not work, in one page.
+ * Which Pythons are on the machine and why each can or cannot run a student's server, which one
+ * Lectern picks, whether the configured command exists, whether the data folder and the port are
+ * usable, where students can reach this machine, and what firewall is in the way.
+ *
+ * `doctorReport()` is the same as plain data, for the hub's API and the GUI. Nothing here changes
+ * the machine: the one write is a scratch file in the data dir, removed at once, because only
+ * writing proves a folder writable (permissions alone lie on network drives and for root).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, open, rm, stat, statfs } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { configSchema, type LecternConfig } from '../config/schema.js';
+import { lanAddresses, type LanAddress } from '../lan/addresses.js';
+import { joinUrls } from '../lan/join-url.js';
+import { lecternVersion } from '../package-info.js';
+import {
+  chooseEnvironment,
+  findEnvironments,
+  interpreterOfScript,
+  launchModeOfCommand,
+  type EnvironmentCandidate,
+  type EnvironmentChoice,
+  type EnvironmentOverride,
+  type LaunchMode,
+} from '../spawner/discovery.js';
+import { findExecutable } from '../spawner/environment.js';
+import { readLock } from '../store/lock.js';
+
+export interface DoctorReport {
+  /** ISO-8601 UTC. */
+  generatedAt: string;
+  lectern: { version: string; node: string; platform: NodeJS.Platform; arch: string; osRelease: string };
+  /** Lectern runs as root (or the Administrator-less equivalent is unknown: false on Windows). */
+  runningAsRoot: boolean;
+  environments: EnvironmentCandidate[];
+  choice: EnvironmentChoice;
+  spawnerCommand: SpawnerCommandCheck;
+  dataDir: DataDirCheck;
+  network: NetworkCheck;
+  firewalls: FirewallCheck[];
+  /** What stops Lectern from starting or students from joining, most important first. Empty: ready. */
+  problems: string[];
+  /** Worth fixing, but Lectern runs. */
+  warnings: string[];
+}
+
+export interface SpawnerCommandCheck {
+  command: string[];
+  /** Set in the configuration, rather than the default. */
+  configured: boolean;
+  /** The program found on PATH (or as given), or null. */
+  resolved: string | null;
+  /** The Python it runs with, when it is a Python program. */
+  python: string | null;
+  /** The discovered environment it belongs to (its `path`), when known. */
+  environment: string | null;
+  mode: LaunchMode | null;
+  problem: string | null;
+}
+
+export interface DataDirCheck {
+  path: string;
+  exists: boolean;
+  writable: boolean;
+  /** Free space for an unprivileged user, on the data dir's disk (or the disk it will be made on). */
+  freeBytes: number | null;
+  /** The pid of a Lectern hub using this data dir right now, if any. */
+  runningHubPid: number | null;
+  problem: string | null;
+}
+
+export type PortStatus = 'free' | 'in-use' | 'not-permitted' | 'address-unavailable' | 'chosen-at-start' | 'error';
+
+export interface NetworkCheck {
+  ip: string;
+  port: number;
+  portStatus: PortStatus;
+  portDetail: string;
+  lanAddresses: LanAddress[];
+  /** What students type, when the port is known. */
+  joinUrls: string[];
+  /** The hub listens on loopback only: no student can reach it. */
+  loopbackOnly: boolean;
+}
+
+export interface FirewallCheck {
+  name: string;
+  state: 'on' | 'off' | 'unknown';
+  /** How to let students in, for this firewall. */
+  hint: string;
+}
+
+const LOW_DISK_BYTES = 1024 ** 3;
+
+export async function doctorReport(config: LecternConfig, options: { refresh?: boolean } = {}): Promise<DoctorReport> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  const spawnerCommand = await inspectSpawnerCommand(config.spawner.command);
+  const configured = spawnerCommand.configured && spawnerCommand.python ? [spawnerCommand.python] : [];
+  const environments = await findEnvironments({ configured, refresh: options.refresh ?? false });
+  let override: EnvironmentOverride | undefined;
+  if (spawnerCommand.configured && spawnerCommand.python) {
+    override = { path: spawnerCommand.python, ...(spawnerCommand.mode ? { mode: spawnerCommand.mode } : {}) };
+  }
+  const choice = chooseEnvironment(environments, override);
+  const python = spawnerCommand.python;
+  const runsIn = python ? environments.find((e) => [e.python, ...e.alsoFoundAs.map((a) => a.python)].includes(python)) : undefined;
+  spawnerCommand.environment = runsIn?.path ?? null;
+
+  const [dataDir, network, firewalls] = await Promise.all([
+    inspectDataDir(config.dataDir),
+    inspectNetwork(config),
+    inspectFirewalls(config.network.port),
+  ]);
+  const runningAsRoot = process.getuid?.() === 0;
+
+  if ((choice.override && !choice.override.usable) || !choice.plan) problems.push(choice.reason);
+  if (spawnerCommand.problem) problems.push(spawnerCommand.problem);
+  if (dataDir.problem) problems.push(dataDir.problem);
+  if (network.portStatus === 'in-use' && dataDir.runningHubPid !== null) {
+    warnings.push(`${network.portDetail} A Lectern hub (pid ${dataDir.runningHubPid}) runs on this data dir: probably it.`);
+  } else if (!['free', 'chosen-at-start'].includes(network.portStatus)) {
+    problems.push(network.portDetail);
+  }
+  if (choice.plan?.ui === 'none') {
+    warnings.push('The chosen environment has only jupyter_server: students would get no notebook pages. Install jupyterlab into it.');
+  }
+  if (dataDir.freeBytes !== null && dataDir.freeBytes < LOW_DISK_BYTES) {
+    warnings.push(`Only ${formatBytes(dataDir.freeBytes)} free on the data dir's disk: students' notebooks and server logs need room.`);
+  }
+  if (network.loopbackOnly) {
+    warnings.push(`Lectern listens on ${config.network.ip} only: students on other machines cannot reach it. Use --ip 0.0.0.0 for the classroom.`);
+  } else if (network.lanAddresses.length === 0) {
+    warnings.push('This machine has no network address students could reach: connect it to the classroom network (Wi-Fi or cable).');
+  }
+  if (!network.loopbackOnly) {
+    for (const firewall of firewalls.filter((f) => f.state === 'on')) warnings.push(`${firewall.name} is on. ${firewall.hint}`);
+  }
+  if (runningAsRoot) {
+    warnings.push(
+      "Lectern runs as root, so students' servers do too (with --allow-root): any student could read or change any " +
+        'file on this machine. Run Lectern as an ordinary user.',
+    );
+  }
+
+  return {
+    generatedAt: new Date().toISOString(),
+    lectern: { version: lecternVersion, node: process.version, platform: process.platform, arch: process.arch, osRelease: os.release() },
+    runningAsRoot,
+    environments,
+    choice,
+    spawnerCommand,
+    dataDir,
+    network,
+    firewalls,
+    problems,
+    warnings,
+  };
+}
+
+/** Prints the report for a terminal; 0 when nothing stops Lectern, 1 otherwise. */
+export async function runDoctor(config: LecternConfig): Promise<number> {
+  const report = await doctorReport(config);
+  console.log(formatDoctorReport(report));
+  return report.problems.length === 0 ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks.
+
+function defaultCommand(): string[] {
+  // From the schema itself, so "configured" cannot drift from the real default.
+  return configSchema.parse({}).spawner.command;
+}
+
+async function inspectSpawnerCommand(command: string[]): Promise<SpawnerCommandCheck> {
+  const configured = JSON.stringify(command) !== JSON.stringify(defaultCommand());
+  const [program = ''] = command;
+  const resolved = findExecutable(program);
+  const check: SpawnerCommandCheck = {
+    command,
+    configured,
+    resolved,
+    python: null,
+    environment: null,
+    mode: launchModeOfCommand(command) ?? null,
+    problem: null,
+  };
+  if (!resolved) {
+    check.problem = configured
+      ? `spawner.command "${program}" was not found: fix the path in the config file.`
+      : `${program} is not on PATH, and Lectern launches students' servers with spawner.command as it is. ` +
+        'Set spawner.command in the config file to the program the chosen environment below provides.';
+    return check;
+  }
+  check.python = /^python[\d.]*(\.exe)?$/i.test(path.basename(resolved)) ? resolved : await pythonOfScript(resolved);
+  return check;
+}
+
+async function pythonOfScript(script: string): Promise<string | null> {
+  const head = await readSmall(script, 512);
+  return head === null ? null : interpreterOfScript(head, path);
+}
+
+async function inspectDataDir(dir: string): Promise<DataDirCheck> {
+  const resolved = path.resolve(dir);
+  const facts = await stat(resolved).catch(() => null);
+  const running = facts?.isDirectory() ? await readLock(resolved).catch(() => null) : null;
+  const check: DataDirCheck = {
+    path: resolved,
+    exists: facts?.isDirectory() ?? false,
+    writable: false,
+    freeBytes: null,
+    runningHubPid: running?.pid ?? null,
+    problem: null,
+  };
+  if (facts && !facts.isDirectory()) {
+    check.problem = `The data dir ${resolved} is a file, not a folder: choose another --data-dir.`;
+    return check;
+  }
+  const existing = check.exists ? resolved : await nearestExisting(resolved);
+  check.freeBytes = await statfs(existing).then(
+    (disk) => disk.bavail * disk.bsize,
+    () => null,
+  );
+  check.writable = check.exists ? await canWriteIn(resolved) : await access(existing, constants.W_OK).then(() => true, () => false);
+  if (!check.writable) {
+    check.problem = check.exists
+      ? `Lectern cannot write in the data dir ${resolved}: choose another --data-dir, or fix its permissions.`
+      : `The data dir ${resolved} does not exist and cannot be created (${existing} is not writable): choose another --data-dir.`;
+  }
+  return check;
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  let current = dir;
+  while ((await stat(current).catch(() => null)) === null) {
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
+async function canWriteIn(dir: string): Promise<boolean> {
+  const scratch = path.join(dir, `.lectern-doctor-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const handle = await open(scratch, 'wx', 0o600);
+    await handle.close();
+    await rm(scratch, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function inspectNetwork(config: LecternConfig): Promise<NetworkCheck> {
+  const { ip, port } = config.network;
+  const addresses = lanAddresses();
+  const { status, detail } = await checkPort(ip, port);
+  const loopbackOnly = ip === 'localhost' || ip === '::1' || ip.startsWith('127.');
+  const urls =
+    port === 0
+      ? []
+      : joinUrls({ bindIp: ip, port, baseUrl: config.network.baseUrl, tls: config.network.tls !== undefined, addresses }).map(
+          (join) => join.url,
+        );
+  return { ip, port, portStatus: status, portDetail: detail, lanAddresses: addresses, joinUrls: urls, loopbackOnly };
+}
+
+/** Whether Lectern could listen on `ip:port`, found by trying (and letting go at once). */
+export function checkPort(ip: string, port: number): Promise<{ status: PortStatus; detail: string }> {
+  const where = `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  if (port === 0) return Promise.resolve({ status: 'chosen-at-start', detail: 'Port 0: a free port is chosen when Lectern starts.' });
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      switch (error.code) {
+        case 'EADDRINUSE':
+          resolve({
+            status: 'in-use',
+            detail: `Port ${port} is in use on ${ip}: another program (or another Lectern) listens at ${where}. Stop it, or start Lectern with another --port.`,
+          });
+          return;
+        case 'EACCES':
+          resolve({
+            status: 'not-permitted',
+            detail: `Listening at ${where} is not permitted: ports below 1024 need administrator rights. Use --port 8000.`,
+          });
+          return;
+        case 'EADDRNOTAVAIL':
+        case 'ENOTFOUND':
+          resolve({
+            status: 'address-unavailable',
+            detail: `${ip} is not an address of this machine (network.ip). Use 0.0.0.0 to listen on every network.`,
+          });
+          return;
+        default:
+          resolve({ status: 'error', detail: `Cannot listen at ${where}: ${error.message}` });
+      }
+    });
+    server.listen({ host: ip, port, exclusive: true }, () => {
+      server.close(() => resolve({ status: 'free', detail: `Port ${port} is free on ${ip}.` }));
+    });
+  });
+}
+
+/** The firewalls this OS has that are cheap to detect, with how to let students through each. */
+async function inspectFirewalls(port: number): Promise<FirewallCheck[]> {
+  const tcp = port === 0 ? '<port>' : String(port);
+  switch (process.platform) {
+    case 'win32':
+      // Detecting it means parsing netsh's localised output: the hint alone is more reliable.
+      return [
+        {
+          name: 'Windows Defender Firewall',
+          state: 'unknown',
+          hint:
+            'When Windows asks whether Node.js (Lectern) may communicate on networks, allow Private networks. Set the classroom ' +
+            'Wi-Fi to a Private network (Settings → Network & internet → Wi-Fi → Network profile type). Or add an inbound rule ' +
+            `in an administrator PowerShell: New-NetFirewallRule -DisplayName "Lectern" -Direction Inbound -Protocol TCP -LocalPort ${tcp} -Action Allow -Profile Private`,
+        },
+      ];
+    case 'darwin': {
+      const output = await run('/usr/libexec/ApplicationFirewall/socketfilterfw', ['--getglobalstate']);
+      const state = output === null ? 'unknown' : /enabled|State = [12]/i.test(output) ? 'on' : 'off';
+      return [
+        {
+          name: 'macOS application firewall',
+          state,
+          hint:
+            'When macOS asks whether "node" (or Lectern) may accept incoming network connections, click Allow. Otherwise: ' +
+            'System Settings → Network → Firewall → Options, add Lectern (or node) and allow incoming connections.',
+        },
+      ];
+    }
+    default: {
+      const found: FirewallCheck[] = [];
+      const ufwConfig = await readSmall('/etc/ufw/ufw.conf');
+      if (ufwConfig !== null || findExecutable('ufw', '/usr/sbin:/sbin:/usr/bin', 'linux')) {
+        const enabled = ufwConfig === null ? null : /^\s*ENABLED\s*=\s*yes/im.test(ufwConfig);
+        found.push({
+          name: 'ufw',
+          state: enabled === null ? 'unknown' : enabled ? 'on' : 'off',
+          hint: `Let students in with: sudo ufw allow ${tcp}/tcp`,
+        });
+      }
+      const firewallCmd = findExecutable('firewall-cmd', '/usr/bin:/bin:/usr/sbin:/sbin', 'linux');
+      if (firewallCmd) {
+        const output = await run(firewallCmd, ['--state']);
+        found.push({
+          name: 'firewalld',
+          state: output === null ? 'unknown' : /^running/m.test(output) ? 'on' : 'off',
+          hint: `Let students in with: sudo firewall-cmd --add-port=${tcp}/tcp --permanent, then sudo firewall-cmd --reload`,
+        });
+      }
+      return found;
+    }
+  }
+}
+
+/** stdout (or, for a failing command, stdout and stderr together) of a quick read-only command; null if it cannot run. */
+function run(command: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: 2000, windowsHide: true, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error && (typeof error.code === 'string' || error.killed)) resolve(null);
+      else resolve(`${stdout}${stderr}`);
+    });
+  });
+}
+
+async function readSmall(file: string, maxBytes = 16_384): Promise<string | null> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(maxBytes);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return buffer.toString('utf8', 0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing.
+
+const MODE_LABEL: Record<LaunchMode, string> = { singleuser: 'singleuser', lab: 'lab', notebook: 'notebook', server: 'server' };
+
+export function formatDoctorReport(report: DoctorReport): string {
+  const lines: string[] = [];
+  const { lectern } = report;
+  lines.push(`Lectern ${lectern.version} doctor: Node ${lectern.node} on ${lectern.platform} ${lectern.arch} (${lectern.osRelease})`, '');
+
+  lines.push(`Python environments (${report.environments.length} found):`);
+  if (report.environments.length === 0) lines.push('  none');
+  const rows = report.environments.map((env, index) => [
+    String(index + 1),
+    env.source,
+    env.pythonVersion ?? '?',
+    env.modes.length > 0 ? env.modes.map((m) => MODE_LABEL[m]).join(', ') : '-',
+    env.path,
+  ]);
+  const header = ['#', 'source', 'Python', 'modes', 'path'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string => `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}`;
+  if (rows.length > 0) lines.push(line(header));
+  const indent = `  ${' '.repeat((widths[0] ?? 1) + 2)}`;
+  report.environments.forEach((env, index) => {
+    lines.push(line(rows[index] as string[]));
+    lines.push(`${indent}python:   ${env.python}`);
+    const packages = Object.entries(env.packages).map(([name, version]) => `${name} ${version}`);
+    lines.push(`${indent}packages: ${packages.length > 0 ? packages.join(', ') : 'no Jupyter packages'}`);
+    lines.push(`${indent}found by: ${env.foundBy}`);
+    if (env.alsoFoundAs.length > 0) lines.push(`${indent}also as:  ${env.alsoFoundAs.map((a) => `${a.python} (${a.source})`).join(', ')}`);
+    for (const problem of env.problems) lines.push(`${indent}problem:  ${problem}`);
+    for (const note of env.notes) lines.push(`${indent}note:     ${note}`);
+  });
+  lines.push('');
+
+  const { choice } = report;
+  if (choice.plan) {
+    const chosen = report.environments.findIndex((env) => env.path === choice.plan?.environment.path);
+    lines.push(`Chosen: mode ${choice.plan.mode}, environment ${chosen >= 0 ? `#${chosen + 1} ` : ''}${choice.plan.environment.path}`);
+    lines.push(`  command:  ${choice.plan.command.join(' ')}`);
+    lines.push(`  students see: ${uiWords(choice.plan.ui)}${choice.plan.singleuserApp ? ` (JUPYTERHUB_SINGLEUSER_APP=${choice.plan.singleuserApp})` : ''}`);
+    lines.push(`  why:      ${choice.reason}`);
+  } else {
+    lines.push(`Chosen: none. ${choice.reason}`);
+  }
+  lines.push('');
+
+  const command = report.spawnerCommand;
+  lines.push(`spawner.command${command.configured ? '' : ' (default)'}: ${command.command.join(' ')}`);
+  if (command.resolved) {
+    lines.push(`  runs:     ${command.resolved}${command.python && command.python !== command.resolved ? ` (Python ${command.python})` : ''}`);
+    if (command.environment) lines.push(`  in:       ${command.environment}`);
+  }
+  if (command.problem) lines.push(`  problem:  ${command.problem}`);
+  lines.push('');
+
+  const data = report.dataDir;
+  const state = [
+    data.exists ? 'exists' : 'does not exist yet',
+    data.writable ? 'writable' : 'NOT writable',
+    data.freeBytes === null ? 'free space unknown' : `${formatBytes(data.freeBytes)} free`,
+    ...(data.runningHubPid !== null ? [`a Lectern hub is running on it (pid ${data.runningHubPid})`] : []),
+  ];
+  lines.push(`Data dir: ${data.path}`, `  ${state.join(', ')}`, '');
+
+  const net = report.network;
+  lines.push(`Listening address: ${net.ip}:${net.port}`, `  ${portWords(net.portStatus)}: ${net.portDetail}`);
+  if (net.lanAddresses.length === 0) lines.push('  LAN addresses: none');
+  else lines.push(`  LAN addresses: ${net.lanAddresses.map((a) => `${a.address} (${a.interfaceName}, ${a.kind})`).join(', ')}`);
+  if (net.joinUrls.length > 0) lines.push(`  Students join at: ${net.joinUrls.join('  ')}`);
+  lines.push('');
+
+  lines.push('Firewall:');
+  if (report.firewalls.length === 0) lines.push('  no ufw or firewalld found');
+  for (const firewall of report.firewalls) lines.push(`  ${firewall.name}: ${firewall.state}. ${firewall.hint}`);
+  lines.push('');
+
+  if (report.runningAsRoot) lines.push('Running as root: yes', '');
+  if (report.warnings.length > 0) {
+    lines.push(`Warnings (${report.warnings.length}):`, ...report.warnings.map((w) => `  - ${w}`), '');
+  }
+  if (report.problems.length > 0) {
+    lines.push(`Problems (${report.problems.length}):`, ...report.problems.map((p) => `  - ${p}`));
+  } else {
+    lines.push('No problems found: `lectern start` should work.');
+  }
+  return lines.join('\n');
+}
+
+function uiWords(ui: NonNullable<EnvironmentChoice['plan']>['ui']): string {
+  return { jupyterlab: 'JupyterLab', notebook: 'the Notebook', nbclassic: 'the classic Notebook (nbclassic)', none: 'no notebook pages' }[ui];
+}
+
+function portWords(status: PortStatus): string {
+  return { free: 'free', 'in-use': 'IN USE', 'not-permitted': 'NOT PERMITTED', 'address-unavailable': 'ADDRESS UNAVAILABLE', 'chosen-at-start': 'chosen at start', error: 'ERROR' }[status];
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
