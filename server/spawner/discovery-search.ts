@@ -68,7 +68,9 @@ export class Search {
       }
     }
     for (const root of places.condaRoots) {
-      if ((await this.fs.stat(root))?.kind !== 'directory') continue;
+      // conda-meta/ is in every conda install; without it a folder (CONDA_EXE pointing at a
+      // micromamba in /usr/local/bin, say) is no conda root.
+      if ((await this.fs.stat(this.p.join(root, 'conda-meta')))?.kind !== 'directory') continue;
       await this.addPrefix(root, 'anaconda-folder', 'a usual Anaconda/Miniconda/Miniforge folder', true);
       await this.addChildren(this.p.join(root, 'envs'), 'conda');
     }
