@@ -24,15 +24,24 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket, WebSocketServer } from 'ws';
-import { processUsage, proxyUnderTest, startProxyProcess, type ProcessUsage, type ProxyProcess } from '../helpers/proxy-process.js';
+import {
+  processUsage,
+  projectRoot,
+  proxyUnderTest,
+  startProxyProcess,
+  type ProcessUsage,
+  type ProxyProcess,
+} from '../helpers/proxy-process.js';
 
 const ROUNDS = Number(process.env.LECTERN_LEAK_ROUNDS ?? 2_000);
-const WARMUP_ROUNDS = Math.max(50, Math.round(ROUNDS / 5));
+/** Enough for V8 to grow its heap and the pools to their working size before the baseline. */
+const WARMUP_ROUNDS = 400;
 /** Operations in flight at once: enough to overlap failures, few enough for a 2-core machine. */
 const CONCURRENCY = 50;
 const FD_TOLERANCE = 8;
@@ -48,6 +57,13 @@ const HANG_MS = 3_000;
 const MAX_HANGS = 20;
 const ROUTE = '/user/leaky';
 const CHUNK = Buffer.alloc(16 * 1024, 'x');
+const DOOMED_SOCKETS = 200;
+/** A websocket echo server in a process of its own, to be killed with SIGKILL; prints its port. */
+const KILLABLE_TARGET = `
+  const server = require('node:http').createServer((req, res) => res.end('ok'));
+  new (require('ws').WebSocketServer)({ server }).on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
+  server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
 
 /** The target: a single-user server stand-in whose every misbehaviour is chosen by the request path. */
 class Target {
@@ -385,6 +401,39 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
       }
     });
   }
+
+  it(`a target process killed with ${DOOMED_SOCKETS} websockets open: every client is closed, and the fds come back`, async (t) => {
+    const child = spawn(process.execPath, ['-e', KILLABLE_TARGET], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(child, 'exit');
+    try {
+      const [line] = (await once(child.stdout.setEncoding('utf8'), 'data')) as [string];
+      await proxy.addRoute('/user/doomed', `http://127.0.0.1:${Number(line)}`);
+      const before = processUsage(proxy.pid);
+      const closed: Promise<string>[] = [];
+      const opened = await Promise.all(
+        Array.from({ length: DOOMED_SOCKETS }, (_, i) =>
+          withDeadline(10_000, (done) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}/user/doomed/api/kernels/${i}/channels`);
+            ws.on('error', () => undefined);
+            ws.once('open', () => ws.send('hi'));
+            ws.once('message', () => done('echoed'));
+            closed.push(new Promise((resolve) => ws.once('close', () => resolve('closed'))));
+          }),
+        ),
+      );
+      assert.ok(opened.every((outcome) => outcome === 'echoed'), `every socket echoed before the kill: ${opened.filter((o) => o !== 'echoed').length} did not`);
+      const during = processUsage(proxy.pid);
+      child.kill('SIGKILL');
+      await exited;
+      const outcomes = await Promise.all(closed.map((close) => Promise.race([close, sleep(HANG_MS).then(() => 'hung')])));
+      const usage = await settle(afterWarmup);
+      t.diagnostic(`fds ${before.fds} before, ${during.fds} with ${DOOMED_SOCKETS} websockets, ${usage.fds} after the kill`);
+      assert.equal(outcomes.filter((outcome) => outcome === 'closed').length, DOOMED_SOCKETS, 'every client saw its websocket close');
+      assert.ok(usage.fds <= afterWarmup.fds + FD_TOLERANCE, `proxy fds ${afterWarmup.fds} → ${usage.fds} after the kill`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 
   it('still proxies a plain request after all that', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
