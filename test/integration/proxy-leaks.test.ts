@@ -13,9 +13,10 @@
  * - The target sees no connection left open by the proxy (within FD_TOLERANCE): a proxy that
  *   forgets to close the upstream side leaks the target's sockets, not only its own.
  * - The five phases run twice. RSS (the mean of the samples after each phase of a round) is within
- *   RSS_TOLERANCE of RSS after the warm-up, and the second round's within half that of the first's. A leaked 16 KiB buffer per
- *   failure would be +160 MiB a round; V8 growing its heap to a steady size is not a leak, which is
- *   what the warm-up round absorbs.
+ *   RSS_TOLERANCE of RSS after the warm-up, and the second round's within RSS_ROUND_TOLERANCE of the
+ *   first's. A leaked 16 KiB buffer per failure would be +160 MiB a round. V8 growing its heap to
+ *   a working size is not a leak: that is +20–35 MiB over the warm-up for both CHP and lectern
+ *   proxy here, flat from then on (checked at 10,000 per phase), hence the tolerances.
  * - A 1 GiB upload streams through with the proxy's RSS growing by less than UPLOAD_RSS_LIMIT: a
  *   proxy that buffers would need a gigabyte.
  *
@@ -45,7 +46,8 @@ const WARMUP_ROUNDS = 400;
 /** Operations in flight at once: enough to overlap failures, few enough for a 2-core machine. */
 const CONCURRENCY = 50;
 const FD_TOLERANCE = 8;
-const RSS_TOLERANCE = 48 * 1024 * 1024;
+const RSS_TOLERANCE = 64 * 1024 * 1024;
+const RSS_ROUND_TOLERANCE = 24 * 1024 * 1024;
 const UPLOAD_RSS_LIMIT = 200 * 1024 * 1024;
 const UPLOAD_BYTES = 1024 * 1024 * 1024;
 /** How long the target keeps an idle keep-alive connection: the proxy's pool empties this fast. */
@@ -397,7 +399,7 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
       if (round === 2) {
         // The second round repeats the first: a steady proxy spends it about where it spent the first.
         const first = meanRss(1);
-        assert.ok(rss - first < RSS_TOLERANCE / 2, `RSS kept growing: a mean of ${mib(first)} in round 1, ${mib(rss)} in round 2`);
+        assert.ok(rss - first < RSS_ROUND_TOLERANCE, `RSS kept growing: a mean of ${mib(first)} in round 1, ${mib(rss)} in round 2`);
       }
     });
   }
