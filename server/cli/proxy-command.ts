@@ -225,7 +225,9 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv): ProxySet
     throw new ProxyUsageError((error as Error).message.split('\n')[0] ?? String(error));
   }
   const warnings: string[] = [];
-  const logLevel = (values['log-level'] ?? 'info').toLowerCase();
+  let logLevel = (values['log-level'] ?? 'info').toLowerCase();
+  // Python's name for it, which a JupyterHub config may well pass on.
+  if (logLevel === 'warning') logLevel = 'warn';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ProxyUsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${values['log-level']}"`);
   }

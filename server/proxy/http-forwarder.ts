@@ -148,6 +148,14 @@ export class Exchange {
       this.context.log.debug(`client went away: ${code} for ${scrubUrl(req.url ?? '/')}`);
       return;
     }
+    if (res.writableEnded) {
+      // The answer is complete and the target stopped reading the rest of the body (it answered
+      // early, a 413 say, and closed): nothing to report, and the client's answer must stay whole.
+      this.failed = true;
+      this.stopBody();
+      this.context.log.debug(`target stopped reading the body: ${code} for ${scrubUrl(req.url ?? '/')}`);
+      return;
+    }
     if (this.canRetry(code)) {
       // The target closed an idle pooled connection just as it was reused (nodejs/node#47130):
       // the request never reached it, so sending it once more on a fresh connection is safe.
@@ -158,14 +166,17 @@ export class Exchange {
     this.failed = true;
     this.context.stats.upstreamErrors++;
     this.context.log.warn(`proxy error: ${code} for ${scrubUrl(req.url ?? '/')}`);
-    if (this.hasBody) {
-      // Stop feeding the dead upstream request; the rest of the body is read and dropped.
-      req.removeListener('data', onClientData);
-      req.removeListener('end', onClientEnd);
-      req.resume();
-    }
+    this.stopBody();
     if (res.headersSent) res.destroy();
     else this.context.answerError(req, res, 503, code === 'ETIMEDOUT' ? SERVER_TIMED_OUT_MESSAGE : SERVER_NOT_RUNNING_MESSAGE);
+  }
+
+  /** Stops feeding a dead upstream request; the rest of the client's body is read and dropped. */
+  private stopBody(): void {
+    if (!this.hasBody) return;
+    this.req.removeListener('data', onClientData);
+    this.req.removeListener('end', onClientEnd);
+    this.req.resume();
   }
 
   private canRetry(code: string): boolean {

@@ -488,6 +488,40 @@ describe('Proxy', () => {
     assert.equal(post.status, 503);
   });
 
+  it('relays a target’s early answer and keeps the client’s upload going when the target hangs up after it', { timeout: 10000 }, async () => {
+    // The target answers before reading the body, then drops the connection while the upload is
+    // still coming: the answer stands, and the rest of the upload is read and dropped.
+    const refusing = http.createServer((req, res) => {
+      res.writeHead(413, { 'Content-Type': 'text/plain' });
+      res.end('too big');
+      setTimeout(() => req.socket.destroy(), 100);
+    });
+    const refusingUrl = await listen(refusing);
+    cleanups.push(() => stop(refusing));
+    const { url, proxy } = await proxyWith([['/user/alice', refusingUrl]]);
+    const outcome = await new Promise<{ status: number; body: string; uploadError: string | undefined }>((resolve, reject) => {
+      let uploadError: string | undefined;
+      let answer: { status: number; body: string } | undefined;
+      const req = http.request(`${url}/user/alice/api/contents/big`, { method: 'PUT', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => (answer = { status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => (uploadError = error.code ?? error.message));
+      let left = 40;
+      const writeNext = (): void => {
+        if (left-- === 0) {
+          req.end(() => (answer ? resolve({ ...answer, uploadError }) : reject(new Error('no answer'))));
+          return;
+        }
+        req.write(Buffer.alloc(16 * 1024, 'u'), () => setTimeout(writeNext, 10));
+      };
+      writeNext();
+    });
+    assert.deepEqual(outcome, { status: 413, body: 'too big', uploadError: undefined });
+    assert.equal(proxy.stats.upstreamErrors, 0);
+  });
+
   it('closes the client side of a websocket when the target goes away', { timeout: 5000 }, async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await once(wss, 'listening');

@@ -46,6 +46,7 @@ describe('parseProxyArgs', () => {
     refuse(['--socket', '/tmp/s', '--port', '1'], /cannot be used with option '--port'/);
     refuse(['--port', 'eighty'], /--port must be a port number/);
     refuse(['--log-level', 'loud'], /--log-level must be one of/);
+    assert.equal(parseProxyArgs(['--log-level', 'WARNING'], {}).logLevel, 'warn');
     refuse(['--storage-backend', 'x'], /not supported/);
   });
 
