@@ -4,7 +4,10 @@
  * integer, and the map holds one entry per status ever seen).
  */
 export class ProxyStats {
-  /** Responses to proxied web requests by status: the targets' and the proxy's own error answers (not the fallback's). */
+  /**
+   * Answers to requests by status: the targets' and the proxy's own errors, websocket handshakes
+   * included (101 once upgraded); not what the fallback (the hub) answers.
+   */
   readonly requests = new Map<number, number>();
   /** Websockets currently open through the proxy. */
   activeWebsockets = 0;
@@ -21,7 +24,7 @@ export class ProxyStats {
 /** The counters in Prometheus' text format, named as CHP names its own where it has one. */
 export function prometheusText(stats: ProxyStats, routes: number): string {
   const lines = [
-    '# HELP requests_proxy Responses to proxied web requests, by status.',
+    '# HELP requests_proxy Answers to proxied requests and websocket handshakes, by status.',
     '# TYPE requests_proxy counter',
   ];
   for (const [status, count] of [...stats.requests].sort(([a], [b]) => a - b)) {
