@@ -6,11 +6,12 @@
  *
  * In front of the benchmark target (bench/proxy-target.mjs), with one route per socket: `--sockets`
  * websockets stay open for the whole run, each on its own route, each sending 64 bytes every
- * `--message-every` ms and checking they come back; meanwhile wrk keeps `--connections` keep-alive
+ * `--message-every` ms and timing its echo; meanwhile wrk keeps `--connections` keep-alive
  * connections busy with 1 KiB requests. Every `--interval` seconds it prints the proxy's RSS
- * (`VmRSS`) and open fds (from /proc), the echoes and HTTP answers of the interval, and sockets that
- * dropped. At the end: "flat" or "growing", from the samples after the warm-up (see `judge`).
- * Ctrl-C ends the run early and still reports.
+ * (`VmRSS`) and open fds (from /proc), the interval's echoes with their round trip's p50, p99 and
+ * maximum, sockets the proxy dropped and echoes lost. At the end: wrk's totals, and "flat" or
+ * "growing", from the samples after the warm-up (see `judge`). Ctrl-C ends the run early and still
+ * reports.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -67,11 +68,18 @@ interface Sample {
   drops: number;
 }
 
-/** The websockets of the soak: each sends on a timer, counts its echoes, and reopens if dropped. */
+/** An echo that has not come back after this long is counted as lost. */
+const LOST_AFTER_MS = 5_000;
+
+/** The websockets of the soak: each sends on a timer, times its echoes, and reopens if dropped. */
 class SocketFleet {
   echoes = 0;
   drops = 0;
   lost = 0;
+  /** Round trips (ms) since the last `takeLatencies()`. */
+  private latencies: number[] = [];
+  /** Per socket, the send time of each message still unanswered, by sequence number. */
+  private readonly pending = new Map<WebSocket, Map<number, number>>();
   private running = true;
   private readonly sockets = new Set<WebSocket>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -90,25 +98,33 @@ class SocketFleet {
     if (!this.running) return;
     const ws = new WebSocket(url, { perMessageDeflate: false });
     this.sockets.add(ws);
+    const pending = new Map<number, number>();
+    this.pending.set(ws, pending);
+    // 64 bytes, the first 4 a sequence number the echo brings back.
     const payload = Buffer.alloc(64, 's');
-    let outstanding = 0;
+    let sequence = 0;
     let ticker: NodeJS.Timeout | undefined;
     ws.on('open', () => {
       ticker = setInterval(() => {
-        // An echo still missing after a whole interval is counted once, and not waited for again.
-        if (outstanding > 0) this.lost += outstanding;
-        outstanding = 1;
+        payload.writeUInt32BE(++sequence, 0);
+        pending.set(sequence, performance.now());
         ws.send(payload);
       }, MESSAGE_EVERY_MS);
       this.timers.add(ticker);
     });
-    ws.on('message', () => {
-      if (outstanding > 0) outstanding--;
+    ws.on('message', (data: Buffer) => {
+      const sentAt = pending.get(data.readUInt32BE(0));
+      if (sentAt === undefined) return;
+      pending.delete(data.readUInt32BE(0));
+      this.latencies.push(performance.now() - sentAt);
       this.echoes++;
     });
     ws.on('error', () => undefined);
     ws.on('close', () => {
       this.sockets.delete(ws);
+      this.pending.delete(ws);
+      // What a dropped socket still owed is lost with it.
+      this.lost += pending.size;
       if (ticker) {
         clearInterval(ticker);
         this.timers.delete(ticker);
@@ -118,6 +134,21 @@ class SocketFleet {
       const again = setTimeout(() => this.open(url), 1_000);
       this.timers.add(again);
     });
+  }
+
+  /** The interval's round trips, sorted; and counts echoes overdue by LOST_AFTER_MS as lost. */
+  takeLatencies(): number[] {
+    const now = performance.now();
+    for (const pending of this.pending.values()) {
+      for (const [sequence, sentAt] of pending) {
+        if (now - sentAt < LOST_AFTER_MS) continue;
+        pending.delete(sequence);
+        this.lost++;
+      }
+    }
+    const taken = this.latencies.sort((a, b) => a - b);
+    this.latencies = [];
+    return taken;
   }
 
   stop(): void {
@@ -158,7 +189,7 @@ async function main(): Promise<void> {
     load.catch(() => undefined);
 
     const samples: Sample[] = [];
-    const header = ['t', 'RSS', 'fds', 'echoes/s', 'dropped sockets', 'lost echoes'];
+    const header = ['t', 'RSS', 'fds', 'echoes/s', 'echo p50', 'echo p99', 'echo max', 'dropped sockets', 'lost echoes'];
     // Widths fixed up front: rows are printed one at a time, as they come, so a long run can be watched.
     const line = (cells: string[]) => cells.map((cell, i) => cell.padStart(Math.max(10, header[i]?.length ?? 0))).join('  ');
     console.log(line(header));
@@ -171,11 +202,16 @@ async function main(): Promise<void> {
       const sample = { atS: (Date.now() - started) / 1000, usage, echoes: fleet.echoes - lastEchoes, drops: fleet.drops };
       lastEchoes = fleet.echoes;
       samples.push(sample);
+      const latencies = fleet.takeLatencies();
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
       const row = [
         `${sample.atS.toFixed(0)} s`,
         mib(usage.rssBytes),
         String(usage.fds),
         (sample.echoes / INTERVAL_S).toFixed(0),
+        ms(at(0.5) * 1000),
+        ms(at(0.99) * 1000),
+        ms((latencies.at(-1) ?? 0) * 1000),
         String(fleet.drops),
         String(fleet.lost),
       ];
@@ -191,7 +227,11 @@ async function main(): Promise<void> {
           `p99 ${ms(http.p99Us)}, ${http.errors} errors`,
       );
     }
-    console.log(`Websockets: ${fleet.echoes} echoes, ${fleet.drops} sockets dropped by the proxy, ${fleet.lost} echoes lost`);
+    fleet.takeLatencies();
+    console.log(
+      `Websockets: ${fleet.echoes} echoes, ${fleet.drops} sockets dropped by the proxy, ${fleet.lost} echoes lost ` +
+        `(unanswered after ${LOST_AFTER_MS / 1000} s, or owed by a dropped socket)`,
+    );
     console.log(judge(samples));
   } finally {
     await proxy?.stop();
