@@ -1,7 +1,8 @@
 /**
  * `lectern proxy` under the failures that leaked sockets and memory in configurable-http-proxy
  * (CHP#388, #434, #557): clients and targets that vanish mid-request, mid-upload and mid-websocket,
- * thousands of times each, then a 1 GiB upload. The proxy runs as its own process, as JupyterHub
+ * and clients that give up on a target too busy to answer (a request, a websocket handshake),
+ * thousands of times each; a target process killed with websockets open; then a 1 GiB upload. The proxy runs as its own process, as JupyterHub
  * runs it, and is measured from outside through the kernel: its open file descriptors
  * (`/proc/<pid>/fd`) and its resident memory (`VmRSS`). No debug endpoint, no `--expose-gc`.
  *
@@ -12,7 +13,7 @@
  *   after warm-up. One leaked socket per failed request would be +2,000.
  * - The target sees no connection left open by the proxy (within FD_TOLERANCE): a proxy that
  *   forgets to close the upstream side leaks the target's sockets, not only its own.
- * - The five phases run twice. RSS (the mean of the samples after each phase of a round) is within
+ * - The phases run twice. RSS (the mean of the samples after each phase of a round) is within
  *   RSS_TOLERANCE of RSS after the warm-up, and the second round's within RSS_ROUND_TOLERANCE of the
  *   first's. A leaked 16 KiB buffer per failure would be +160 MiB a round. V8 growing its heap to
  *   a working size is not a leak: that is +20–35 MiB over the warm-up for both CHP and lectern
@@ -73,8 +74,13 @@ class Target {
   private readonly wss = new WebSocketServer({ noServer: true });
   /** Every TCP connection the proxy holds open to us, upgraded ones included. */
   readonly sockets = new Set<Socket>();
-  /** Responses still being written, uploads still being read, websockets still open. */
-  open = { streams: 0, uploads: 0, websockets: 0 };
+  /**
+   * Responses still being written, uploads still being read, websockets still open, and requests
+   * and websocket handshakes the target is sitting on without answering.
+   */
+  open = { streams: 0, uploads: 0, websockets: 0, unanswered: 0, handshakes: 0 };
+  /** The sockets of unanswered requests and handshakes, so a phase can let them go when it is measured. */
+  private readonly held = new Set<Socket>();
   /** Ids of requests whose body or response has started flowing: the moment to vanish. */
   private readonly started = new Map<string, () => void>();
   uploadedBytes = 0;
@@ -88,6 +94,14 @@ class Target {
       socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (req.url?.includes('/ws/hang')) {
+        // A server too busy to answer (a frozen kernel host, a stopped process): the handshake
+        // reaches it and nothing comes back.
+        this.open.handshakes++;
+        this.hold(socket, () => this.open.handshakes--);
+        this.markStarted(new URL(req.url, 'http://target').searchParams.get('id'));
+        return;
+      }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.open.websockets++;
         ws.once('close', () => this.open.websockets--);
@@ -118,6 +132,20 @@ class Target {
 
   forget(id: string): void {
     this.started.delete(id);
+  }
+
+  private hold(socket: Socket, onClose: () => void): void {
+    this.held.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      this.held.delete(socket);
+      onClose();
+    });
+  }
+
+  /** Ends every request and handshake the target was sitting on, as the busy server finally dying would. */
+  releaseHeld(): void {
+    for (const socket of this.held) socket.destroy();
   }
 
   private markStarted(id: string | null): void {
@@ -163,6 +191,11 @@ class Target {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ bytes }));
       });
+    } else if (url.pathname.endsWith('/hang')) {
+      // Never answers: the client gives up first.
+      this.open.unanswered++;
+      this.hold(req.socket, () => this.open.unanswered--);
+      this.markStarted(id);
     } else if (url.pathname.endsWith('/die')) {
       // Promises 1 MiB, sends 16 KiB, and drops the connection.
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(1024 * 1024) });
@@ -314,6 +347,37 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
       ws.once('close', () => done(greeted ? 'closed after the target died' : 'closed before the greeting'));
     });
 
+  const clientGivesUpBeforeTheAnswer = (i: number) =>
+    withDeadline(10_000, (done, cleanup) => {
+      const id = `h${i}`;
+      const req = http.get({ host: '127.0.0.1', port: proxyPort, path: `${ROUTE}/hang?id=${id}`, agent: false });
+      cleanup(() => {
+        req.destroy();
+        target.forget(id);
+      });
+      req.on('error', () => done('error before the target saw it'));
+      req.on('response', (res) => {
+        res.resume();
+        done(`answered ${res.statusCode}`);
+      });
+      void target.whenStarted(id).then(() => done('gave up waiting'));
+    });
+
+  const clientGivesUpDuringHandshake = (i: number) =>
+    withDeadline(10_000, (done, cleanup) => {
+      const id = `w${i}`;
+      const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}${ROUTE}/ws/hang?id=${id}`);
+      // terminate() while connecting aborts the handshake: a browser tab closed, or JupyterLab
+      // giving up on a kernel's websocket to retry it.
+      cleanup(() => {
+        ws.terminate();
+        target.forget(id);
+      });
+      ws.on('error', () => undefined);
+      ws.once('unexpected-response', (_req, res) => done(`answered ${res.statusCode}`));
+      void target.whenStarted(id).then(() => done('gave up during the handshake'));
+    });
+
   const clientDropsWebsocket = (i: number) =>
     withDeadline(10_000, (done, cleanup) => {
       const ws = new WebSocket(`ws://127.0.0.1:${proxyPort}${ROUTE}/ws/echo`);
@@ -333,6 +397,10 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
     ['target destroys the socket mid-response', targetDiesMidResponse, ['cut short', 'status 503']],
     ['target dies while a websocket is open', targetDiesWithWebsocketOpen, ['closed after the target died']],
     ['client drops a websocket', clientDropsWebsocket, ['dropped after an echo']],
+    ['client gives up before the target answers', clientGivesUpBeforeTheAnswer, ['gave up waiting']],
+    // Last: a proxy that leaks here keeps both ends until the target answers; the phase lets the
+    // target's held sockets go once it is measured, so the next round starts clean either way.
+    ['client gives up during a websocket handshake the target does not answer', clientGivesUpDuringHandshake, ['gave up during the handshake']],
   ];
   /** RSS after each phase's settle, per round: one sample is at the mercy of when V8 last collected. */
   const phaseRss: number[][] = [];
@@ -347,7 +415,7 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
     let usage = processUsage(proxy.pid);
     while (Date.now() < deadline) {
       usage = processUsage(proxy.pid);
-      const targetIdle = target.open.streams + target.open.uploads + target.open.websockets === 0;
+      const targetIdle = Object.values(target.open).every((count) => count === 0);
       if (usage.fds <= reference.fds + FD_TOLERANCE && target.sockets.size <= FD_TOLERANCE && targetIdle) return usage;
       await sleep(200);
     }
@@ -364,6 +432,7 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
     baseline = processUsage(proxy.pid);
     t.diagnostic(`idle: ${describeUsage(baseline)}`);
     for (const [, op] of phases) await many(WARMUP_ROUNDS, op);
+    target.releaseHeld();
     afterWarmup = await settle(baseline);
     // The warm-up's pools and buffers are part of a working proxy; compare the runs with this.
     t.diagnostic(`after warm-up: ${describeUsage(afterWarmup)}`);
@@ -379,13 +448,22 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
         const usage = await settle(afterWarmup);
         (phaseRss[round - 1] ??= []).push(usage.rssBytes);
         t.diagnostic(`${name}: ${show(tally)} in ${((Date.now() - started) / 1000).toFixed(1)} s; settled at ${describeUsage(usage)}`);
+        const targetSockets = target.sockets.size;
+        const targetOpen = { ...target.open };
+        // Measured: now what the target sat on may go, and whatever the proxy kept with it.
+        target.releaseHeld();
+        await settle(afterWarmup);
         const handled = expected.reduce((sum, outcome) => sum + (tally.get(outcome) ?? 0), 0);
         assert.equal(handled, ROUNDS, `every operation ended as ${expected.join(' or ')}: ${show(tally)}`);
         assert.ok((tally.get(expected[0] ?? '') ?? 0) > 0, `the phase happened as intended at least once: ${show(tally)}`);
         assert.ok(!proxy.exited(), `the proxy is still running:\n${proxy.output()}`);
         assert.ok(usage.fds <= afterWarmup.fds + FD_TOLERANCE, `proxy fds ${afterWarmup.fds} → ${usage.fds} (tolerance ${FD_TOLERANCE})`);
-        assert.ok(target.sockets.size <= FD_TOLERANCE, `the target still has ${target.sockets.size} connections from the proxy`);
-        assert.deepEqual(target.open, { streams: 0, uploads: 0, websockets: 0 }, 'the proxy closed every upstream stream');
+        assert.ok(targetSockets <= FD_TOLERANCE, `the target still has ${targetSockets} connections from the proxy`);
+        assert.deepEqual(
+          targetOpen,
+          { streams: 0, uploads: 0, websockets: 0, unanswered: 0, handshakes: 0 },
+          'the proxy closed every upstream stream',
+        );
       });
     }
     it(`round ${round}: RSS stays near RSS after the warm-up`, (t) => {
@@ -395,7 +473,7 @@ describe(`${proxyUnderTest().name} leaks nothing when clients and targets vanish
         `RSS after warm-up ${mib(afterWarmup.rssBytes)}, after round ${round}'s phases ${(phaseRss[round - 1] ?? []).map(mib).join(', ')} ` +
           `(mean ${growth >= 0 ? '+' : ''}${mib(growth)})`,
       );
-      assert.ok(growth < RSS_TOLERANCE, `RSS grew by ${mib(growth)} over ${round * 5 * ROUNDS} failures (tolerance ${mib(RSS_TOLERANCE)})`);
+      assert.ok(growth < RSS_TOLERANCE, `RSS grew by ${mib(growth)} over ${round * phases.length * ROUNDS} failures (tolerance ${mib(RSS_TOLERANCE)})`);
       if (round === 2) {
         // The second round repeats the first: a steady proxy spends it about where it spent the first.
         const first = meanRss(1);
