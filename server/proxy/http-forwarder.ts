@@ -172,7 +172,7 @@ export class Exchange {
   }
 
   /** Stops feeding a dead upstream request; the rest of the client's body is read and dropped. */
-  private stopBody(): void {
+  stopBody(): void {
     if (!this.hasBody) return;
     this.req.removeListener('data', onClientData);
     this.req.removeListener('end', onClientEnd);
@@ -271,6 +271,13 @@ function onClientDrain(this: ServerResponse): void {
 function onUpstreamEnd(this: IncomingMessage): void {
   const exchange = exchangeOf(this);
   exchange.res.end();
+  if (!exchange.req.complete && exchange.upstream) {
+    // The target answered before taking the whole upload (a 413, say). The rest is of no use to
+    // it, and the client's upload may be paused waiting for the target: read it and drop it, and
+    // let go of a connection that can never be reused with a request half sent.
+    exchange.stopBody();
+    exchange.upstream.destroy();
+  }
   // CHP's rule: redirects and errors are not activity, so a server nobody uses can be culled even
   // while a browser tab keeps polling it and getting 3xx/4xx.
   if (exchange.status < 300) exchange.route.lastActivity = Date.now();
