@@ -354,8 +354,28 @@ export class Proxy {
         upstreamRequest.destroy(error);
       });
     }
-    upstreamRequest.once('response', (response: IncomingMessage) => this.stats.countResponse(response.statusCode ?? 0));
+    // A client that gives up while the target has not answered the handshake yet (it closes, or
+    // only half-closes: the listener allows half-open sockets) must not leave that request open.
+    const abandon = (): void => {
+      upstreamRequest.destroy();
+      socket.destroy();
+    };
+    if (socket.destroyed || socket.readableEnded) {
+      abandon();
+      return;
+    }
+    socket.once('end', abandon);
+    socket.once('close', abandon);
+    const handshakeDone = (): void => {
+      socket.removeListener('end', abandon);
+      socket.removeListener('close', abandon);
+    };
+    upstreamRequest.once('response', (response: IncomingMessage) => {
+      handshakeDone();
+      this.stats.countResponse(response.statusCode ?? 0);
+    });
     upstreamRequest.once('upgrade', (_response: IncomingMessage, upstream: Socket) => {
+      handshakeDone();
       this.stats.countResponse(101);
       this.stats.websocketsOpened++;
       this.stats.activeWebsockets++;

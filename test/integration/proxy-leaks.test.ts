@@ -137,6 +137,10 @@ class Target {
   private hold(socket: Socket, onClose: () => void): void {
     this.held.add(socket);
     socket.on('error', () => undefined);
+    // Busy, but its TCP stack still reads: that is how it learns the proxy hung up, and it then
+    // closes its half (Node's HTTP server allows half-open sockets, so it must do so itself).
+    socket.resume();
+    socket.once('end', () => socket.end());
     socket.once('close', () => {
       this.held.delete(socket);
       onClose();
