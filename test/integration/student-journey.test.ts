@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { readEvents, type HttpClient } from '../helpers/http-client.js';
+import { runCode } from '../helpers/kernel.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 describe('a student and their real Jupyter server', () => {
@@ -98,7 +98,7 @@ describe('a student and their real Jupyter server', () => {
     assert.equal(started.status, 201, await started.clone().text());
     const kernel = (await started.json()) as { id: string };
 
-    const output = await runCode(t.origin, alice, `/user/alice/api/kernels/${kernel.id}/channels`, 'print(6*7)');
+    const output = await runCode(alice, `/user/alice/api/kernels/${kernel.id}/channels`, 'print(6*7)');
     assert.equal(output.trim(), '42');
   });
 
@@ -149,41 +149,3 @@ describe('a student and their real Jupyter server', () => {
     assert.match(await response.text(), /Your server is not running/);
   });
 });
-
-/** Sends `code` to a kernel over its websocket and resolves with what it printed. */
-function runCode(origin: string, client: HttpClient, path: string, code: string): Promise<string> {
-  const url = `${origin.replace(/^http/, 'ws')}${path}`;
-  const socket = new WebSocket(url, { headers: { Cookie: client.cookieHeader(path) }, origin });
-  const msgId = `test-${Date.now()}`;
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error('no kernel output within 60 s')), 60_000);
-    socket.on('error', reject);
-    socket.on('open', () => {
-      socket.send(
-        JSON.stringify({
-          header: { msg_id: msgId, username: 'test', session: 'test', msg_type: 'execute_request', version: '5.3' },
-          parent_header: {},
-          metadata: {},
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false },
-          channel: 'shell',
-          buffers: [],
-        }),
-      );
-    });
-    socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as {
-        msg_type: string;
-        parent_header: { msg_id?: string };
-        content: { text?: string; execution_state?: string };
-      };
-      if (message.parent_header.msg_id !== msgId) return;
-      if (message.msg_type === 'stream') output += message.content.text ?? '';
-      if (message.msg_type === 'status' && message.content.execution_state === 'idle') {
-        clearTimeout(timer);
-        socket.close();
-        resolve(output);
-      }
-    });
-  });
-}
