@@ -123,13 +123,13 @@ class SocketFleet {
     ws.on('close', () => {
       this.sockets.delete(ws);
       this.pending.delete(ws);
-      // What a dropped socket still owed is lost with it.
-      this.lost += pending.size;
       if (ticker) {
         clearInterval(ticker);
         this.timers.delete(ticker);
       }
       if (!this.running) return;
+      // What a dropped socket still owed is lost with it (at the end of the run, it is only in flight).
+      this.lost += pending.size;
       this.drops++;
       const again = setTimeout(() => this.open(url), 1_000);
       this.timers.add(again);
