@@ -18,12 +18,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startJupyterHub } from '../test/helpers/jupyterhub.js';
+import { freeLoopbackPort } from '../server/spawner/free-port.js';
 
 const ROOT = join(new URL('.', import.meta.url).pathname, '..');
 const LECTERN_CLI = join(ROOT, 'dist/server/cli/main.js');
@@ -193,7 +193,7 @@ async function startLectern(work: string): Promise<Target> {
   const dataDir = join(work, 'lectern-data');
   const configFile = join(work, 'lectern.json');
   await writeFile(configFile, JSON.stringify({ services: [{ name: 'bench-admin', apiToken: token, admin: true }] }));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   console.log('Lectern: starting (dist/server/cli/main.js start)…');
   const child = spawn(
     process.execPath,
@@ -254,17 +254,6 @@ async function waitUntilUp(apiUrl: string, child: ChildProcess, stderr: () => st
     await sleep(100);
   }
   throw new Error(`the hub did not answer GET ${apiUrl} within 30 s:\n${stderr()}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** One `POST /users/{name}` per user, as a teacher's script would, a few at a time. */

@@ -6,12 +6,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { chpCommand, lecternProxyCommand, startProxyProcess } from '../test/helpers/proxy-process.js';
+import { freeLoopbackPort } from '../server/spawner/free-port.js';
 
 export const ROOT = join(new URL('.', import.meta.url).pathname, '..');
 export const LECTERN_CLI = join(ROOT, 'dist/server/cli/main.js');
@@ -117,7 +117,7 @@ interface HubProcess {
 async function startHubProcess(work: string, mode: 'route-api' | 'spawned-servers', servers: number): Promise<HubProcess> {
   const token = randomBytes(24).toString('hex');
   const proxyToken = randomBytes(24).toString('hex');
-  const [port, proxyApiPort] = [await freePort(), await freePort()];
+  const [port, proxyApiPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
   const config: Record<string, unknown> = { services: [{ name: 'bench-admin', apiToken: token, admin: true }] };
   if (mode === 'route-api') config.proxy = { apiPort: proxyApiPort, apiIp: '127.0.0.1', apiToken: proxyToken };
   else config.spawner = { command: [process.execPath, TARGET_SCRIPT], activeServerLimit: 0, concurrentSpawnLimit: Math.min(servers, 16) };
@@ -193,16 +193,6 @@ export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<
   }
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // --- wrk ----------------------------------------------------------------------------------------
 

@@ -36,7 +36,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { singleuserAppFor } from '../server/spawner/singleuser-app.js';
 import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER } from '../test/helpers/jupyterhub.js';
-import { LECTERN_CLI, ROOT, build, freePort, stopChild, table, waitFor } from './proxy-harness.js';
+import { freeLoopbackPort as freePort } from '../server/spawner/free-port.js';
+import { LECTERN_CLI, ROOT, build, stopChild, table, waitFor } from './proxy-harness.js';
 
 const AIM_OVERHEAD_MS = 50;
 /** How often the no-hub launcher probes a starting server's port (the hubs use their own backoff). */
