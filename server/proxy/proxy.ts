@@ -14,7 +14,9 @@
  *   frames;
  * - 404 without a route, 503 when the target cannot be reached, from an error target, an error
  *   directory or Lectern's own pages; websockets get a bare status line;
- * - `/_chp_healthz` answered by the proxy itself.
+ * - `/_chp_healthz` answered by the proxy itself;
+ * - beyond CHP, an optional `guard` that may refuse, redirect or rewrite a routed request before it
+ *   is forwarded (the hub's gate for servers that check no logins themselves).
  * Plain HTTP goes through `http-forwarder.ts`; websockets through http-proxy-3.
  */
 
@@ -81,6 +83,54 @@ export interface ProxyOptions {
   insecure?: boolean;
   /** Client certificate and CAs for https targets (CHP's `--client-ssl-*`). */
   clientTls?: ClientTlsOptions;
+  /**
+   * Asked about every routed request and websocket handshake before it is forwarded (the hub's
+   * gate in front of servers that check no logins themselves). Without it everything routed goes.
+   */
+  guard?: RouteGuard;
+}
+
+/**
+ * Decides whether a routed request or websocket handshake is forwarded; it may rewrite the
+ * request's headers first, with `rewriteRequestHeaders` only. It runs on every request to every
+ * route, so it must be cheap. It should not throw; if it does, the request gets a 500, never a forward.
+ */
+export type RouteGuard = (req: IncomingMessage, route: Route) => GuardVerdict;
+
+/**
+ * What a guard decided. A refused request gets `status` with `message` (an error page or JSON), or,
+ * with `location`, a redirect (`status` is then a 3xx) with an empty body; a refused websocket
+ * handshake gets the bare status line either way.
+ */
+export type GuardVerdict =
+  | { forward: true }
+  | { forward: false; status: number; message: string; location?: string };
+
+/**
+ * Sets (or, with `undefined`, removes) request headers before the request is forwarded: the way a
+ * `RouteGuard` changes what the target sees. Plain HTTP is forwarded from `req.rawHeaders` (every
+ * header as sent, in order) and websockets from `req.headers`, so both are changed together; every
+ * client copy of a named header goes, and the new value is appended once. Names are lower-case.
+ */
+export function rewriteRequestHeaders(req: IncomingMessage, changes: Readonly<Record<string, string | undefined>>): void {
+  // Node builds `headers` from `rawHeaders` on first read, counting the headers it parsed: build it
+  // now, before `rawHeaders` changes length under it.
+  const headers = req.headers;
+  const raw = req.rawHeaders;
+  const rewritten: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (!Object.hasOwn(changes, name.toLowerCase())) rewritten.push(name, raw[i + 1] as string);
+  }
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) {
+      delete headers[name];
+    } else {
+      headers[name] = value;
+      rewritten.push(name, value);
+    }
+  }
+  req.rawHeaders = rewritten;
 }
 
 const HEALTH_CHECK_PATH = '/_chp_healthz';
@@ -88,6 +138,8 @@ const HEALTH_CHECK_BODY = JSON.stringify({ status: 'OK' });
 const NO_ROUTE_MESSAGE = 'There is nothing at this address.';
 const BAD_PATH_MESSAGE = 'This address is not valid: it contains a malformed %-escape.';
 const BAD_TARGET_MESSAGE = 'This server has an invalid address. Ask your teacher to restart it.';
+const GUARD_FAILED_MESSAGE = 'Lectern could not check this request. Try again; if it keeps failing, ask your teacher to look at the hub log.';
+const FORWARD: GuardVerdict = { forward: true };
 /** TCP keepalive on websockets, so a peer that vanished without a FIN is noticed in minutes, not hours. */
 const WEBSOCKET_KEEPALIVE_MS = 30_000;
 /** How long a closing websocket's client may take to accept what is left before it is cut. */
@@ -99,6 +151,7 @@ export class Proxy {
   readonly stats = new ProxyStats();
   private readonly log: Logger;
   private readonly fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  private readonly guard: RouteGuard | undefined;
   private readonly errors: ErrorResponder;
   private readonly hostRouting: boolean;
   private readonly prependPath: boolean;
@@ -121,6 +174,7 @@ export class Proxy {
     this.log = options.log;
     this.routes = options.routes ?? new RouteTable();
     this.fallback = options.fallback;
+    this.guard = options.guard;
     this.hostRouting = options.hostRouting ?? false;
     this.prependPath = options.prependPath ?? true;
     this.includePrefix = options.includePrefix ?? true;
@@ -215,6 +269,17 @@ export class Proxy {
       this.answerError(req, res, 500, BAD_TARGET_MESSAGE);
       return;
     }
+    const verdict = this.askGuard(req, route);
+    if (!verdict.forward) {
+      if (verdict.location === undefined) {
+        this.answerError(req, res, verdict.status, verdict.message);
+      } else {
+        this.stats.countResponse(verdict.status);
+        res.writeHead(verdict.status, { Location: verdict.location, 'Cache-Control': 'no-store', 'Content-Length': '0' });
+        res.end();
+      }
+      return;
+    }
     new Exchange(this.forwarding, req, res, route, target, joinUrl(this.prependPath ? target.basePath : '/', this.withoutPrefix(route, path))).start();
   };
 
@@ -246,6 +311,11 @@ export class Proxy {
     const target = this.targetFor(route);
     if (target === undefined) {
       this.rejectUpgrade(socket, 500);
+      return;
+    }
+    const verdict = this.askGuard(req, route);
+    if (!verdict.forward) {
+      this.rejectUpgrade(socket, verdict.status);
       return;
     }
     // http-proxy-3 joins the target's path itself, from req.url.
@@ -318,6 +388,17 @@ export class Proxy {
     } catch {
       this.log.error(`invalid target for route ${route.prefix}`);
       return undefined;
+    }
+  }
+
+  /** The guard's verdict on a routed request; a guard that fails refuses rather than forwards. */
+  private askGuard(req: IncomingMessage, route: Route): GuardVerdict {
+    if (this.guard === undefined) return FORWARD;
+    try {
+      return this.guard(req, route);
+    } catch (error) {
+      this.log.error(`route guard failed for ${scrubUrl(req.url ?? '/')}: ${error instanceof Error ? error.message : String(error)}`);
+      return { forward: false, status: 500, message: GUARD_FAILED_MESSAGE };
     }
   }
 
