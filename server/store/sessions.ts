@@ -27,6 +27,18 @@ export class SessionRepository {
     return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at };
   }
 
+  /**
+   * The live session with this id: for credentials derived from a login (a server's gate cookie)
+   * that must die with it, whether it expired, was logged out or was ended by a password reset.
+   */
+  findLive(id: number, now = new Date()): SessionRecord | undefined {
+    const row = this.db.get<{ id: number; user_id: number; expires_at: string }>(
+      'SELECT id, user_id, expires_at FROM sessions WHERE id = ? AND expires_at > ?',
+      [id, now.toISOString()],
+    );
+    return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at };
+  }
+
   /** Deleting a session also deletes the OAuth tokens issued in it (foreign key cascade). */
   delete(id: number): void {
     this.db.run('DELETE FROM sessions WHERE id = ?', [id]);
