@@ -34,7 +34,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { singleuserAppFor } from '../server/spawner/singleuser-app.js';
+import { resolveLaunch } from '../server/spawner/launch-plan.js';
 import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER } from '../test/helpers/jupyterhub.js';
 import { freeLoopbackPort as freePort } from '../server/spawner/free-port.js';
 import { LECTERN_CLI, ROOT, build, stopChild, table, waitFor } from './proxy-harness.js';
@@ -116,7 +116,8 @@ async function main(): Promise<void> {
   const names = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(3, '0')}`);
   // The app Lectern picks for this jupyterhub-singleuser (the classic Notebook with Debian's
   // packages), given to the no-hub runs and to JupyterHub as well, so all three run the same server.
-  const app = await singleuserAppFor(JUPYTERHUB_SINGLEUSER);
+  const launch = await resolveLaunch({ command: [JUPYTERHUB_SINGLEUSER], python: null, launchMode: 'auto' });
+  const app = launch.plan?.singleuserApp ?? null;
   console.log(machine(app));
   const stub = await startStub();
   try {

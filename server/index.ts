@@ -18,6 +18,7 @@ import { IdleCuller } from './culler/idle-culler.js';
 import { IdentityResolver } from './hub/identity.js';
 import { HubMetrics } from './hub/metrics.js';
 import { errorPage } from './hub/pages/templates.js';
+import { ServerGate } from './hub/server-gate.js';
 import { ServerManager } from './hub/server-manager.js';
 import { HubUrls } from './hub/urls.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -26,7 +27,7 @@ import { prometheusText } from './proxy/proxy-stats.js';
 import { createPublicListener } from './proxy/public-listener.js';
 import { createRouteApi } from './proxy/route-api.js';
 import { RouteTable } from './proxy/route-table.js';
-import type { SpawnContext, Spawner } from './spawner/spawner.js';
+import { launchPlanProvider } from './spawner/launch-plan.js';
 import { Database } from './store/database.js';
 import { acquireLock } from './store/lock.js';
 import { GroupRepository } from './store/groups.js';
@@ -38,8 +39,6 @@ import { UserRepository } from './store/users.js';
 
 export interface StartOptions {
   log?: Logger;
-  /** Replaces the local process spawner (tests use small fake servers for failure cases). */
-  createSpawner?: (context: SpawnContext) => Spawner;
   /**
    * Called when an admin asks the hub to shut down (`POST /hub/api/shutdown`), so the host (CLI,
    * Electron) can stop it and exit. Without it the hub disposes itself.
@@ -111,8 +110,10 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     let hubUrl = '';
     let disposing: Promise<void> | undefined;
     const dispose = () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped')));
+    const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
     const ctx: HubContext = {
       config,
+      gate,
       urls,
       log,
       db,
@@ -137,6 +138,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       },
       servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
     };
+    const launch = launchPlanProvider(config.spawner);
     ctx.servers = new ServerManager({
       config,
       db,
@@ -149,7 +151,8 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       hubApiUrl: () => apiUrl,
       log: log.child('servers'),
       metrics,
-      createSpawner: options.createSpawner,
+      launch,
+      gate,
     });
     cleanups.push(() => ctx.servers.stopAll());
 
@@ -160,6 +163,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       fallback: app,
       homeUrl: urls.hub('home'),
       renderErrorPage: (status, message) => errorPage(urls, status, message),
+      guard: gate.guard,
     });
     cleanups.push(() => proxy.close());
 
@@ -204,6 +208,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
 
     const housekeeping = setInterval(() => {
       ctx.servers.recordRouteActivity();
+      gate.forgetDeadGrants();
       void ctx.servers.rotateLogs();
     }, HOUSEKEEPING_MS);
     housekeeping.unref();
@@ -215,6 +220,11 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
     const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;
     log.info(`Lectern is running at ${url}`);
+    // Finding Python environments takes a second: done now, not while the first student waits.
+    void launch().then(
+      (resolution) => (resolution.plan ? log.info(`students' servers: ${resolution.reason}`) : log.warn(`students' servers cannot start: ${resolution.problem ?? ''}`)),
+      (error: unknown) => log.warn(`could not find how to launch students' servers: ${(error as Error).message}`),
+    );
     return { url, port, apiUrl, initialAccounts, dispose };
   } catch (error) {
     await cleanUp();

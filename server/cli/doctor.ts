@@ -15,20 +15,12 @@ import { access, open, rm, stat, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { configSchema, type LecternConfig } from '../config/schema.js';
+import type { LecternConfig } from '../config/schema.js';
 import { lanAddresses, type LanAddress } from '../lan/addresses.js';
 import { joinUrls } from '../lan/join-url.js';
 import { lecternVersion } from '../package-info.js';
-import {
-  chooseEnvironment,
-  findEnvironments,
-  interpreterOfScript,
-  launchModeOfCommand,
-  type EnvironmentCandidate,
-  type EnvironmentChoice,
-  type EnvironmentOverride,
-  type LaunchMode,
-} from '../spawner/discovery.js';
+import { findEnvironments, type EnvironmentCandidate, type StudentInterface } from '../spawner/discovery.js';
+import { resolveLaunch, type LaunchResolution } from '../spawner/launch-plan.js';
 import { findExecutable } from '../spawner/environment.js';
 import { readLock } from '../store/lock.js';
 
@@ -38,9 +30,10 @@ export interface DoctorReport {
   lectern: { version: string; node: string; platform: NodeJS.Platform; arch: string; osRelease: string };
   /** Lectern runs as root (or the Administrator-less equivalent is unknown: false on Windows). */
   runningAsRoot: boolean;
+  /** Every Python environment found on this machine. */
   environments: EnvironmentCandidate[];
-  choice: EnvironmentChoice;
-  spawnerCommand: SpawnerCommandCheck;
+  /** How students' servers will start, as the hub would decide now. */
+  launch: Omit<LaunchResolution, 'environments'>;
   dataDir: DataDirCheck;
   network: NetworkCheck;
   firewalls: FirewallCheck[];
@@ -48,20 +41,6 @@ export interface DoctorReport {
   problems: string[];
   /** Worth fixing, but Lectern runs. */
   warnings: string[];
-}
-
-export interface SpawnerCommandCheck {
-  command: string[];
-  /** Set in the configuration, rather than the default. */
-  configured: boolean;
-  /** The program found on PATH (or as given), or null. */
-  resolved: string | null;
-  /** The Python it runs with, when it is a Python program. */
-  python: string | null;
-  /** The discovered environment it belongs to (its `path`), when known. */
-  environment: string | null;
-  mode: LaunchMode | null;
-  problem: string | null;
 }
 
 export interface DataDirCheck {
@@ -102,17 +81,9 @@ export async function doctorReport(config: LecternConfig, options: { refresh?: b
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  const spawnerCommand = await inspectSpawnerCommand(config.spawner.command);
-  const configured = spawnerCommand.configured && spawnerCommand.python ? [spawnerCommand.python] : [];
-  const environments = await findEnvironments({ configured, refresh: options.refresh ?? false });
-  let override: EnvironmentOverride | undefined;
-  if (spawnerCommand.configured && spawnerCommand.python) {
-    override = { path: spawnerCommand.python, ...(spawnerCommand.mode ? { mode: spawnerCommand.mode } : {}) };
-  }
-  const choice = chooseEnvironment(environments, override);
-  const python = spawnerCommand.python;
-  const runsIn = python ? environments.find((e) => [e.python, ...e.alsoFoundAs.map((a) => a.python)].includes(python)) : undefined;
-  spawnerCommand.environment = runsIn?.path ?? null;
+  const { environments: looked, ...launch } = await resolveLaunch(config.spawner, { refresh: options.refresh ?? false });
+  // A configured program that is not a Python one needed no discovery; the teacher still wants the list.
+  const environments = launch.command && !launch.command.python ? await findEnvironments() : looked;
 
   const [dataDir, network, firewalls] = await Promise.all([
     inspectDataDir(config.dataDir),
@@ -121,15 +92,14 @@ export async function doctorReport(config: LecternConfig, options: { refresh?: b
   ]);
   const runningAsRoot = process.getuid?.() === 0;
 
-  if ((choice.override && !choice.override.usable) || !choice.plan) problems.push(choice.reason);
-  if (spawnerCommand.problem) problems.push(spawnerCommand.problem);
+  if (launch.problem) problems.push(launch.problem);
   if (dataDir.problem) problems.push(dataDir.problem);
   if (network.portStatus === 'in-use' && dataDir.runningHubPid !== null) {
     warnings.push(`${network.portDetail} A Lectern hub (pid ${dataDir.runningHubPid}) runs on this data dir: probably it.`);
   } else if (!['free', 'chosen-at-start'].includes(network.portStatus)) {
     problems.push(network.portDetail);
   }
-  if (choice.plan?.ui === 'none') {
+  if (launch.plan?.ui === 'none') {
     warnings.push('The chosen environment has only jupyter_server: students would get no notebook pages. Install jupyterlab into it.');
   }
   if (dataDir.freeBytes !== null && dataDir.freeBytes < LOW_DISK_BYTES) {
@@ -155,8 +125,7 @@ export async function doctorReport(config: LecternConfig, options: { refresh?: b
     lectern: { version: lecternVersion, node: process.version, platform: process.platform, arch: process.arch, osRelease: os.release() },
     runningAsRoot,
     environments,
-    choice,
-    spawnerCommand,
+    launch,
     dataDir,
     network,
     firewalls,
@@ -174,40 +143,6 @@ export async function runDoctor(config: LecternConfig): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------
 // Checks.
-
-function defaultCommand(): string[] {
-  // From the schema itself, so "configured" cannot drift from the real default.
-  return configSchema.parse({}).spawner.command;
-}
-
-async function inspectSpawnerCommand(command: string[]): Promise<SpawnerCommandCheck> {
-  const configured = JSON.stringify(command) !== JSON.stringify(defaultCommand());
-  const [program = ''] = command;
-  const resolved = findExecutable(program);
-  const check: SpawnerCommandCheck = {
-    command,
-    configured,
-    resolved,
-    python: null,
-    environment: null,
-    mode: launchModeOfCommand(command) ?? null,
-    problem: null,
-  };
-  if (!resolved) {
-    check.problem = configured
-      ? `spawner.command "${program}" was not found: fix the path in the config file.`
-      : `${program} is not on PATH, and Lectern launches students' servers with spawner.command as it is. ` +
-        'Set spawner.command in the config file to the program the chosen environment below provides.';
-    return check;
-  }
-  check.python = /^python[\d.]*(\.exe)?$/i.test(path.basename(resolved)) ? resolved : await pythonOfScript(resolved);
-  return check;
-}
-
-async function pythonOfScript(script: string): Promise<string | null> {
-  const head = await readSmall(script, 512);
-  return head === null ? null : interpreterOfScript(head, path);
-}
 
 async function inspectDataDir(dir: string): Promise<DataDirCheck> {
   const resolved = path.resolve(dir);
@@ -394,8 +329,6 @@ async function readSmall(file: string, maxBytes = 16_384): Promise<string | null
 // ---------------------------------------------------------------------------------------------
 // Printing.
 
-const MODE_LABEL: Record<LaunchMode, string> = { singleuser: 'singleuser', lab: 'lab', notebook: 'notebook', server: 'server' };
-
 export function formatDoctorReport(report: DoctorReport): string {
   const lines: string[] = [];
   const { lectern } = report;
@@ -407,7 +340,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     String(index + 1),
     env.source,
     env.pythonVersion ?? '?',
-    env.modes.length > 0 ? env.modes.map((m) => MODE_LABEL[m]).join(', ') : '-',
+    env.modes.length > 0 ? env.modes.join(', ') : '-',
     env.path,
   ]);
   const header = ['#', 'source', 'Python', 'modes', 'path'];
@@ -427,25 +360,27 @@ export function formatDoctorReport(report: DoctorReport): string {
   });
   lines.push('');
 
-  const { choice } = report;
-  if (choice.plan) {
-    const chosen = report.environments.findIndex((env) => env.path === choice.plan?.environment.path);
-    lines.push(`Chosen: mode ${choice.plan.mode}, environment ${chosen >= 0 ? `#${chosen + 1} ` : ''}${choice.plan.environment.path}`);
-    lines.push(`  command:  ${choice.plan.command.join(' ')}`);
-    lines.push(`  students see: ${uiWords(choice.plan.ui)}${choice.plan.singleuserApp ? ` (JUPYTERHUB_SINGLEUSER_APP=${choice.plan.singleuserApp})` : ''}`);
-    lines.push(`  why:      ${choice.reason}`);
+  const { launch } = report;
+  const { plan } = launch;
+  if (plan) {
+    const where = plan.environment;
+    const chosen = where ? report.environments.findIndex((env) => env.path === where.path) : -1;
+    const environment = where ? `, environment ${chosen >= 0 ? `#${chosen + 1} ` : ''}${where.path}` : '';
+    lines.push(`Chosen: mode ${plan.mode}${environment}`);
+    lines.push(`  command:  ${plan.command.join(' ')}`);
+    lines.push(`  students see: ${uiWords(plan.ui)}${plan.singleuserApp ? ` (JUPYTERHUB_SINGLEUSER_APP=${plan.singleuserApp})` : ''}`);
+    lines.push(`  why:      ${launch.reason}`);
   } else {
-    lines.push(`Chosen: none. ${choice.reason}`);
+    lines.push(`Chosen: none. ${launch.reason}`);
   }
-  lines.push('');
-
-  const command = report.spawnerCommand;
-  lines.push(`spawner.command${command.configured ? '' : ' (default)'}: ${command.command.join(' ')}`);
-  if (command.resolved) {
-    lines.push(`  runs:     ${command.resolved}${command.python && command.python !== command.resolved ? ` (Python ${command.python})` : ''}`);
-    if (command.environment) lines.push(`  in:       ${command.environment}`);
+  const { command } = launch;
+  if (command) {
+    lines.push(`  spawner.command: ${command.command.join(' ')}`);
+    if (command.resolved) {
+      lines.push(`  runs:     ${command.resolved}${command.python && command.python !== command.resolved ? ` (Python ${command.python})` : ''}`);
+      if (command.environment) lines.push(`  in:       ${command.environment}`);
+    }
   }
-  if (command.problem) lines.push(`  problem:  ${command.problem}`);
   lines.push('');
 
   const data = report.dataDir;
@@ -481,8 +416,14 @@ export function formatDoctorReport(report: DoctorReport): string {
   return lines.join('\n');
 }
 
-function uiWords(ui: NonNullable<EnvironmentChoice['plan']>['ui']): string {
-  return { jupyterlab: 'JupyterLab', notebook: 'the Notebook', nbclassic: 'the classic Notebook (nbclassic)', none: 'no notebook pages' }[ui];
+function uiWords(ui: StudentInterface): string {
+  return {
+    jupyterlab: 'JupyterLab',
+    notebook: 'the Notebook',
+    nbclassic: 'the classic Notebook (nbclassic)',
+    none: 'no notebook pages',
+    unknown: 'whatever the configured program serves',
+  }[ui];
 }
 
 function portWords(status: PortStatus): string {

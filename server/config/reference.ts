@@ -153,9 +153,8 @@ services:
     apiToken: 3f1c0e...           # at least 16 characters; keep this file private
     admin: true
 spawner:
-  command: [/opt/conda/bin/jupyterhub-singleuser]
-  environment:
-    JUPYTERHUB_SINGLEUSER_APP: notebook.notebookapp.NotebookApp
+  python: /opt/conda/envs/class   # else the best environment Lectern finds
+  launchMode: lab
   startTimeout: 120
   stopTimeouts:
     interrupt: 15

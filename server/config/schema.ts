@@ -15,6 +15,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger.js';
 import { validateRole } from '../rbac/roles.js';
+import type { LaunchMode } from '../spawner/discovery.js';
 
 /**
  * The operating system's per-user application-data folder for Lectern: where the database, user
@@ -224,14 +225,34 @@ const authSchema = z
 
 const spawnerSchema = z
   .strictObject({
+    python: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'The Python environment students’ servers run in: its folder or its interpreter, e.g. "/home/t/miniconda3/envs/class" ' +
+          'or "C:\\Users\\t\\anaconda3\\python.exe". null: the best one Lectern finds (`lectern doctor` lists them).',
+      )
+      .meta({ allowed: 'a folder or interpreter path, or null' }),
+    launchMode: z
+      .enum(['auto', 'singleuser', 'lab', 'notebook', 'server'] as const satisfies readonly ('auto' | LaunchMode)[])
+      .default('auto')
+      .describe(
+        'How a server is run: "singleuser" (jupyterhub-singleuser), or plain "lab", "notebook" or "server" behind the ' +
+          'proxy’s login check. "auto": the best the environment has, in that order.',
+      ),
     command: z
       .array(z.string().min(1))
       .min(1)
-      .default(['jupyterhub-singleuser'])
+      .nullable()
+      .default(null)
       .describe(
-        'Program that runs one Jupyter server per user, and its first arguments, e.g. ["jupyterhub-singleuser"] ' +
-          'or ["jupyter", "lab"].',
-      ),
+        'A program to run instead of choosing from the environment, and its first arguments, e.g. ' +
+          '["/opt/conda/bin/jupyterhub-singleuser"] or ["jupyter", "lab"]. Its mode is read from its name unless launchMode ' +
+          'says otherwise; a program Lectern does not recognise must speak JupyterHub’s single-user protocol. null: chosen by Lectern.',
+      )
+      .meta({ allowed: 'a non-empty list of non-empty strings, or null' }),
     args: z.array(z.string()).default([]).describe('Extra arguments appended after the ones Lectern passes.'),
     environment: z
       .record(

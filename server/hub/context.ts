@@ -13,6 +13,7 @@ import type { GroupRepository } from '../store/groups.js';
 import type { RouteTable } from '../proxy/route-table.js';
 import type { IdentityResolver } from './identity.js';
 import type { HubMetrics } from './metrics.js';
+import type { ServerGate } from './server-gate.js';
 import type { ServerManager } from './server-manager.js';
 import type { HubUrls } from './urls.js';
 
@@ -31,6 +32,8 @@ export interface HubContext {
   routes: RouteTable;
   identities: IdentityResolver;
   servers: ServerManager;
+  /** Issues the cookies that let browsers into plain-mode servers. */
+  gate: ServerGate;
   metrics: HubMetrics;
   hasher: PasswordHasher;
   authenticator: Authenticator;

@@ -22,6 +22,8 @@ import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
 import type { TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
+import type { LaunchPlan } from '../spawner/discovery.js';
+import type { LaunchResolution } from '../spawner/launch-plan.js';
 import { LocalProcessSpawner } from '../spawner/local-process.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { availableMemoryBytes, processGroupsUsage, processStartTime } from '../spawner/processes.js';
@@ -32,6 +34,7 @@ import { resolveToken } from '../auth/tokens.js';
 import { StartQueue } from './start-queue.js';
 import type { RunningServer } from '../culler/idle-culler.js';
 import type { HubMetrics } from './metrics.js';
+import type { ServerGate } from './server-gate.js';
 import type { HubUrls } from './urls.js';
 
 export type ServerPhase = 'stopped' | 'spawning' | 'running' | 'stopping';
@@ -99,8 +102,10 @@ export interface ServerManagerDeps {
   hubApiUrl: () => string;
   log: Logger;
   metrics: HubMetrics;
-  /** How servers are launched; tests pass small fake servers for failure cases. */
-  createSpawner?: (context: SpawnContext) => Spawner;
+  /** How servers are launched (see spawner/launch-plan.ts), resolved when the first one starts. */
+  launch: () => Promise<LaunchResolution>;
+  /** Lets browsers into plain-mode servers, which do not check logins with the hub themselves. */
+  gate: ServerGate;
 }
 
 const LOG_TAIL_LINES = 12;
@@ -203,25 +208,24 @@ export class ServerManager {
    * routes, drops routes of servers that are not running. Routes of starting servers are left alone.
    */
   syncRoutes(): { added: number; removed: number } {
-    const wanted = new Map<string, string>();
+    const running = new Map<string, ManagedServer>();
     const starting = new Set<string>();
     for (const server of this.managed.values()) {
       const prefix = this.deps.urls.serverRoute(server.user.name, server.name);
-      if (server.phase === 'running' && server.target) wanted.set(prefix, server.target);
+      if (server.phase === 'running' && server.target) running.set(prefix, server);
       if (server.phase === 'spawning' || server.phase === 'stopping') starting.add(prefix);
     }
     let added = 0;
     let removed = 0;
     for (const route of this.deps.routes.list()) {
-      if (!wanted.has(route.prefix) && !starting.has(route.prefix) && route.data.user !== undefined) {
+      if (!running.has(route.prefix) && !starting.has(route.prefix) && route.data.user !== undefined) {
         this.deps.routes.delete(route.prefix);
         removed++;
       }
     }
-    for (const [prefix, target] of wanted) {
-      if (this.deps.routes.get(prefix)?.target !== target) {
-        const server = [...this.managed.values()].find((s) => this.deps.urls.serverRoute(s.user.name, s.name) === prefix);
-        this.deps.routes.add(prefix, target, { user: server?.user.name, server_name: server?.name });
+    for (const [prefix, server] of running) {
+      if (this.deps.routes.get(prefix)?.target !== server.target) {
+        this.addRoute(server);
         added++;
       }
     }
@@ -253,14 +257,8 @@ export class ServerManager {
       const token = await readFile(tokenFile(paths.runtimeDir), 'utf8').catch(() => '');
       const tokenRecord = token ? resolveToken(this.deps.tokens, token) : undefined;
       const alive = Boolean(record.url && tokenRecord && (await answersWithToken(`${record.url}${prefix}api/status`, token)));
-      const spawner = (this.deps.createSpawner ?? this.localSpawner)({
-        user: user.name,
-        serverName: name,
-        hubEnvironment: this.hubEnvironment(user.name, name, prefix, token),
-        servicePrefix: prefix,
-        ...paths,
-      });
-      if (alive && record.url && tokenRecord && spawner.adopt) {
+      const spawner = this.localSpawner(this.spawnContext(user.name, name, token), undefined);
+      if (alive && record.url && tokenRecord) {
         const server = this.entry(user, name);
         const target = await spawner.adopt(record.state);
         server.spawner = spawner;
@@ -270,7 +268,7 @@ export class ServerManager {
         server.started = record.started;
         server.phase = 'running';
         spawner.onExit = (code, exitSignal) => void this.onServerExit(server, code, exitSignal);
-        this.deps.routes.add(this.deps.urls.serverRoute(user.name, name), target, { user: user.name, server_name: name });
+        this.addRoute(server);
         this.log.info(`adopted ${user.name}'s server from a previous run`, { url: prefix });
         continue;
       }
@@ -416,17 +414,12 @@ export class ServerManager {
         signal,
       );
       await this.refuseWhenMemoryIsLow();
-      const token = this.registerServer(server, prefix, userOptions);
+      const plan = await this.launchPlan();
+      const token = this.registerServer(server, prefix, userOptions, plan);
       server.token = token;
       await this.deps.db.commit();
       await saveServerToken(paths.runtimeDir, token);
-      const spawner = (this.deps.createSpawner ?? this.localSpawner)({
-        user: user.name,
-        serverName: name,
-        hubEnvironment: this.hubEnvironment(user.name, name, prefix, token),
-        servicePrefix: prefix,
-        ...paths,
-      });
+      const spawner = this.localSpawner(this.spawnContext(user.name, name, token), plan);
       server.spawner = spawner;
       const exited = new AbortController();
       spawner.onExit = (code, exitSignal) => {
@@ -440,8 +433,8 @@ export class ServerManager {
         timeoutMs: this.deps.config.spawner.startTimeout * 1000,
         signal: AbortSignal.any([signal, exited.signal]),
       });
-      this.deps.routes.add(urls.serverRoute(user.name, name), target, { user: user.name, server_name: name });
       server.target = target;
+      this.addRoute(server);
       server.started = new Date().toISOString();
       this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
       await this.deps.db.commit();
@@ -482,8 +475,11 @@ export class ServerManager {
     }
   }
 
-  /** Issues the server's API token and registers its OAuth client; returns the token. */
-  private registerServer(server: ManagedServer, prefix: string, userOptions: Record<string, unknown>): string {
+  /**
+   * Issues the server's API token and, for jupyterhub-singleuser (which logs browsers in with
+   * OAuth), registers its OAuth client; returns the token.
+   */
+  private registerServer(server: ManagedServer, prefix: string, userOptions: Record<string, unknown>, plan: LaunchPlan): string {
     const { user, name } = server;
     return this.deps.db.transaction(() => {
       this.deps.servers.saveOptions(user.id, name, userOptions);
@@ -494,6 +490,7 @@ export class ServerManager {
         note: serverTokenNote(prefix),
       });
       server.tokenId = record.id;
+      if (plan.mode !== 'singleuser') return token;
       this.deps.oauthClients.upsert({
         identifier: clientId(user.name, name),
         secretHash: hashSecret(token),
@@ -530,19 +527,56 @@ export class ServerManager {
     return env;
   }
 
-  private readonly localSpawner = (context: SpawnContext): Spawner =>
-    new LocalProcessSpawner(context, {
-      command: this.deps.config.spawner.command,
+  /** The launch plan, or the reason there is none as the student's error. */
+  private async launchPlan(): Promise<LaunchPlan> {
+    const resolution = await this.deps.launch();
+    if (!resolution.plan) throw new SpawnError(`Cannot start a Jupyter server: ${resolution.problem ?? resolution.reason}`);
+    return resolution.plan;
+  }
+
+  private spawnContext(user: string, name: string, token: string): SpawnContext {
+    const prefix = this.deps.urls.server(user, name);
+    return {
+      user,
+      serverName: name,
+      hubEnvironment: this.hubEnvironment(user, name, prefix, token),
+      token,
+      servicePrefix: prefix,
+      defaultUrl: this.deps.config.spawner.defaultUrl,
+      ...this.paths(user, name),
+    };
+  }
+
+  private localSpawner(context: SpawnContext, plan: LaunchPlan | undefined): LocalProcessSpawner {
+    return new LocalProcessSpawner(context, {
+      plan,
       args: this.deps.config.spawner.args,
       environment: this.deps.config.spawner.environment,
       stopTimeouts: this.deps.config.spawner.stopTimeouts,
       log: this.log.child('spawner'),
     });
+  }
+
+  /**
+   * Routes the proxy to a server that answers; a plain-mode server, which checks no logins with
+   * the hub, is put behind the gate first.
+   */
+  private addRoute(server: ManagedServer): void {
+    const { user, name, spawner, target, token } = server;
+    const prefix = this.deps.urls.serverRoute(user.name, name);
+    if (isPlainMode(spawner?.state.mode) && token) this.deps.gate.protect(prefix, { owner: user.name, serverName: name, token });
+    this.deps.routes.add(prefix, target as string, { user: user.name, server_name: name });
+  }
+
+  private removeRoute(server: ManagedServer): void {
+    const prefix = this.deps.urls.serverRoute(server.user.name, server.name);
+    this.deps.routes.delete(prefix);
+    this.deps.gate.unprotect(prefix);
+  }
 
   /** Removes the route, stops the process, revokes the server's credentials. */
   private async teardown(server: ManagedServer): Promise<void> {
-    const { user, name } = server;
-    this.deps.routes.delete(this.deps.urls.serverRoute(user.name, name));
+    this.removeRoute(server);
     await server.spawner?.stop();
     this.forgetCredentials(server);
     server.phase = 'stopped';
@@ -568,9 +602,8 @@ export class ServerManager {
   /** A running server's process ended without being asked to: drop its route and say why. */
   private async onServerExit(server: ManagedServer, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (server.phase !== 'running') return;
-    const { user, name } = server;
-    this.log.warn(`${user.name}'s server stopped unexpectedly (${describeExit(code, signal)})`);
-    this.deps.routes.delete(this.deps.urls.serverRoute(user.name, name));
+    this.log.warn(`${server.user.name}'s server stopped unexpectedly (${describeExit(code, signal)})`);
+    this.removeRoute(server);
     this.forgetCredentials(server);
     server.phase = 'stopped';
     server.started = null;
@@ -596,6 +629,11 @@ export class ServerManager {
 /** The OAuth client id JupyterHub gives a server; also the single-user server's cookie name. */
 export function clientId(user: string, serverName: string): string {
   return `jupyterhub-user-${encodeURIComponent(user)}${serverName ? `-${encodeURIComponent(serverName)}` : ''}`;
+}
+
+/** Plain `jupyter lab` / `notebook` / `server`, as opposed to jupyterhub-singleuser (the default of older state). */
+function isPlainMode(mode: unknown): boolean {
+  return mode === 'lab' || mode === 'notebook' || mode === 'server';
 }
 
 function key(user: UserRecord, name: string): string {

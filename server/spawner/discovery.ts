@@ -340,8 +340,8 @@ async function findScript(
 // ---------------------------------------------------------------------------------------------
 // Choosing.
 
-/** What students see in their browser. */
-export type StudentInterface = 'jupyterlab' | 'notebook' | 'nbclassic' | 'none';
+/** What students see in their browser ('unknown' for a configured program Lectern cannot look into). */
+export type StudentInterface = 'jupyterlab' | 'notebook' | 'nbclassic' | 'none' | 'unknown';
 
 /**
  * How to launch a student's server in the chosen environment.
@@ -356,8 +356,8 @@ export type StudentInterface = 'jupyterlab' | 'notebook' | 'nbclassic' | 'none';
 export interface LaunchPlan {
   mode: LaunchMode;
   command: string[];
-  /** The environment it runs in. */
-  environment: Pick<EnvironmentCandidate, 'path' | 'python' | 'source' | 'pythonVersion' | 'packages'>;
+  /** The environment it runs in; null for a configured program that is not a Python one (a wrapper script). */
+  environment: Pick<EnvironmentCandidate, 'path' | 'python' | 'source' | 'pythonVersion' | 'packages'> | null;
   ui: StudentInterface;
   /**
    * Folders to put first on the server's PATH, as activating the environment would: its own
@@ -376,8 +376,8 @@ export interface LaunchPlan {
 }
 
 export interface EnvironmentOverride {
-  /** An environment folder or an interpreter, as configured. */
-  path: string;
+  /** An environment folder or an interpreter, as configured; without it, the best environment for `mode`. */
+  path?: string;
   /** A mode to use; by default the environment's best. */
   mode?: LaunchMode;
 }
@@ -392,7 +392,7 @@ export interface EnvironmentChoice {
    * and `problems` says what is wrong with the override; the caller decides whether to run the
    * automatic choice or refuse.
    */
-  override?: { path: string; mode?: LaunchMode; usable: boolean; problems: string[] };
+  override?: EnvironmentOverride & { usable: boolean; problems: string[] };
 }
 
 const MODE_PACKAGE: Record<LaunchMode, JupyterPackage> = {
@@ -419,12 +419,18 @@ export function chooseEnvironment(candidates: readonly EnvironmentCandidate[], o
   const automatic = chooseAutomatically(candidates);
   if (!override) return automatic;
 
-  const wanted = candidates.find((candidate) => matches(candidate, override.path));
   const report = (problems: string[]): EnvironmentChoice => ({
     ...automatic,
-    reason: `The configured environment ${override.path} cannot be used: ${problems.join(' ')} ${automatic.plan ? `Using instead: ${automatic.reason}` : automatic.reason}`,
+    reason: `The configured ${override.path ? `environment ${override.path}` : `launch mode (${override.mode})`} cannot be used: ${problems.join(' ')} ${automatic.plan ? `Using instead: ${automatic.reason}` : automatic.reason}`,
     override: { ...override, usable: false, problems },
   });
+  if (override.path === undefined) {
+    const mode = override.mode as LaunchMode;
+    const forMode = chooseAutomatically(candidates, [mode]);
+    if (!forMode.plan) return report([`no environment found can run ${MODE_WORDS[mode]}.`]);
+    return { ...forMode, override: { ...override, usable: true, problems: [] } };
+  }
+  const wanted = candidates.find((candidate) => namesEnvironment(override.path as string, candidate));
   if (!wanted) return report(['it is not a Python environment Lectern found (check the path).']);
   const mode = override.mode ?? wanted.modes[0];
   if (!mode || !wanted.modes.includes(mode)) {
@@ -442,8 +448,8 @@ export function chooseEnvironment(candidates: readonly EnvironmentCandidate[], o
   };
 }
 
-function chooseAutomatically(candidates: readonly EnvironmentCandidate[]): EnvironmentChoice {
-  for (const mode of LAUNCH_MODES) {
+function chooseAutomatically(candidates: readonly EnvironmentCandidate[], modes: readonly LaunchMode[] = LAUNCH_MODES): EnvironmentChoice {
+  for (const mode of modes) {
     const able = candidates.filter((candidate) => candidate.modes.includes(mode));
     if (able.length === 0) continue;
     const version = (candidate: EnvironmentCandidate): string => candidate.packages[MODE_PACKAGE[mode]] ?? '0';
@@ -468,7 +474,11 @@ function chooseAutomatically(candidates: readonly EnvironmentCandidate[]): Envir
   };
 }
 
-function planFor(candidate: EnvironmentCandidate, mode: LaunchMode): LaunchPlan {
+/**
+ * How to run `mode` in `candidate`. `command` replaces the environment's own program when the
+ * teacher configured one (`spawner.command`), the rest still follows from the environment.
+ */
+export function planFor(candidate: EnvironmentCandidate, mode: LaunchMode, command?: string[]): LaunchPlan {
   const environment = {
     path: candidate.path,
     python: candidate.python,
@@ -481,18 +491,18 @@ function planFor(candidate: EnvironmentCandidate, mode: LaunchMode): LaunchPlan 
   switch (mode) {
     case 'singleuser': {
       const ui: StudentInterface = has('jupyterlab') ? 'jupyterlab' : has('nbclassic') ? 'nbclassic' : 'notebook';
-      const plan: LaunchPlan = { mode, command: [candidate.singleuserScript as string], environment, ui, pathPrefix };
+      const plan: LaunchPlan = { mode, command: command ?? [candidate.singleuserScript as string], environment, ui, pathPrefix };
       if (ui === 'notebook' && Number(candidate.packages.notebook?.split('.')[0]) === 6) {
         plan.singleuserApp = 'notebook.notebookapp.NotebookApp';
       }
       return plan;
     }
     case 'lab':
-      return { mode, command: [candidate.python, '-m', 'jupyterlab'], environment, ui: 'jupyterlab', pathPrefix };
+      return { mode, command: command ?? [candidate.python, '-m', 'jupyterlab'], environment, ui: 'jupyterlab', pathPrefix };
     case 'notebook':
-      return { mode, command: [candidate.python, '-m', 'notebook'], environment, ui: 'notebook', pathPrefix };
+      return { mode, command: command ?? [candidate.python, '-m', 'notebook'], environment, ui: 'notebook', pathPrefix };
     case 'server':
-      return { mode, command: [candidate.python, '-m', 'jupyter_server'], environment, ui: 'none', pathPrefix };
+      return { mode, command: command ?? [candidate.python, '-m', 'jupyter_server'], environment, ui: 'none', pathPrefix };
   }
 }
 
@@ -505,7 +515,7 @@ function pathPrefixOf(candidate: EnvironmentCandidate): string[] {
 }
 
 /** Whether `wanted` (as a teacher wrote it) names this environment: its folder or any of its interpreters. */
-function matches(candidate: EnvironmentCandidate, wanted: string): boolean {
+export function namesEnvironment(wanted: string, candidate: EnvironmentCandidate): boolean {
   // Windows paths (a drive letter) compare without regard to case, as Windows does.
   const windows = /^[A-Za-z]:/.test(wanted);
   const normal = (value: string): string => {

@@ -15,14 +15,18 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
 import type { Logger } from '../logging/logger.js';
-import { findExecutable, keptHubEnvironment } from './environment.js';
+import { delimiter } from 'node:path';
+import { commandLine } from './command-line.js';
+import type { LaunchMode, LaunchPlan } from './discovery.js';
+import { keptHubEnvironment } from './environment.js';
 import { freeLoopbackPort } from './free-port.js';
 import { processStartTime } from './processes.js';
-import { singleuserAppFor } from './singleuser-app.js';
 import { SpawnError, type SpawnContext, type Spawner } from './spawner.js';
 
 export interface LocalProcessOptions {
-  command: string[];
+  /** What to run (see launch-plan.ts); not needed to adopt a server a previous hub started. */
+  plan: LaunchPlan | undefined;
+  /** The teacher's extra arguments, after Lectern's. */
   args: string[];
   /** Configured variables; they override everything else. */
   environment: Record<string, string>;
@@ -35,6 +39,8 @@ export interface LocalProcessOptions {
 export interface LocalProcessState {
   pid: number;
   port: number;
+  /** How it was launched: decides how the proxy lets browsers in. */
+  mode: LaunchMode;
   /** When the process started, as the OS tells it; null where the OS cannot say. */
   startTime: string | null;
 }
@@ -46,6 +52,7 @@ export class LocalProcessSpawner implements Spawner {
   onExit: Spawner['onExit'];
   private pid: number | undefined;
   private port = 0;
+  private mode: LaunchMode = 'singleuser';
   private startTime: string | null = null;
   /** May signal `pid`: it is our child, or adopted with a matching start time. */
   private mayHaveSignals = false;
@@ -61,7 +68,7 @@ export class LocalProcessSpawner implements Spawner {
 
   get state(): Record<string, unknown> {
     if (!this.pid) return {};
-    const state: LocalProcessState = { pid: this.pid, port: this.port, startTime: this.startTime };
+    const state: LocalProcessState = { pid: this.pid, port: this.port, mode: this.mode, startTime: this.startTime };
     return { ...state };
   }
 
@@ -72,27 +79,24 @@ export class LocalProcessSpawner implements Spawner {
 
   async start(): Promise<string> {
     if (this.pid && this.exitCode === null) return this.url();
-    const [command, ...commandArgs] = this.options.command;
-    const executable = command ? findExecutable(command) : null;
-    if (!executable) {
-      throw new SpawnError(
-        `Cannot start a Jupyter server: the command "${command ?? ''}" was not found. ` +
-          'Install Jupyter (on Debian or Ubuntu: apt install jupyterhub) or set spawner.command in the config file.',
-      );
-    }
+    const { plan } = this.options;
+    if (!plan) throw new Error('LocalProcessSpawner.start() needs a launch plan');
+    const [executable = '', ...commandArgs] = plan.command;
+    this.mode = plan.mode;
     this.port = await freeLoopbackPort();
     mkdirSync(this.context.notebookDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.context.runtimeDir, { recursive: true, mode: 0o700 });
     mkdirSync(dirname(this.context.logFile), { recursive: true, mode: 0o700 });
-    const args = [...commandArgs, ...this.options.args];
+    const launch = commandLine(
+      plan,
+      { port: this.port, servicePrefix: this.context.servicePrefix, notebookDir: this.context.notebookDir, defaultUrl: this.context.defaultUrl },
+      { ...this.context.hubEnvironment, JUPYTERHUB_SERVICE_URL: `${this.url()}${this.context.servicePrefix}` },
+      this.context.token,
+    );
+    const args = [...commandArgs, ...launch.args, ...this.options.args];
     // Jupyter refuses to run as root unless told; CI and some lab machines run everything as root.
     if (process.getuid?.() === 0 && !args.includes('--allow-root')) args.push('--allow-root');
-
-    const environment = this.environment();
-    if (!environment.JUPYTERHUB_SINGLEUSER_APP) {
-      const app = await singleuserAppFor(executable);
-      if (app) environment.JUPYTERHUB_SINGLEUSER_APP = app;
-    }
+    const environment = this.environment(launch.environment, plan.pathPrefix);
     const logFd = openSync(this.context.logFile, 'a', 0o600);
     let child: ChildProcess;
     try {
@@ -131,6 +135,7 @@ export class LocalProcessSpawner implements Spawner {
   async adopt(state: Record<string, unknown>): Promise<string> {
     const saved = state as unknown as LocalProcessState;
     this.port = saved.port;
+    this.mode = saved.mode;
     this.startTime = saved.startTime;
     const sameProcess = saved.startTime !== null && (await processStartTime(saved.pid)) === saved.startTime;
     this.track(saved.pid, sameProcess);
@@ -192,7 +197,7 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   private shutdownOverHttp(): Promise<void> {
-    const token = this.context.hubEnvironment.JUPYTERHUB_API_TOKEN ?? '';
+    const { token } = this.context;
     return new Promise((resolve) => {
       const req = request(`${this.url()}${this.context.servicePrefix}api/shutdown`, {
         method: 'POST',
@@ -213,11 +218,18 @@ export class LocalProcessSpawner implements Spawner {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  private environment(): Record<string, string> {
+  /**
+   * The hub's allow-listed variables, the launch's own (JupyterHub contract or token), the
+   * student's folders, then the teacher's configured variables, which win. A variable the teacher
+   * exported before starting the hub (JUPYTERHUB_SINGLEUSER_APP, say) wins over Lectern's guess.
+   */
+  private environment(launch: Record<string, string>, pathPrefix: readonly string[]): Record<string, string> {
+    const kept = keptHubEnvironment();
+    const path = [...pathPrefix, kept.PATH].filter(Boolean).join(delimiter);
     return {
-      ...keptHubEnvironment(),
-      ...this.context.hubEnvironment,
-      JUPYTERHUB_SERVICE_URL: `${this.url()}${this.context.servicePrefix}`,
+      ...launch,
+      ...kept,
+      ...(path ? { PATH: path } : {}),
       // Students share the teacher's OS account: keep the teacher's ~/.jupyter config and runtime
       // files out of the student's server, and the student's home inside their own folder.
       HOME: this.context.notebookDir,

@@ -19,6 +19,8 @@ export interface SpawnContext {
   serverName: string;
   /** The JupyterHub environment contract (JUPYTERHUB_*), minus what depends on the port. */
   hubEnvironment: Record<string, string>;
+  /** The token the server accepts (its hub API token): how the hub proves it is talking to it. */
+  token: string;
   /** URL prefix the server serves under, e.g. `/user/alice/`. */
   servicePrefix: string;
   /** The student's notebook folder; created if missing. */
@@ -27,6 +29,8 @@ export interface SpawnContext {
   runtimeDir: string;
   /** Where the server's output goes. */
   logFile: string;
+  /** The page a student lands on (`/lab`, `/tree`); empty for the server's own default. */
+  defaultUrl: string;
 }
 
 export interface Spawner {

@@ -57,7 +57,7 @@ describe('lectern doctor', { skip: !existsSync('/usr/bin/jupyterhub-singleuser')
       assert.match(stdout, /also as: +\/root\/\.pyenv\/shims\/python3 \(path\).*\n.*problem: +No Jupyter in this environment/);
     }
 
-    assert.match(stdout, /spawner\.command \(default\): jupyterhub-singleuser\n {2}runs: +\/usr\/bin\/jupyterhub-singleuser \(Python \/usr\/bin\/python3\)/);
+    assert.match(stdout, /why: +jupyterhub-singleuser 3\.0\.0 from \/usr \(Python 3\.\d+\.\d+, system\): the best mode available/);
     assert.ok(stdout.includes(`Data dir: ${dataDir}\n  exists, writable, `), stdout);
     assert.match(stdout, /\d+(\.\d)? [KMGT]iB free/);
     assert.ok(stdout.includes(`Listening address: 0.0.0.0:${port}\n  IN USE: Port ${port} is in use on 0.0.0.0`), stdout);

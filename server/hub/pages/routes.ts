@@ -159,6 +159,8 @@ export function pagesRouter(ctx: HubContext): Router {
     if (view.phase === 'running') {
       const redirects = Number(new URL(req.originalUrl, 'http://x').searchParams.get('redirects') ?? 0);
       if (redirects >= MAX_REDIRECTS) throw new HttpError(500, 'Redirect loop detected.');
+      // A plain-mode server is reached through the proxy's gate, with a cookie for that server.
+      ctx.gate.admit(res, viewer, serverPath);
       res.redirect(302, `${serverPath}${serverPath.includes('?') ? '&' : '?'}redirects=${redirects + 1}`);
     } else if (api || req.method !== 'GET') {
       throw new HttpError(

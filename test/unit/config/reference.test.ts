@@ -70,7 +70,7 @@ describe('configReference', () => {
   it('shows help text, defaults and environment variables', () => {
     const reference = configReference();
     assert.match(reference, /### `network\.port`\n\nPort of the public listener; 0 picks a free port\.\n\n- Allowed: an integer from 0 to 65535\n- Default: `8000`\n- Environment variable: `LECTERN_PORT`\n/);
-    assert.match(reference, /- Default: `\["jupyterhub-singleuser"\]`/);
+    assert.match(reference, /### `spawner\.launchMode`[^#]*- Allowed: one of "auto", "singleuser", "lab", "notebook", "server"\n- Default: `"auto"`/);
     assert.match(reference, /#### `spawner\.stopTimeouts\.interrupt`/);
     assert.match(reference, /### `services\[\]\.apiToken`[^#]*- Required in each `services` entry/);
   });

@@ -24,7 +24,9 @@ describe('configSchema', () => {
       roles: [],
       auth: { sessionMaxAgeDays: 14, minPasswordLength: 8 },
       spawner: {
-        command: ['jupyterhub-singleuser'],
+        python: null,
+        launchMode: 'auto',
+        command: null,
         args: [],
         environment: {},
         notebookRoot: null,
@@ -125,6 +127,7 @@ describe('configSchema', () => {
 
   it('checks spawner settings', () => {
     assert.equal(issuesOf({ spawner: { command: [] } })[0]?.path, 'spawner.command');
+    assert.equal(issuesOf({ spawner: { launchMode: 'jupyter' } })[0]?.path, 'spawner.launchMode');
     assert.equal(issuesOf({ spawner: { startTimeout: 0 } })[0]?.path, 'spawner.startTimeout');
     assert.equal(issuesOf({ spawner: { stopTimeouts: { kill: -1 } } })[0]?.path, 'spawner.stopTimeouts.kill');
     assert.equal(issuesOf({ spawner: { environment: { 'MY-VAR': 'x' } } })[0]?.code, 'invalid_key');

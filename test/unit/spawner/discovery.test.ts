@@ -249,7 +249,7 @@ describe('environment discovery', () => {
     it('lets a configured environment win, by folder or by any of its interpreters', () => {
       for (const wanted of ['/usr', '/usr/bin/python3', '/bin/python3', '/usr/']) {
         const choice = chooseEnvironment(candidates, { path: wanted });
-        assert.equal(choice.plan?.environment.path, '/usr', wanted);
+        assert.equal(choice.plan?.environment?.path, '/usr', wanted);
         assert.deepEqual(choice.plan?.command, ['/usr/bin/jupyterhub-singleuser']);
         // Debian has only the classic Notebook 6: jupyterhub-singleuser must be told to run it.
         assert.equal(choice.plan?.singleuserApp, 'notebook.notebookapp.NotebookApp');
@@ -268,7 +268,7 @@ describe('environment discovery', () => {
       const wrongMode = chooseEnvironment(candidates, { path: '/usr', mode: 'lab' });
       assert.equal(wrongMode.override?.usable, false);
       assert.match(wrongMode.override?.problems[0] ?? '', /cannot run JupyterLab \(it can run: jupyterhub-singleuser, the Notebook, Jupyter Server\)/);
-      assert.equal(wrongMode.plan?.environment.path, '/home/t/miniconda3/envs/class');
+      assert.equal(wrongMode.plan?.environment?.path, '/home/t/miniconda3/envs/class');
       assert.match(wrongMode.reason, /^The configured environment \/usr cannot be used: .* Using instead: jupyterhub-singleuser 4\.1\.5/);
 
       const broken = chooseEnvironment(candidates, { path: '/home/t/old-venv' });
@@ -334,7 +334,7 @@ describe('environment discovery', () => {
     // Nothing better than hubnoscript's Notebook: it is chosen, over a bare jupyter_server.
     const choice = chooseEnvironment(candidates);
     assert.equal(choice.plan?.mode, 'notebook');
-    assert.equal(choice.plan?.environment.path, '/envs/hubnoscript');
+    assert.equal(choice.plan?.environment?.path, '/envs/hubnoscript');
     assert.match(choice.reason, /No environment can run jupyterhub-singleuser or JupyterLab\./);
     assert.equal(chooseEnvironment([byPath(candidates, '/envs/serveronly')]).plan?.ui, 'none');
     assert.equal(chooseEnvironment([byPath(candidates, '/envs/old')]).plan, null);
