@@ -96,4 +96,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX group_members_user ON group_members(user_id);
     `,
   },
+  {
+    version: 3,
+    description: 'classroom accounts: display names, forced password changes, sign-ups awaiting approval, one-time login links, hub settings',
+    sql: `
+      ALTER TABLE users ADD COLUMN display_name TEXT;
+      -- 1: the next login must choose a new password (after a teacher's reset).
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+      -- 0: signed up with the class join code, waiting for the teacher's approval; cannot log in.
+      ALTER TABLE users ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;
+
+      CREATE TABLE login_links (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+      );
+      CREATE INDEX login_links_user ON login_links(user_id);
+
+      -- Settings the teacher changes while the hub runs (the join code), by name, as JSON.
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -8,6 +8,22 @@ export interface UserRecord {
   passwordHash: string | null;
   created: string;
   lastActivity: string | null;
+  /** The name to show (a student's full name), when it differs from the login name. */
+  displayName: string | null;
+  /** The next login must choose a new password (after a teacher's reset). */
+  mustChangePassword: boolean;
+  /** False while a join-code sign-up waits for the teacher's approval: such an account cannot log in. */
+  approved: boolean;
+}
+
+/** What a new account is made of; the flags default to an ordinary, approved account. */
+export interface NewUser {
+  name: string;
+  admin: boolean;
+  passwordHash: string | null;
+  displayName?: string | null;
+  mustChangePassword?: boolean;
+  approved?: boolean;
 }
 
 interface UserRow {
@@ -17,6 +33,9 @@ interface UserRow {
   password_hash: string | null;
   created: string;
   last_activity: string | null;
+  display_name: string | null;
+  must_change_password: number;
+  approved: number;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -26,6 +45,9 @@ const toUser = (row: UserRow): UserRecord => ({
   passwordHash: row.password_hash,
   created: row.created,
   lastActivity: row.last_activity,
+  displayName: row.display_name,
+  mustChangePassword: row.must_change_password === 1,
+  approved: row.approved === 1,
 });
 
 export class UserRepository {
@@ -50,13 +72,21 @@ export class UserRepository {
     return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users')?.n ?? 0;
   }
 
-  create(user: { name: string; admin: boolean; passwordHash: string | null }): UserRecord {
+  create(user: NewUser): UserRecord {
     const created = new Date().toISOString();
+    const record = {
+      name: user.name,
+      admin: user.admin,
+      passwordHash: user.passwordHash,
+      displayName: user.displayName ?? null,
+      mustChangePassword: user.mustChangePassword ?? false,
+      approved: user.approved ?? true,
+    };
     const { lastInsertRowid } = this.db.run(
-      'INSERT INTO users (name, admin, password_hash, created) VALUES (?, ?, ?, ?)',
-      [user.name, user.admin ? 1 : 0, user.passwordHash, created],
+      'INSERT INTO users (name, admin, password_hash, created, display_name, must_change_password, approved) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [record.name, record.admin ? 1 : 0, record.passwordHash, created, record.displayName, record.mustChangePassword ? 1 : 0, record.approved ? 1 : 0],
     );
-    return { id: lastInsertRowid, ...user, created, lastActivity: null };
+    return { id: lastInsertRowid, ...record, created, lastActivity: null };
   }
 
   rename(id: number, name: string): void {
@@ -72,8 +102,17 @@ export class UserRepository {
     this.db.run('UPDATE users SET admin = ? WHERE id = ?', [admin ? 1 : 0, id]);
   }
 
-  setPasswordHash(id: number, passwordHash: string): void {
-    this.db.run('UPDATE users SET password_hash = ? WHERE id = ?', [passwordHash, id]);
+  /** Sets the password; `mustChange` marks it temporary (a teacher's reset), to be replaced at the next login. */
+  setPasswordHash(id: number, passwordHash: string, mustChange = false): void {
+    this.db.run('UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?', [passwordHash, mustChange ? 1 : 0, id]);
+  }
+
+  setDisplayName(id: number, displayName: string | null): void {
+    this.db.run('UPDATE users SET display_name = ? WHERE id = ?', [displayName, id]);
+  }
+
+  setApproved(id: number, approved: boolean): void {
+    this.db.run('UPDATE users SET approved = ? WHERE id = ?', [approved ? 1 : 0, id]);
   }
 
   /** Moves last_activity forward only: reports can arrive out of order. */

@@ -39,7 +39,19 @@ describe("Lectern's migrations", () => {
   it('build the schema on a new database', async () => {
     const db = await Database.open(freshFile());
     assert.equal(userVersion(db), migrations.at(-1)?.version);
-    assert.deepEqual(columns(db, 'users'), ['id', 'name', 'admin', 'password_hash', 'created', 'last_activity']);
+    assert.deepEqual(columns(db, 'users'), [
+      'id',
+      'name',
+      'admin',
+      'password_hash',
+      'created',
+      'last_activity',
+      'display_name',
+      'must_change_password',
+      'approved',
+    ]);
+    assert.deepEqual(columns(db, 'login_links'), ['id', 'user_id', 'hash', 'created', 'expires_at', 'used_at']);
+    assert.deepEqual(columns(db, 'settings'), ['name', 'value']);
     assert.deepEqual(columns(db, 'sessions'), ['id', 'user_id', 'hash', 'created', 'expires_at', 'last_activity']);
     assert.deepEqual(columns(db, 'oauth_clients'), [
       'identifier',

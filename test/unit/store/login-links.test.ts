@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Database } from '../../../server/store/database.js';
+import { LoginLinkRepository } from '../../../server/store/login-links.js';
+import { SettingsRepository } from '../../../server/store/settings.js';
+import { UserRepository } from '../../../server/store/users.js';
+
+describe('login links and settings in the database', () => {
+  let root: string;
+  let db: Database;
+  let links: LoginLinkRepository;
+  let users: UserRepository;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'lectern-links-'));
+    db = await Database.open(join(root, 'lectern.db'));
+    links = new LoginLinkRepository(db);
+    users = new UserRepository(db);
+  });
+  after(async () => {
+    await db.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const inAnHour = (): string => new Date(Date.now() + 3_600_000).toISOString();
+
+  it('lets a link be used once, and never after it expired', () => {
+    const ann = users.create({ name: 'ann', admin: false, passwordHash: null, displayName: 'Ann Smith' });
+    assert.equal(users.find('ann')?.displayName, 'Ann Smith');
+    links.create(ann.id, 'hash-1', inAnHour());
+    links.create(ann.id, 'hash-old', new Date(Date.now() - 1000).toISOString());
+    assert.equal(links.use('hash-1')?.userId, ann.id);
+    assert.equal(links.use('hash-1'), undefined, 'a second use fails');
+    assert.equal(links.use('hash-old'), undefined, 'an expired link fails');
+    assert.equal(links.use('no-such-hash'), undefined);
+  });
+
+  it('revokes every link of a user', () => {
+    const bo = users.create({ name: 'bo', admin: false, passwordHash: null });
+    links.create(bo.id, 'hash-2', inAnHour());
+    links.create(bo.id, 'hash-3', inAnHour());
+    assert.equal(links.listUsable(bo.id).length, 2);
+    assert.equal(links.deleteAllOf(bo.id), 2);
+    assert.equal(links.use('hash-2'), undefined);
+  });
+
+  it('keeps settings as JSON by name', () => {
+    const settings = new SettingsRepository(db);
+    assert.equal(settings.get('joinCode'), undefined);
+    settings.set('joinCode', { code: 'K7P-2QX' });
+    settings.set('joinCode', { code: 'M4R-9TT' });
+    assert.deepEqual(settings.get('joinCode'), { code: 'M4R-9TT' });
+    settings.delete('joinCode');
+    assert.equal(settings.get('joinCode'), undefined);
+  });
+
+  it('marks accounts awaiting approval and temporary passwords', () => {
+    const cy = users.create({ name: 'cy', admin: false, passwordHash: 'h', approved: false });
+    assert.equal(users.find('cy')?.approved, false);
+    users.setApproved(cy.id, true);
+    users.setPasswordHash(cy.id, 'h2', true);
+    assert.deepEqual([users.find('cy')?.approved, users.find('cy')?.mustChangePassword], [true, true]);
+    users.setPasswordHash(cy.id, 'h3');
+    assert.equal(users.find('cy')?.mustChangePassword, false, 'choosing a password clears the flag');
+  });
+});
