@@ -16,7 +16,8 @@
  *    server's own token as the Authorization.
  *
  * Servers run with jupyterhub-singleuser do their own OAuth with the hub and are never protected
- * here. Grants live in memory only: a restarted hub has no servers to gate, as it stops them all.
+ * here. Grants live in memory only: after a hub restart the browsers of adopted servers are sent
+ * through the hub once more, which their login cookie makes invisible to the student.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
