@@ -108,6 +108,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const metrics = new HubMetrics();
     let apiUrl = '';
     let hubUrl = '';
+    let port = 0;
     let disposing: Promise<void> | undefined;
     const dispose = () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped')));
     const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
@@ -131,6 +132,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       secure,
       hubActivity: { last: Date.now() },
       hubUrl: () => hubUrl,
+      publicPort: () => port,
       requestShutdown: () => {
         log.info('shutdown requested through the API');
         if (options.onShutdownRequest) options.onShutdownRequest();
@@ -173,7 +175,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const publicServer = createPublicListener(proxy, { tls });
     await listen(publicServer, config.network.port, config.network.ip);
     cleanups.push(() => closeServer(publicServer));
-    const port = (publicServer.address() as AddressInfo).port;
+    port = (publicServer.address() as AddressInfo).port;
 
     const apiServer = createHttpServer(app);
     await listenOnHubPort(apiServer, config.dataDir, log);

@@ -43,6 +43,8 @@ export interface HubContext {
   hubActivity: { last: number };
   /** Where the hub listens on loopback, e.g. `http://127.0.0.1:40123`. */
   hubUrl(): string;
+  /** The port students reach the hub on: the configured one, or the one chosen for port 0. */
+  publicPort(): number;
   /** Asks the process hosting the hub to stop it (POST /hub/api/shutdown). */
   requestShutdown(): void;
 }

@@ -1,6 +1,7 @@
 /**
- * `lectern doctor` as a teacher runs it: a real child process, on a temp data dir, with its port
- * taken by another program, on this machine's real Pythons.
+ * The doctor's report, on this machine's real Pythons: `lectern doctor` as a teacher runs it (a real
+ * child process, on a temp data dir, with its port taken by another program), and the same report
+ * from a running hub's API (`GET /hub/api/lectern/doctor`), as the teacher GUI asks for it.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,7 +11,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { projectRoot } from '../helpers/hub.js';
+import type { DoctorReport } from '../../server/doctor/report.js';
+import { projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 
 const CLI = join(projectRoot(), 'dist/server/cli/main.js');
 
@@ -26,7 +28,9 @@ function lectern(args: string[]): Promise<{ code: number | null; stdout: string;
   });
 }
 
-describe('lectern doctor', { skip: !existsSync('/usr/bin/jupyterhub-singleuser') && 'needs Debian jupyterhub' }, () => {
+const NEEDS_DEBIAN_JUPYTERHUB = { skip: !existsSync('/usr/bin/jupyterhub-singleuser') && 'needs Debian jupyterhub' };
+
+describe('lectern doctor', NEEDS_DEBIAN_JUPYTERHUB, () => {
   let dataDir: string;
   let squatter: Server;
   let port: number;
@@ -73,5 +77,55 @@ describe('lectern doctor', { skip: !existsSync('/usr/bin/jupyterhub-singleuser')
     assert.match(stdout, /chosen at start/);
     assert.match(stdout, /listens on 127\.0\.0\.1 only: students on other machines cannot reach it/);
     assert.match(stdout, /No problems found/);
+  });
+});
+
+describe('GET /hub/api/lectern/doctor', NEEDS_DEBIAN_JUPYTERHUB, () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startTestHub();
+  });
+  after(() => t.stop());
+
+  /** A request with `token`, checked against the OpenAPI description like the admin's. */
+  const asToken = async (token: string, path: string): Promise<Response> => {
+    const url = `${t.hub.url}hub/api${path}`;
+    const response = await fetch(url, { headers: { Authorization: `token ${token}` } });
+    t.recorder.record('GET', url, response);
+    return response;
+  };
+
+  it('gives an admin the report, from the running hub’s point of view', async () => {
+    const response = await t.api('/lectern/doctor');
+    assert.equal(response.status, 200);
+    const report = (await response.json()) as DoctorReport;
+
+    assert.ok(report.environments.some((env) => env.path === '/usr' && env.modes.includes('singleuser')), JSON.stringify(report.environments));
+    assert.equal(report.launch.plan?.mode, 'singleuser');
+    assert.equal(report.launch.plan?.command[0], '/usr/bin/jupyterhub-singleuser');
+
+    // The hub's own port (chosen at start: configured as 0) and its own lock are not problems.
+    assert.equal(report.network.port, t.hub.port);
+    assert.equal(report.network.portStatus, 'this-hub');
+    assert.ok(report.network.joinUrls.includes(`http://127.0.0.1:${t.hub.port}/`), report.network.joinUrls.join(' '));
+    assert.equal(report.dataDir.path, t.dataDir);
+    assert.equal(report.dataDir.runningHubPid, process.pid);
+    assert.equal(report.dataDir.problem, null);
+    const aboutItself = [...report.problems, ...report.warnings].filter((text) => text.includes(String(t.hub.port)) || text.includes(t.dataDir));
+    assert.deepEqual(aboutItself, []);
+    assert.deepEqual(report.problems, []);
+  });
+
+  it('refuses anyone without the admin-ui scope, and a refresh that is neither true nor false', async () => {
+    await t.addUser('alice', 'alice-password-1');
+    const created = await t.api('/users/alice/tokens', { method: 'POST', body: '{}' });
+    const { token } = (await created.json()) as { token: string };
+    const refused = await asToken(token, '/lectern/doctor');
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as { message: string }).message, /requires any of \[admin-ui\]/);
+
+    const bad = await t.api('/lectern/doctor?refresh=maybe');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /refresh must be true or false, not "maybe"/);
   });
 });

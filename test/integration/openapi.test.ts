@@ -133,6 +133,7 @@ describe('every described operation on a running hub', () => {
       ['/proxy?limit=1', paginated],
       ['/lectern/users/alice/server/log?lines=10'],
       ['/lectern/users/alice/servers/nb1/log'],
+      ['/lectern/doctor'],
       ['/users/alice/servers/nb1', json('DELETE', { remove: true })],
       ['/users/alice/server', json('DELETE')],
       ['/users/carol', json('DELETE')],

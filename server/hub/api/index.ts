@@ -15,6 +15,7 @@ import { metricsHandler } from '../metrics.js';
 import { oauthRouter } from '../oauth.js';
 import { activityRoutes } from './activity.js';
 import { requireIdentity } from './authorize.js';
+import { doctorRoutes } from './doctor.js';
 import { groupRoutes } from './groups.js';
 import { hubRoutes } from './hub.js';
 import { ModelAccess, serviceModel, userModel } from './models.js';
@@ -53,6 +54,7 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
     ...tokenRoutes(ctx),
     ...activityRoutes(ctx),
     ...groupRoutes(ctx),
+    ...doctorRoutes(ctx),
 
     route('get', '/metrics', metricsHandler(ctx)),
 
