@@ -31,6 +31,7 @@ import { launchPlanProvider } from './spawner/launch-plan.js';
 import { Database } from './store/database.js';
 import { acquireLock } from './store/lock.js';
 import { GroupRepository } from './store/groups.js';
+import { LoginLinkRepository } from './store/login-links.js';
 import { OAuthClientRepository } from './store/oauth-clients.js';
 import { ServerRepository } from './store/servers.js';
 import { SessionRepository } from './store/sessions.js';
@@ -124,6 +125,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       oauthClients,
       serverRecords: new ServerRepository(db),
       groups,
+      loginLinks: new LoginLinkRepository(db),
       routes,
       metrics,
       identities,

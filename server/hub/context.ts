@@ -10,6 +10,7 @@ import type { UserRepository } from '../store/users.js';
 import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
 import type { GroupRepository } from '../store/groups.js';
+import type { LoginLinkRepository } from '../store/login-links.js';
 import type { RouteTable } from '../proxy/route-table.js';
 import type { IdentityResolver } from './identity.js';
 import type { HubMetrics } from './metrics.js';
@@ -28,6 +29,8 @@ export interface HubContext {
   oauthClients: OAuthClientRepository;
   serverRecords: ServerRepository;
   groups: GroupRepository;
+  /** One-time login links (the QR codes on login cards). */
+  loginLinks: LoginLinkRepository;
   /** The proxy's route table. */
   routes: RouteTable;
   identities: IdentityResolver;
