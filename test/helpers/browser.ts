@@ -1,0 +1,17 @@
+/**
+ * Debian's Chromium (`/usr/bin/chromium`, installed by `scripts/setup.sh --for-tests`) driven by
+ * playwright-core, for end-to-end tests of the pages students and teachers use.
+ */
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** A headless Chromium; close it in the test's `after`. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Chromium's sandbox cannot start as root (containers, CI); elsewhere it stays on.
+    args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+  });
+}
