@@ -4,7 +4,7 @@
  */
 import type { Response } from 'express';
 import { z } from 'zod';
-import { usernameProblem } from '../../auth/usernames.js';
+import { groupNameProblem } from '../../auth/group-names.js';
 import { scopeFilter } from '../../rbac/scopes.js';
 import type { GroupRecord } from '../../store/groups.js';
 import type { HubContext } from '../context.js';
@@ -39,8 +39,8 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
       return user.id;
     });
   const checkName = (name: string) => {
-    const problem = usernameProblem(name);
-    if (problem) throw new HttpError(400, `Invalid group name "${name}": ${problem.replace('A username', 'a name')}`);
+    const problem = groupNameProblem(name);
+    if (problem) throw new HttpError(400, `Invalid group name "${name}". ${problem}`);
   };
 
   /** Adds or removes the users named in the body; all names are checked before anything changes. */
@@ -57,6 +57,7 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
         }
       });
       await ctx.db.commit();
+      ctx.events.usersChanged();
       res.json(groupModel(ctx, access(res), group));
     };
 
@@ -89,6 +90,7 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
         }),
       );
       await ctx.db.commit();
+      ctx.events.usersChanged();
       const viewer = access(res);
       res.status(201).json(created.map((group) => groupModel(ctx, viewer, group)));
     }),
@@ -110,6 +112,7 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
         return created;
       });
       await ctx.db.commit();
+      ctx.events.usersChanged();
       res.status(201).json(groupModel(ctx, access(res), group));
     }),
 
@@ -117,6 +120,7 @@ export function groupRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, ['delete:groups'], { group: req.params.name });
       ctx.groups.delete(existing(req.params.name).id);
       await ctx.db.commit();
+      ctx.events.usersChanged();
       res.status(204).type('text/plain').end();
     }),
 
