@@ -49,6 +49,16 @@ export class SessionRepository {
     this.db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
   }
 
+  /** Ends every login of a user but `keepId`: the one they just changed their password in. */
+  deleteOthersOf(userId: number, keepId: number): void {
+    this.db.run('DELETE FROM sessions WHERE user_id = ? AND id != ?', [userId, keepId]);
+  }
+
+  /** How many users have at least one live login session. */
+  countSignedInUsers(now = new Date()): number {
+    return this.db.get<{ n: number }>('SELECT COUNT(DISTINCT user_id) AS n FROM sessions WHERE expires_at > ?', [now.toISOString()])?.n ?? 0;
+  }
+
   deleteExpired(now = new Date()): number {
     return this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [now.toISOString()]).changes;
   }

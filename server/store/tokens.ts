@@ -119,6 +119,14 @@ export class TokenRepository {
     this.db.run('DELETE FROM api_tokens WHERE user_id = ? AND oauth_client_id = ?', [userId, oauthClientId]);
   }
 
+  /**
+   * Revokes every token that acts as the user themself: their own API tokens and the OAuth tokens
+   * their browsers were given. Their servers' tokens stay, or running servers would lose the hub.
+   */
+  deletePersonalTokensOf(userId: number): void {
+    this.db.run(`DELETE FROM api_tokens WHERE user_id = ? AND kind != 'server'`, [userId]);
+  }
+
   /** Revokes the token(s) a server was started with, found by the note they carry. */
   deleteServerTokens(userId: number, note: string): void {
     this.db.run(`DELETE FROM api_tokens WHERE kind = 'server' AND user_id = ? AND note = ?`, [userId, note]);
