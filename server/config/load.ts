@@ -51,6 +51,9 @@ type PlainObject = Record<string, unknown>;
 /** Keys holding file or folder paths: relative values are resolved against where they were written. */
 const PATH_KEYS: readonly KeyPath[] = [['dataDir'], ['network', 'tls', 'cert'], ['network', 'tls', 'key'], ['spawner', 'notebookRoot']];
 
+/** Keys whose values never appear in logs or error messages: API tokens, and the class join code. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['apiToken', 'joinCode']);
+
 /** More than this many problems at once is noise; the rest are counted. */
 const MAX_PROBLEMS = 3;
 
@@ -80,7 +83,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
 /**
  * A copy of a configuration (resolved or user-provided) that is safe to log or show: every
- * `apiToken` is replaced by `"[secret]"`.
+ * `apiToken` and the join code are replaced by `"[secret]"`.
  */
 export function redactConfig<T>(config: T): T {
   const redact = (value: unknown): unknown => {
@@ -88,7 +91,7 @@ export function redactConfig<T>(config: T): T {
     if (!isPlainObject(value)) return value;
     const copy: PlainObject = {};
     for (const [key, inner] of Object.entries(value)) {
-      setOwn(copy, key, key === 'apiToken' && inner !== undefined ? '[secret]' : redact(inner));
+      setOwn(copy, key, SECRET_KEYS.has(key) && typeof inner === 'string' ? '[secret]' : redact(inner));
     }
     return copy;
   };
@@ -311,7 +314,7 @@ export function formatPath(keyPath: KeyPath): string {
 
 /** A short rendering of a bad value for an error message; secrets are described, never shown. */
 function describeValue(value: unknown, keyPath: KeyPath): string {
-  if (keyPath.at(-1) === 'apiToken' && typeof value === 'string') return `a secret of ${value.length} characters`;
+  if (SECRET_KEYS.has(String(keyPath.at(-1))) && typeof value === 'string') return `a secret of ${value.length} characters`;
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (Array.isArray(value)) return 'a list';
   if (isPlainObject(value)) return 'a mapping';

@@ -13,6 +13,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { normalizeJoinCode } from '../auth/join-codes.js';
 import { LOG_LEVELS } from '../logging/logger.js';
 import { validateRole } from '../rbac/roles.js';
 import type { LaunchMode } from '../spawner/discovery.js';
@@ -219,6 +220,29 @@ const authSchema = z
       .max(72)
       .default(8)
       .describe('Shortest password accepted when users set or change one.'),
+    loginMode: z
+      .enum(['accounts', 'join-code', 'first-use'])
+      .default('accounts')
+      .describe(
+        'How students get in. "accounts": accounts the teacher creates, with passwords. "join-code": students create ' +
+          'their own account at /hub/join after typing the class join code. "first-use": accounts the teacher lists ' +
+          'without a password; the first password a student types becomes theirs, and names not listed are refused.',
+      ),
+    joinApproval: z
+      .boolean()
+      .default(false)
+      .describe('With loginMode "join-code": a new account cannot log in until the teacher approves it.'),
+    joinCode: z
+      .string()
+      .regex(/^[A-Za-z0-9 -]+$/)
+      .refine((code) => normalizeJoinCode(code).length >= 4, { message: 'must have at least 4 letters or digits' })
+      .nullable()
+      .default(null)
+      .describe(
+        'With loginMode "join-code": the class join code, fixed. null: Lectern generates a short one (such as K7P-2QX), ' +
+          'keeps it across restarts, and the teacher can replace it with a new one. Redacted in logs.',
+      )
+      .meta({ allowed: 'letters, digits, spaces and "-", with at least 4 letters or digits; or null' }),
   })
   .prefault({})
   .describe('Logins and passwords.');

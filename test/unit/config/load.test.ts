@@ -352,6 +352,15 @@ describe('redactConfig', () => {
     // The original is untouched: the hub still needs the real tokens.
     assert.equal(config.services[0]?.apiToken, token);
   });
+
+  it('replaces a fixed join code, and keeps null (a generated code) as it is', async () => {
+    const { config } = await load({ overrides: { auth: { joinCode: 'K7P-2QX' } } });
+    assert.equal(redactConfig(config).auth.joinCode, '[secret]');
+    assert.equal(redactConfig((await load()).config).auth.joinCode, null);
+    const problem = await loadError({ overrides: { auth: { joinCode: 'K7P?2QX' } } });
+    assert.match(problem, /join-?code/i);
+    assert.ok(!problem.includes('K7P'), problem);
+  });
 });
 
 function escapeRegExp(text: string): string {

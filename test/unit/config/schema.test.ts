@@ -22,7 +22,7 @@ describe('configSchema', () => {
       proxy: { apiPort: null, apiIp: '127.0.0.1' },
       services: [],
       roles: [],
-      auth: { sessionMaxAgeDays: 14, minPasswordLength: 8 },
+      auth: { sessionMaxAgeDays: 14, minPasswordLength: 8, loginMode: 'accounts', joinApproval: false, joinCode: null },
       spawner: {
         python: null,
         launchMode: 'auto',
@@ -143,6 +143,13 @@ describe('configSchema', () => {
     assert.equal(issuesOf({ auth: { minPasswordLength: 0 } })[0]?.path, 'auth.minPasswordLength');
     assert.equal(issuesOf({ auth: { sessionMaxAgeDays: 0 } })[0]?.path, 'auth.sessionMaxAgeDays');
     assert.equal(configSchema.parse({ auth: { sessionMaxAgeDays: 0.5 } }).auth.sessionMaxAgeDays, 0.5);
+    assert.equal(issuesOf({ auth: { loginMode: 'shared-password' } })[0]?.path, 'auth.loginMode');
+  });
+
+  it('takes a fixed join code only if students can type it', () => {
+    assert.equal(configSchema.parse({ auth: { joinCode: 'Physics 7B' } }).auth.joinCode, 'Physics 7B');
+    assert.equal(issuesOf({ auth: { joinCode: 'a-b' } })[0]?.path, 'auth.joinCode', 'fewer than 4 letters or digits');
+    assert.equal(issuesOf({ auth: { joinCode: 'ünïcode?' } })[0]?.path, 'auth.joinCode');
   });
 });
 
