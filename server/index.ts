@@ -8,14 +8,20 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { PasswordAuthenticator } from './auth/authenticator.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { JoinCodes } from './auth/join-codes.js';
+import { LoginAttempts } from './auth/login-attempts.js';
+import { LoginThrottle } from './auth/throttle.js';
 import { generatePassword, PasswordHasher } from './auth/passwords.js';
 import { newSecret } from './auth/secrets.js';
 import type { LecternConfig } from './config/schema.js';
 import { createHubApp } from './hub/app.js';
+import { CardSheets } from './hub/card-sheets.js';
 import type { HubContext } from './hub/context.js';
+import { HubEvents } from './hub/events.js';
 import { IdleCuller } from './culler/idle-culler.js';
 import { IdentityResolver } from './hub/identity.js';
+import { JoinAddresses, type JoinAddressList } from './hub/join-addresses.js';
 import { HubMetrics } from './hub/metrics.js';
 import { errorPage } from './hub/pages/templates.js';
 import { ServerGate } from './hub/server-gate.js';
@@ -34,6 +40,7 @@ import { GroupRepository } from './store/groups.js';
 import { LoginLinkRepository } from './store/login-links.js';
 import { OAuthClientRepository } from './store/oauth-clients.js';
 import { ServerRepository } from './store/servers.js';
+import { SettingsRepository } from './store/settings.js';
 import { SessionRepository } from './store/sessions.js';
 import { TokenRepository } from './store/tokens.js';
 import { UserRepository } from './store/users.js';
@@ -58,6 +65,14 @@ export interface RunningHub {
   apiUrl: string;
   /** Accounts created on first start, with their one-time passwords, to show the teacher once. */
   initialAccounts: { name: string; password: string }[];
+  /** The class join code students type now (the teacher may rotate it); null unless `auth.loginMode` is "join-code". */
+  joinCode(): string | null;
+  /** Where students join (each address with its URL), and the one to show them. */
+  joinUrls(): JoinAddressList;
+  /** How many students' servers are running, starting or stopping. */
+  activeServers(): number;
+  /** Stops every student's server; the hub keeps running. */
+  stopAllServers(): Promise<void>;
   /** Stops every single-user server, closes the listeners, flushes the database. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -105,6 +120,10 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     identities.addService('lectern-cli', cliToken, true, false);
 
     const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
+    const authenticator = createAuthenticator(config, { db, users, hasher });
+    const settings = new SettingsRepository(db);
+    const joinCodes =
+      config.auth.loginMode === 'join-code' ? await JoinCodes.open({ db, settings, fixed: config.auth.joinCode }) : null;
     const routes = new RouteTable();
     const metrics = new HubMetrics();
     let apiUrl = '';
@@ -126,11 +145,15 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       serverRecords: new ServerRepository(db),
       groups,
       loginLinks: new LoginLinkRepository(db),
+      settings,
+      cardSheets: new CardSheets(),
       routes,
       metrics,
       identities,
       hasher,
-      authenticator: new PasswordAuthenticator(users, hasher),
+      authenticator,
+      logins: new LoginAttempts({ authenticator, users, throttle: new LoginThrottle(), log: log.child('login') }),
+      joinCodes,
       secure,
       hubActivity: { last: Date.now() },
       hubUrl: () => hubUrl,
@@ -141,6 +164,12 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
         else void dispose();
       },
       servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
+      events: new HubEvents({
+        servers: () => ctx.servers.states(),
+        accounts: () => ({ users: users.count(), signedIn: sessions.countSignedInUsers(), pendingApproval: users.countAwaitingApproval() }),
+        log: log.child('events'),
+      }),
+      joinAddresses: new JoinAddresses({ network: config.network, port: () => port, settings, db }),
     };
     const launch = launchPlanProvider(config.spawner);
     ctx.servers = new ServerManager({
@@ -157,6 +186,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       metrics,
       launch,
       gate,
+      events: ctx.events,
     });
     cleanups.push(() => ctx.servers.stopAll());
 
@@ -190,7 +220,9 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     }
     hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
     apiUrl = `${hubUrl}${urls.api().slice(0, -1)}`;
-    await lock.update({ apiUrl, token: cliToken });
+    const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
+    const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;
+    await lock.update({ apiUrl, token: cliToken, url });
     // Servers that outlived a previous hub check their users' tokens with this API: adopt them now.
     await ctx.servers.adoptPreviousRun();
 
@@ -221,15 +253,23 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     usageSampler.unref();
     cleanups.push(() => clearInterval(usageSampler));
 
-    const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
-    const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;
     log.info(`Lectern is running at ${url}`);
     // Finding Python environments takes a second: done now, not while the first student waits.
     void launch().then(
       (resolution) => (resolution.plan ? log.info(`students' servers: ${resolution.reason}`) : log.warn(`students' servers cannot start: ${resolution.problem ?? ''}`)),
       (error: unknown) => log.warn(`could not find how to launch students' servers: ${(error as Error).message}`),
     );
-    return { url, port, apiUrl, initialAccounts, dispose };
+    return {
+      url,
+      port,
+      apiUrl,
+      initialAccounts,
+      joinCode: () => joinCodes?.current() ?? null,
+      joinUrls: () => ctx.joinAddresses.list(),
+      activeServers: () => ctx.servers.states().filter((server) => server.phase !== 'stopped').length,
+      stopAllServers: () => ctx.servers.stopAll(),
+      dispose,
+    };
   } catch (error) {
     await cleanUp();
     throw error;

@@ -22,6 +22,10 @@ export interface NewAccount {
   admin: boolean;
   /** Null creates an account that cannot log in until a password is set. */
   password: string | null;
+  /** The name to show, when it differs from the login name. */
+  displayName?: string | null;
+  /** False for a join-code sign-up awaiting the teacher's approval. Default true. */
+  approved?: boolean;
 }
 
 /** Validates, hashes and stores a new account, and waits until it is on disk. */
@@ -43,7 +47,13 @@ export async function createAccount(
   const passwordHash = account.password === null ? null : await deps.hasher.hash(account.password);
   // Again: another request may have taken the name while the password was hashed.
   exists();
-  const user = deps.users.create({ name, admin: account.admin, passwordHash });
+  const user = deps.users.create({
+    name,
+    admin: account.admin,
+    passwordHash,
+    displayName: account.displayName ?? null,
+    approved: account.approved ?? true,
+  });
   await deps.db.commit();
   return user;
 }

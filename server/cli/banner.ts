@@ -1,7 +1,8 @@
 /**
  * What `lectern start` prints for the teacher: where students join (one URL per network, a QR code
- * for the first), and on the very first start the teacher's own login. Printed to the terminal,
- * not the log: the one-time password must never land in a log file.
+ * for the first), the class join code when students sign up with one, and on the very first start
+ * the teacher's own login. Printed to the terminal, not the log: the one-time password must never
+ * land in a log file.
  */
 import type { LecternConfig } from '../config/schema.js';
 import type { RunningHub } from '../index.js';
@@ -25,6 +26,10 @@ export async function printBanner(config: LecternConfig, hub: RunningHub): Promi
     for (const join of urls) lines.push(`  ${join.url}   (${join.kind})`);
   }
   lines.push(`On this machine: ${hub.url}`);
+  const joinCode = hub.joinCode();
+  if (joinCode) {
+    lines.push('', `Class join code: ${joinCode}   (new students type it at ${urls[0]?.url ?? hub.url}hub/join)`);
+  }
   for (const account of hub.initialAccounts) {
     lines.push(
       '',

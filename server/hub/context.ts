@@ -1,5 +1,7 @@
 /** Everything the hub's handlers share, built once by the composition root (server/index.ts). */
 import type { Authenticator } from '../auth/authenticator.js';
+import type { JoinCodes } from '../auth/join-codes.js';
+import type { LoginAttempts } from '../auth/login-attempts.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
@@ -11,8 +13,12 @@ import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
 import type { GroupRepository } from '../store/groups.js';
 import type { LoginLinkRepository } from '../store/login-links.js';
+import type { SettingsRepository } from '../store/settings.js';
 import type { RouteTable } from '../proxy/route-table.js';
+import type { CardSheets } from './card-sheets.js';
+import type { HubEvents } from './events.js';
 import type { IdentityResolver } from './identity.js';
+import type { JoinAddresses } from './join-addresses.js';
 import type { HubMetrics } from './metrics.js';
 import type { ServerGate } from './server-gate.js';
 import type { ServerManager } from './server-manager.js';
@@ -31,15 +37,27 @@ export interface HubContext {
   groups: GroupRepository;
   /** One-time login links (the QR codes on login cards). */
   loginLinks: LoginLinkRepository;
+  /** Login cards waiting to be printed: in memory only, as they may show passwords. */
+  cardSheets: CardSheets;
+  /** Settings the teacher changes while the hub runs, kept in the database. */
+  settings: SettingsRepository;
   /** The proxy's route table. */
   routes: RouteTable;
   identities: IdentityResolver;
   servers: ServerManager;
+  /** The teacher dashboard's live feed. */
+  events: HubEvents;
+  /** The addresses students join at, and which one the teacher shows them. */
+  joinAddresses: JoinAddresses;
   /** Issues the cookies that let browsers into plain-mode servers. */
   gate: ServerGate;
   metrics: HubMetrics;
   hasher: PasswordHasher;
   authenticator: Authenticator;
+  /** Password logins, throttled: the login page and API clients that log in with a password. */
+  logins: LoginAttempts;
+  /** The class join code; null unless `auth.loginMode` is "join-code". */
+  joinCodes: JoinCodes | null;
   /** True when the public listener speaks HTTPS (cookies get `Secure`). */
   secure: boolean;
   /** When the hub last handled a request (the last_activity of its route in `GET /proxy`). */

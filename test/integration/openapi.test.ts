@@ -83,8 +83,12 @@ describe('the OpenAPI description', () => {
 describe('every described operation on a running hub', () => {
   let t: TestHub;
   before(async () => {
-    // Named servers on, so their operations answer; shutdown requests are noted, not obeyed.
-    t = await startTestHub(fakeServer('ok', { allowNamedServers: true }), { onShutdownRequest: () => {} });
+    // Named servers on, so their operations answer; a join code, so it can be rotated; shutdown
+    // requests are noted, not obeyed.
+    t = await startTestHub(
+      { ...fakeServer('ok', { allowNamedServers: true }), auth: { loginMode: 'join-code' } },
+      { onShutdownRequest: () => {} },
+    );
   });
   after(() => t.stop());
 
@@ -113,6 +117,10 @@ describe('every described operation on a running hub', () => {
       ['/users/carol', json('PATCH', { admin: true })],
       ['/users/alice/activity', json('POST', { last_activity: new Date().toISOString() })],
       ['/lectern/users/alice/password', json('PUT', { password: 'alice-password-2' })],
+      ['/lectern/join'],
+      ['/lectern/join/code', json('POST')],
+      ['/lectern/users/alice/approve', json('POST')],
+      ['/lectern/users/bob/password-reset', json('POST', { mustChange: false })],
       ['/groups/physics', json('POST', { users: ['alice'] })],
       ['/groups', json('POST', { groups: ['chemistry'] })],
       ['/groups'],
@@ -121,6 +129,12 @@ describe('every described operation on a running hub', () => {
       ['/groups/physics/users', json('POST', { users: ['bob'] })],
       ['/groups/physics/users', json('DELETE', { users: ['alice'] })],
       ['/groups/physics/properties', json('PUT', { course: 'physics-101' })],
+      ['/lectern/roster/preview', json('POST', { text: 'dora,Dora D,,physics\nemil' })],
+      ['/lectern/roster/import', json('POST', { text: 'dora,Dora D,,physics\nemil' })],
+      ['/lectern/login-cards', json('POST', { users: ['alice'] })],
+      ['/lectern/users/alice/login-links', json('DELETE')],
+      ['/lectern/groups/physics/servers', json('POST')],
+      ['/lectern/groups/physics/servers', json('DELETE')],
       ['/groups/chemistry', json('DELETE')],
       ['/services'],
       ['/services/test-admin'],
@@ -134,6 +148,8 @@ describe('every described operation on a running hub', () => {
       ['/lectern/users/alice/server/log?lines=10'],
       ['/lectern/users/alice/servers/nb1/log'],
       ['/lectern/doctor'],
+      ['/lectern/join-urls'],
+      ['/lectern/join-urls/preferred', json('PUT', { address: '127.0.0.1' })],
       ['/users/alice/servers/nb1', json('DELETE', { remove: true })],
       ['/users/alice/server', json('DELETE')],
       ['/users/carol', json('DELETE')],
@@ -159,6 +175,10 @@ describe('every described operation on a running hub', () => {
       assert.equal(stream.status, 200, path);
       await readEvents(stream, (event) => Boolean(event.ready || event.failed));
     }
+    // The dashboard's stream never ends by itself: its first event is enough.
+    const hubEvents = await t.api('/lectern/events');
+    assert.equal(hubEvents.status, 200);
+    await readEvents(hubEvents, (event) => event.type === 'snapshot');
 
     // The OAuth2 endpoints, as far as they go without a single-user server: to the login page,
     // and a refused token exchange.

@@ -15,10 +15,16 @@ import { metricsHandler } from '../metrics.js';
 import { oauthRouter } from '../oauth.js';
 import { activityRoutes } from './activity.js';
 import { requireIdentity } from './authorize.js';
+import { classRoutes } from './classes.js';
 import { doctorRoutes } from './doctor.js';
+import { eventRoutes } from './events.js';
 import { groupRoutes } from './groups.js';
 import { hubRoutes } from './hub.js';
+import { joinRoutes } from './join.js';
+import { joinUrlRoutes } from './join-urls.js';
 import { ModelAccess, serviceModel, userModel } from './models.js';
+import { passwordRoutes } from './passwords.js';
+import { rosterRoutes } from './roster.js';
 import { route, mountRoutes, type ApiRoute } from './route.js';
 import { serverRoutes } from './servers.js';
 import { tokenRoutes } from './tokens.js';
@@ -50,11 +56,17 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
     }),
 
     ...userRoutes(ctx),
+    ...passwordRoutes(ctx),
     ...serverRoutes(ctx),
     ...tokenRoutes(ctx),
     ...activityRoutes(ctx),
     ...groupRoutes(ctx),
+    ...rosterRoutes(ctx),
+    ...classRoutes(ctx),
     ...doctorRoutes(ctx),
+    ...eventRoutes(ctx),
+    ...joinUrlRoutes(ctx),
+    ...joinRoutes(ctx),
 
     route('get', '/metrics', metricsHandler(ctx)),
 

@@ -2,7 +2,9 @@
  * `/hub/api/users/{name}/tokens…`: a user's API tokens. A new token is shown once, in the answer
  * that creates it; it may carry only scopes its owner holds.
  */
+import type { Response } from 'express';
 import { z } from 'zod';
+import { AWAITING_APPROVAL } from '../../auth/login-attempts.js';
 import { issueToken } from '../../auth/tokens.js';
 import { roleScopes } from '../../rbac/roles.js';
 import { assertKnownScopes, describeScopes, expandScopes, intersectScopes, scopeFilter } from '../../rbac/scopes.js';
@@ -43,7 +45,7 @@ export function tokenRoutes(ctx: HubContext): ApiRoute[] {
 
     route('post', '/users/{name}/tokens', async (req, res) => {
       const body = parseBody(createTokenBody, req.body ?? {});
-      const requester = identityOf(res) ?? (await authenticateWithPassword(ctx, body.auth));
+      const requester = identityOf(res) ?? (await authenticateWithPassword(ctx, res, body.auth));
       const name = req.params.name;
       const kind = requester.kind === 'service' ? 'Service' : 'User';
       const user = ctx.users.find(name);
@@ -91,14 +93,21 @@ export function tokenRoutes(ctx: HubContext): ApiRoute[] {
   ];
 }
 
+/** A client with no token logs in with a password: throttled, and refused, as the login page is. */
 async function authenticateWithPassword(
   ctx: HubContext,
+  res: Response,
   auth: { username: string; password: string } | undefined,
 ): Promise<Identity> {
-  const name = auth ? await ctx.authenticator.authenticate(auth.username, auth.password) : null;
-  const user = name ? ctx.users.find(name) : undefined;
-  if (!user) throw new HttpError(403, 'Missing or invalid credentials.');
-  return ctx.identities.forUser(user);
+  if (!auth) throw new HttpError(403, 'Missing or invalid credentials.');
+  const outcome = await ctx.logins.logIn(auth.username, auth.password, res.req.socket.remoteAddress ?? '');
+  if (outcome.kind === 'throttled') {
+    res.set('Retry-After', String(outcome.retryAfterSeconds));
+    throw new HttpError(429, outcome.message);
+  }
+  if (outcome.kind === 'awaiting-approval') throw new HttpError(403, AWAITING_APPROVAL);
+  if (outcome.kind === 'refused') throw new HttpError(403, outcome.problem ?? 'Missing or invalid credentials.');
+  return ctx.identities.forUser(outcome.user);
 }
 
 /** The raw scopes a new token gets: from `roles`, or `scopes`, or by default all its owner's (`inherit`). */

@@ -3,7 +3,7 @@
  * (reference §6): log in → /hub/spawn → progress page → their server.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { clearSessionCookie, findSession, setSessionCookie, startSession } from '../../auth/sessions.js';
+import { clearSessionCookie, findSession } from '../../auth/sessions.js';
 import { hasScope } from '../../rbac/scopes.js';
 import { CapacityError } from '../../spawner/spawner.js';
 import type { UserRecord } from '../../store/users.js';
@@ -11,8 +11,11 @@ import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf, setIdentity, type Identity } from '../identity.js';
 import { safeNextUrl } from '../next-url.js';
-import { fromOtherSite } from '../same-origin.js';
-import { homePage, loginPage, notRunningPage, spawnPendingPage } from './templates.js';
+import { loginLinkRouter } from './login-links.js';
+import { loginRouter } from './login.js';
+import { passwordPages } from './password.js';
+import { rosterRouter } from './roster.js';
+import { homePage, notRunningPage, spawnPendingPage } from './templates.js';
 
 /** How long /hub/spawn waits for a fast start before showing the progress page. */
 const QUICK_START_MS = 1_000;
@@ -29,6 +32,7 @@ export function pagesRouter(ctx: HubContext): Router {
     ctx.identities.recordActivity(identity);
     next();
   });
+  router.use(passwordPages(ctx));
 
   /** Pages that need a login send anonymous visitors to the login page, coming back afterwards. */
   const loggedIn = (req: Request, res: Response, next: NextFunction): void => {
@@ -46,44 +50,9 @@ export function pagesRouter(ctx: HubContext): Router {
     res.redirect(302, identity?.user ? defaultUrl(identity.user) : urls.login(urls.hub()));
   });
 
-  router.get('/login', (req, res) => {
-    const next = safeNextUrl(req.query.next, urls);
-    const identity = identityOf(res);
-    if (identity?.user) {
-      res.redirect(302, next ?? defaultUrl(identity.user));
-      return;
-    }
-    res.type('html').send(loginPage(urls, { next }));
-  });
-
-  router.post('/login', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
-    // Login CSRF: another site must not be able to log a student into an account of its choosing.
-    if (fromOtherSite(req, ctx.secure)) throw new HttpError(403, 'Log in from this hub’s own login page.');
-    const form = (req.body ?? {}) as Record<string, unknown>;
-    const username = typeof form.username === 'string' ? form.username : '';
-    const password = typeof form.password === 'string' ? form.password : '';
-    const next = safeNextUrl(req.query.next, urls);
-    const name = await ctx.authenticator.authenticate(username, password);
-    const user = name ? ctx.users.find(name) : undefined;
-    if (!user) {
-      ctx.log.info('failed login');
-      res
-        .status(403)
-        .type('html')
-        .send(loginPage(urls, { next, error: 'Invalid username or password.', username: username.slice(0, 64) }));
-      return;
-    }
-    // A fresh session at every login; a session cookie the browser already had is ended, not reused.
-    const previous = findSession(ctx.sessions, req);
-    const { cookieValue } = ctx.db.transaction(() => {
-      if (previous) ctx.sessions.delete(previous.id);
-      return startSession(ctx.sessions, user.id, ctx.config.auth.sessionMaxAgeDays);
-    });
-    await ctx.db.commit();
-    setSessionCookie(res, cookieValue, cookieScope, ctx.config.auth.sessionMaxAgeDays);
-    ctx.log.info(`${user.name} logged in`);
-    res.redirect(302, next ?? defaultUrl(user));
-  });
+  router.use(loginRouter(ctx, defaultUrl));
+  router.use(loginLinkRouter(ctx));
+  router.use(rosterRouter(ctx));
 
   router.get('/logout', async (req, res) => {
     const session = findSession(ctx.sessions, req);
@@ -102,7 +71,8 @@ export function pagesRouter(ctx: HubContext): Router {
     const state = ({ running: 'running', spawning: 'starting', stopping: 'stopping', stopped: 'stopped' } as const)[
       view.phase
     ];
-    res.type('html').send(homePage(urls, { user: user.name, state, serverUrl: urls.server(user.name), failure: view.failure }));
+    const dashboardUrl = hasScope((identityOf(res) as Identity).scopes, 'admin-ui') ? urls.hub('admin') : null;
+    res.type('html').send(homePage(urls, { user: user.name, state, serverUrl: urls.server(user.name), failure: view.failure, dashboardUrl }));
   });
 
   router.get(['/spawn', '/spawn/:name'], loggedIn, async (req, res) => {

@@ -11,9 +11,11 @@ interface PageOptions {
   urls: HubUrls;
   user?: string | undefined;
   script?: string;
+  /** A page's own stylesheet (under static/), after lectern.css so it can widen or restyle. */
+  stylesheet?: string;
 }
 
-export function layout({ title, body, urls, user, script }: PageOptions): string {
+export function layout({ title, body, urls, user, script, stylesheet }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -21,6 +23,7 @@ export function layout({ title, body, urls, user, script }: PageOptions): string
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Lectern</title>
 <link rel="stylesheet" href="${urls.hub('static/lectern.css')}">
+${stylesheet ? html`<link rel="stylesheet" href="${urls.hub(`static/${stylesheet}`)}">` : ''}
 ${script ? html`<script src="${urls.hub(`static/${script}`)}" defer></script>` : ''}
 </head>
 <body>
@@ -36,13 +39,24 @@ ${body}
 `.value;
 }
 
-export function loginPage(urls: HubUrls, options: { next: string | null; error?: string; username?: string }): string {
+export interface LoginPageOptions {
+  next: string | null;
+  error?: string;
+  username?: string;
+  /** The sign-up page, when students may join with a class code. */
+  joinUrl?: string | null;
+  /** First-use mode: a student's first password becomes theirs, which the page says. */
+  firstUse?: boolean;
+}
+
+export function loginPage(urls: HubUrls, options: LoginPageOptions): string {
   const action = options.next ? urls.login(options.next) : urls.login();
   return layout({
     title: 'Log in',
     urls,
     body: html`<form class="card" method="post" action="${action}">
   <h1>Log in</h1>
+  ${options.firstUse ? html`<p>First time here? Type your username and the password you want: it becomes yours.</p>` : ''}
   ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
   <label for="username">Username</label>
   <input id="username" name="username" autocomplete="username" autocapitalize="none" autocorrect="off"
@@ -50,6 +64,7 @@ export function loginPage(urls: HubUrls, options: { next: string | null; error?:
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Log in</button>
+  ${options.joinUrl ? html`<p>New to this class? <a href="${options.joinUrl}">Join with a class code</a></p>` : ''}
 </form>`,
   });
 }
@@ -59,6 +74,8 @@ export interface HomeView {
   state: 'running' | 'starting' | 'stopping' | 'stopped';
   serverUrl: string;
   failure: string | null;
+  /** The teacher dashboard, for those allowed to open it; null for everyone else. */
+  dashboardUrl: string | null;
 }
 
 export function homePage(urls: HubUrls, view: HomeView): string {
@@ -78,6 +95,8 @@ export function homePage(urls: HubUrls, view: HomeView): string {
     ${view.state === 'starting' ? html`<a class="button" href="${urls.spawnPending(view.user)}">Show progress</a>` : ''}
     ${view.state === 'running' ? html`<button type="button" class="secondary" id="stop-server">Stop my server</button>` : ''}
   </div>
+  <p><a href="${urls.hub('change-password')}">Change password</a></p>
+  ${view.dashboardUrl ? html`<p><a href="${view.dashboardUrl}">Teacher dashboard</a></p>` : ''}
 </section>`,
   });
 }
