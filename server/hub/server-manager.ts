@@ -33,6 +33,7 @@ import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../s
 import { resolveToken } from '../auth/tokens.js';
 import { StartQueue } from './start-queue.js';
 import type { RunningServer } from '../culler/idle-culler.js';
+import type { HubEvents, ServerState, ServerUsageSample } from './events.js';
 import type { HubMetrics } from './metrics.js';
 import type { ServerGate } from './server-gate.js';
 import type { HubUrls } from './urls.js';
@@ -106,6 +107,8 @@ export interface ServerManagerDeps {
   launch: () => Promise<LaunchResolution>;
   /** Lets browsers into plain-mode servers, which do not check logins with the hub themselves. */
   gate: ServerGate;
+  /** Told of every phase change and usage sample, for the teacher's live dashboard. */
+  events: HubEvents;
 }
 
 const LOG_TAIL_LINES = 12;
@@ -142,9 +145,9 @@ export class ServerManager {
           `(spawner.activeServerLimit). Try again when someone has stopped theirs.`,
       );
     }
-    server.phase = 'spawning';
     server.failure = null;
     server.events = [];
+    this.setPhase(server, 'spawning');
     server.abortStart = new AbortController();
     this.emit(server, { progress: 0, message: 'Server requested' });
     server.starting = this.spawn(server, userOptions, server.abortStart.signal).finally(() => {
@@ -163,7 +166,7 @@ export class ServerManager {
     server.stopping = (async () => {
       await server.starting?.catch(() => undefined);
       if (server.phase === 'running') {
-        server.phase = 'stopping';
+        this.setPhase(server, 'stopping');
         await this.teardown(server);
       }
     })().finally(() => {
@@ -196,6 +199,11 @@ export class ServerManager {
     return [...this.managed.values()]
       .filter((server) => server.user.id === user.id && server.phase !== 'stopped')
       .map((server) => server.name);
+  }
+
+  /** Every server running, starting or stopping, or stopped with a failure to show: the dashboard's list. */
+  states(): ServerState[] {
+    return [...this.managed.values()].filter((server) => server.phase !== 'stopped' || server.failure !== null).map(stateOf);
   }
 
   /** True if any of the user's servers is running, starting or stopping. */
@@ -266,7 +274,7 @@ export class ServerManager {
         server.token = token;
         server.target = target;
         server.started = record.started;
-        server.phase = 'running';
+        this.setPhase(server, 'running');
         spawner.onExit = (code, exitSignal) => void this.onServerExit(server, code, exitSignal);
         this.addRoute(server);
         this.log.info(`adopted ${user.name}'s server from a previous run`, { url: prefix });
@@ -323,6 +331,7 @@ export class ServerManager {
       }
     }
     const usage = await processGroupsUsage(new Set(byGroup.keys()));
+    const samples: ServerUsageSample[] = [];
     for (const [group, server] of byGroup) {
       const sample = usage.get(group);
       if (!sample) continue;
@@ -334,7 +343,9 @@ export class ServerManager {
         processes: sample.processes,
       };
       server.cpuSample = { cpuSeconds: sample.cpuSeconds, at: now };
+      samples.push({ user: server.user.name, name: server.name, cpuPercent: server.usage.cpuPercent, memoryBytes: server.usage.memoryBytes });
     }
+    this.deps.events.usageSampled(samples);
   }
 
   /** The log of a user's server (every server has one, running or not), its last `lines` lines. */
@@ -396,6 +407,12 @@ export class ServerManager {
     return server;
   }
 
+  /** Every phase change goes through here, so the dashboard hears of each one. */
+  private setPhase(server: ManagedServer, phase: ServerPhase): void {
+    server.phase = phase;
+    this.deps.events.serverChanged(stateOf(server));
+  }
+
   private emit(server: ManagedServer, event: ProgressEvent): void {
     server.events.push(event);
     for (const listener of server.listeners) listener(event);
@@ -438,7 +455,7 @@ export class ServerManager {
       server.started = new Date().toISOString();
       this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
       await this.deps.db.commit();
-      server.phase = 'running';
+      this.setPhase(server, 'running');
       this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'success');
       this.log.info(`${user.name}'s server is ready`, { url: prefix });
       this.emit(server, {
@@ -453,9 +470,10 @@ export class ServerManager {
       const failure = error instanceof CapacityError ? reason : `${reason}${await logTail(paths.logFile)}`;
       this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'failure');
       this.log.warn(`${user.name}'s server failed to start: ${reason}`);
-      server.phase = 'stopping';
-      await this.teardown(server);
+      // Set before the teardown, so the dashboard hears "stopped" once, with the reason.
       server.failure = failure;
+      this.setPhase(server, 'stopping');
+      await this.teardown(server);
       this.emit(server, { progress: 100, failed: true, message: `Spawn failed: ${failure}` });
       throw error instanceof CapacityError ? error : new SpawnError(failure);
     } finally {
@@ -579,8 +597,8 @@ export class ServerManager {
     this.removeRoute(server);
     await server.spawner?.stop();
     this.forgetCredentials(server);
-    server.phase = 'stopped';
     server.started = null;
+    this.setPhase(server, 'stopped');
     await this.deps.db.commit();
   }
 
@@ -605,9 +623,9 @@ export class ServerManager {
     this.log.warn(`${server.user.name}'s server stopped unexpectedly (${describeExit(code, signal)})`);
     this.removeRoute(server);
     this.forgetCredentials(server);
-    server.phase = 'stopped';
     server.started = null;
     server.failure = `Your server stopped unexpectedly (${describeExit(code, signal)}). You can start it again.`;
+    this.setPhase(server, 'stopped');
     await this.deps.db.commit();
   }
 
@@ -634,6 +652,10 @@ export function clientId(user: string, serverName: string): string {
 /** Plain `jupyter lab` / `notebook` / `server`, as opposed to jupyterhub-singleuser (the default of older state). */
 function isPlainMode(mode: unknown): boolean {
   return mode === 'lab' || mode === 'notebook' || mode === 'server';
+}
+
+function stateOf(server: ManagedServer): ServerState {
+  return { user: server.user.name, name: server.name, phase: server.phase, started: server.started, failure: server.failure };
 }
 
 function key(user: UserRecord, name: string): string {

@@ -72,6 +72,11 @@ export class UserRepository {
     return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users')?.n ?? 0;
   }
 
+  /** Join-code sign-ups the teacher has not approved yet. */
+  countAwaitingApproval(): number {
+    return this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users WHERE approved = 0')?.n ?? 0;
+  }
+
   create(user: NewUser): UserRecord {
     const created = new Date().toISOString();
     const record = {

@@ -77,6 +77,7 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
         fresh.map((name) => ctx.users.create({ name, admin: body.admin ?? false, passwordHash: null })),
       );
       await ctx.db.commit();
+      ctx.events.usersChanged();
       ctx.log.info(`created ${created.length} users`);
       const viewer = access(res);
       res.status(201).json(created.map((user) => userModel(ctx, viewer, user)));
@@ -105,6 +106,7 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
         if (error instanceof AccountError) throw new HttpError(error.reason === 'exists' ? 409 : 400, error.message);
         throw error;
       }
+      ctx.events.usersChanged();
       ctx.log.info(`created user ${user.name}`, { admin: user.admin });
       res.status(201).json(userModel(ctx, access(res), user));
     }),
@@ -140,6 +142,7 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
         throw error;
       }
       await ctx.db.commit();
+      ctx.events.usersChanged();
       const updated = ctx.users.findById(user.id) as UserRecord;
       res.json(userModel(ctx, access(res), updated, { withAuthState: true }));
     }),
@@ -151,6 +154,7 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
       await ctx.servers.stopAllOf(user);
       ctx.users.delete(user.id);
       await ctx.db.commit();
+      ctx.events.usersChanged();
       // The student's notebooks stay on disk: deleting an account never deletes their work.
       ctx.log.info(`deleted user ${user.name}`);
       res.status(204).type('text/plain').end();
