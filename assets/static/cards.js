@@ -1,0 +1,2 @@
+// Login-card sheet: the Print button (hidden on paper by cards.css).
+document.getElementById('print-button')?.addEventListener('click', () => window.print());

@@ -1,0 +1,168 @@
+/**
+ * Pages for putting a class on the hub: the teacher's roster page, the printable sheet of login
+ * cards, and the two pages a student sees after scanning a card. No inline scripts or styles: the
+ * Content-Security-Policy forbids them, so behaviour is in static/roster.js, cards.js and
+ * login-link.js, and looks in roster.css and cards.css.
+ */
+import type { HubUrls } from '../urls.js';
+import { html, SafeHtml } from './html.js';
+import { layout } from './templates.js';
+
+/** 2 × 4 cards of 92 × 60 mm fill a page inside 10 mm margins on A4 and US Letter alike. */
+export const CARDS_PER_PAGE = 8;
+
+export function rosterPage(urls: HubUrls, view: { user: string }): string {
+  return layout({
+    title: 'Class roster',
+    urls,
+    user: view.user,
+    script: 'roster.js',
+    stylesheet: 'roster.css',
+    body: html`<section class="card" id="roster"
+  data-preview-url="${urls.api('lectern/roster/preview')}" data-import-url="${urls.api('lectern/roster/import')}">
+  <h1>Import a class roster</h1>
+  <p>One student per line: their login <strong>name</strong>, then, if you like, a <strong>display name</strong>,
+  a <strong>password</strong> and a <strong>class</strong>, separated by commas, semicolons or tabs (a copy from a
+  spreadsheet works). A first row <code>name, display name, password, class</code> may put the columns in any
+  order. Leave the password out and one is made up for the student.</p>
+  <label for="roster-file">Open a CSV or text file</label>
+  <input type="file" id="roster-file" accept=".csv,.tsv,.txt,text/csv,text/plain">
+  <label for="roster-text">Or paste the roster here</label>
+  <textarea id="roster-text" rows="10" spellcheck="false" autocapitalize="none" autocorrect="off"
+    placeholder="name,display name,password,class&#10;ann,Ann Smith,,physics&#10;bob,Bob Jones,,physics"></textarea>
+  <div class="actions">
+    <button type="button" id="preview-button">Preview</button>
+    <button type="button" id="import-button" disabled>Import</button>
+  </div>
+  <p id="roster-status" role="status" aria-live="polite"></p>
+  <p class="error" id="roster-error" role="alert" hidden></p>
+  <progress id="import-progress" max="1" value="0" hidden></progress>
+  <div class="table-wrap">
+    <table id="preview-table" hidden>
+      <thead><tr><th>Line</th><th>Name</th><th>Display name</th><th>Password</th><th>Class</th><th>Problems</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>
+</section>
+<section class="card" id="import-result" hidden>
+  <h2>Accounts created</h2>
+  <p><strong>Made-up passwords are shown only now.</strong> Print the login cards (the sheet is kept for an hour)
+  or write the passwords down before you leave this page.</p>
+  <p><a class="button" id="cards-link" href="" target="_blank" rel="noopener">Print login cards</a></p>
+  <div class="table-wrap">
+    <table id="result-table">
+      <thead><tr><th>Name</th><th>Display name</th><th>Class</th><th>Password</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>
+</section>
+<section class="card" id="reprint" data-cards-api-url="${urls.api('lectern/login-cards')}">
+  <h2>New cards for existing accounts</h2>
+  <p>A lost card, or a sheet that has expired: new cards replace the students' earlier ones, whose QR codes stop
+  working. They show no password; students scan the QR code once, or log in with the password they have.</p>
+  <label for="reprint-names">Login names, one per line or separated by commas</label>
+  <textarea id="reprint-names" rows="3" spellcheck="false" autocapitalize="none" autocorrect="off"></textarea>
+  <div class="actions"><button type="button" id="reprint-button">Make cards</button></div>
+  <p class="error" id="reprint-error" role="alert" hidden></p>
+</section>`,
+  });
+}
+
+export interface CardView {
+  name: string;
+  displayName: string | null;
+  password: string | null;
+  /** The QR code of the card's login link, as inline SVG. */
+  qrSvg: string;
+}
+
+/**
+ * The printable sheet: a page of its own (no header bar), cards in groups of eight, one group per
+ * printed page, so no card is ever cut across two pages whatever the paper size.
+ */
+export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: string; linksExpireAt: Date }): string {
+  const until = view.linksExpireAt.toISOString().slice(0, 10);
+  const pages: CardView[][] = [];
+  for (let i = 0; i < view.cards.length; i += CARDS_PER_PAGE) pages.push(view.cards.slice(i, i + CARDS_PER_PAGE));
+  const card = (entry: CardView) => html`<article class="login-card" data-name="${entry.name}">
+  <div class="login-card-text">
+    <p class="display-name">${entry.displayName ?? entry.name}</p>
+    <dl>
+      <dt>Username</dt><dd class="username">${entry.name}</dd>
+      <dt>Password</dt><dd class="password">${entry.password ?? html`<em>your password</em>`}</dd>
+      <dt>Go to</dt><dd class="join-url">${view.joinUrl}</dd>
+    </dl>
+  </div>
+  <figure class="qr">
+    ${new SafeHtml(entry.qrSvg)}
+    <figcaption>Scan to log in<br>once, until ${until}</figcaption>
+  </figure>
+</article>`;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Login cards · Lectern</title>
+<link rel="stylesheet" href="${urls.hub('static/cards.css')}">
+<script src="${urls.hub('static/cards.js')}" defer></script>
+</head>
+<body>
+<div class="toolbar no-print">
+  <button type="button" id="print-button">Print</button>
+  <p>${view.cards.length} ${view.cards.length === 1 ? 'card' : 'cards'}, ${CARDS_PER_PAGE} to a page: cut along the dashed lines.
+  Each QR code logs its student in once, until ${until}. Keep this page to yourself: it can show passwords.</p>
+  <a href="${urls.hub('roster')}">Back to the roster</a>
+</div>
+${pages.map((page) => html`<section class="sheet">${page.map(card)}</section>`)}
+</body>
+</html>
+`.value;
+}
+
+export function cardsExpiredPage(urls: HubUrls, view: { user: string }): string {
+  return layout({
+    title: 'Login cards expired',
+    urls,
+    user: view.user,
+    body: html`<section class="card">
+  <h1>These login cards have expired</h1>
+  <p>A sheet of login cards is kept for an hour, and not after the hub restarts, because it can show passwords.</p>
+  <p>To print new cards, open the roster page and use <strong>New cards for existing accounts</strong>. The new cards
+  replace the old ones; they show no password.</p>
+  <p class="actions"><a class="button" href="${urls.hub('roster')}">Open the roster page</a></p>
+</section>`,
+  });
+}
+
+/**
+ * What a scanned card opens. Opening it logs nobody in (chat apps and scanners fetch links
+ * ahead of people): the form's POST does, submitted by login-link.js or by the button.
+ */
+export function loginLinkPage(urls: HubUrls, view: { action: string }): string {
+  return layout({
+    title: 'Logging in',
+    urls,
+    script: 'login-link.js',
+    body: html`<form class="card" id="login-link-form" method="post" action="${view.action}">
+  <h1>Logging you in…</h1>
+  <p>If nothing happens, press the button.</p>
+  <button type="submit">Log in</button>
+</form>`,
+  });
+}
+
+export const LINK_REFUSED =
+  'This login link has already been used or has expired. Log in with your name and password, or ask your teacher for a new card.';
+
+export function loginLinkRefusedPage(urls: HubUrls): string {
+  return layout({
+    title: 'Login link used',
+    urls,
+    body: html`<section class="card">
+  <h1>This card cannot log you in</h1>
+  <p class="error" role="alert">${LINK_REFUSED}</p>
+  <p class="actions"><a class="button" href="${urls.login()}">Log in</a></p>
+</section>`,
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * `/hub/login-link/<secret>`: what the QR code on a login card opens. A GET only shows a page;
+ * the link is used by the POST that page makes, because chat apps, mail scanners and link
+ * previews fetch URLs before any person does, and a link that a GET consumed would be spent by
+ * the time the student opened it.
+ */
+import express, { type Request, type Router } from 'express';
+import { redeemLoginLink } from '../../auth/login-links.js';
+import type { HubContext } from '../context.js';
+import { HttpError } from '../http-error.js';
+import { fromOtherSite } from '../same-origin.js';
+import { startBrowserSession } from './login.js';
+import { loginLinkPage, loginLinkRefusedPage } from './login-card-templates.js';
+
+export function loginLinkRouter(ctx: HubContext): Router {
+  const { urls } = ctx;
+  const router = express.Router();
+  const action = (req: Request) => urls.hub(`login-link/${encodeURIComponent(secretOf(req))}`);
+
+  router.get('/login-link/:secret', (req, res) => {
+    // The URL holds a secret: no cache may keep the page.
+    res.set('Cache-Control', 'no-store').type('html').send(loginLinkPage(urls, { action: action(req) }));
+  });
+
+  router.post('/login-link/:secret', async (req, res) => {
+    // Login CSRF: another site must not log a browser into an account of its choosing.
+    if (fromOtherSite(req, ctx.secure)) throw new HttpError(403, 'Open the login link from your card, not from another site.');
+    const link = redeemLoginLink(ctx.loginLinks, secretOf(req));
+    const user = link && ctx.users.findById(link.userId);
+    if (!user?.approved) {
+      if (link) await ctx.db.commit();
+      ctx.log.info('refused a used, expired or revoked login link');
+      res.status(403).set('Cache-Control', 'no-store').type('html').send(loginLinkRefusedPage(urls));
+      return;
+    }
+    // The link's use reaches the disk with the new session, in startBrowserSession's commit.
+    await startBrowserSession(ctx, req, res, user);
+    ctx.log.info(`${user.name} logged in with a login link`);
+    res.redirect(303, urls.hub());
+  });
+
+  return router;
+}
+
+function secretOf(req: Request): string {
+  const secret: unknown = req.params.secret;
+  return typeof secret === 'string' ? secret : '';
+}
