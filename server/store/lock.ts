@@ -33,6 +33,8 @@ export interface LockInfo {
   apiUrl?: string;
   /** An admin token that lives only in the running hub's memory and this file. */
   token?: string;
+  /** The hub's public URL on this machine, for CLI commands that send the teacher to a page. */
+  url?: string;
 }
 
 /** What is stored: the public info plus an id telling this holder apart from a later one. */
@@ -196,13 +198,14 @@ function parseRecord(text: string): LockRecord | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { pid, startedAt, apiUrl, token, id } = value as Record<string, unknown>;
+  const { pid, startedAt, apiUrl, token, url, id } = value as Record<string, unknown>;
   // pid 0 and negative pids address process groups in kill(); never treat them as an owner.
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return null;
   if (typeof startedAt !== 'string' || typeof id !== 'string') return null;
   if (apiUrl !== undefined && typeof apiUrl !== 'string') return null;
   if (token !== undefined && typeof token !== 'string') return null;
-  return { pid, startedAt, id, ...(apiUrl !== undefined && { apiUrl }), ...(token !== undefined && { token }) };
+  if (url !== undefined && typeof url !== 'string') return null;
+  return { pid, startedAt, id, ...(apiUrl !== undefined && { apiUrl }), ...(token !== undefined && { token }), ...(url !== undefined && { url }) };
 }
 
 function publicInfo(record: LockRecord): LockInfo {

@@ -63,10 +63,11 @@ describe('data directory lock', () => {
   it('updates the published details atomically', async () => {
     const dataDir = freshDir();
     const lock = await acquireLock(dataDir, info());
-    await lock.update({ apiUrl: 'http://127.0.0.1:5555/hub/api', token: 'secret-token' });
+    await lock.update({ apiUrl: 'http://127.0.0.1:5555/hub/api', token: 'secret-token', url: 'http://127.0.0.1:8000/' });
     const read = await readLock(dataDir);
     assert.equal(read?.apiUrl, 'http://127.0.0.1:5555/hub/api');
     assert.equal(read?.token, 'secret-token');
+    assert.equal(read?.url, 'http://127.0.0.1:8000/');
     assert.equal(read?.pid, process.pid);
     assert.deepEqual(await readdir(dataDir), [LOCK_FILE]);
     if (process.platform !== 'win32') assert.equal((await stat(lock.file)).mode & 0o777, 0o600);
