@@ -22,6 +22,7 @@ import { HubEvents } from './hub/events.js';
 import { IdleCuller } from './culler/idle-culler.js';
 import { IdentityResolver } from './hub/identity.js';
 import { JoinAddresses, type JoinAddressList } from './hub/join-addresses.js';
+import { LiveSettings } from './hub/live-settings.js';
 import { HubMetrics } from './hub/metrics.js';
 import { errorPage } from './hub/pages/templates.js';
 import { ServerGate } from './hub/server-gate.js';
@@ -95,6 +96,10 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
   try {
     const db = await Database.open(join(config.dataDir, 'lectern.sqlite'), { log: log.child('store') });
     cleanups.push(() => db.close());
+    const settings = new SettingsRepository(db);
+    const liveSettings = await LiveSettings.open(config, { store: settings, db, log });
+    // From here on, the effective configuration: the given one with the changes saved from the settings page.
+    config = liveSettings.running;
     const hasher = new PasswordHasher();
     cleanups.push(() => hasher.close());
     const urls = new HubUrls(config.network.baseUrl);
@@ -121,7 +126,6 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
 
     const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
     const authenticator = createAuthenticator(config, { db, users, hasher });
-    const settings = new SettingsRepository(db);
     const joinCodes =
       config.auth.loginMode === 'join-code' ? await JoinCodes.open({ db, settings, fixed: config.auth.joinCode }) : null;
     const routes = new RouteTable();
@@ -154,6 +158,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       authenticator,
       logins: new LoginAttempts({ authenticator, users, throttle: new LoginThrottle(), log: log.child('login') }),
       joinCodes,
+      liveSettings,
       secure,
       hubActivity: { last: Date.now() },
       hubUrl: () => hubUrl,
@@ -226,8 +231,13 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     // Servers that outlived a previous hub check their users' tokens with this API: adopt them now.
     await ctx.servers.adoptPreviousRun();
 
-    if (config.culler.enabled) {
-      const culler = new IdleCuller({
+    // The culler is built again whenever its settings change on the settings page.
+    let culler: IdleCuller | undefined;
+    const startCuller = async () => {
+      await culler?.stop();
+      culler = undefined;
+      if (!config.culler.enabled || disposing) return;
+      culler = new IdleCuller({
         idleTimeoutMs: config.culler.idleTimeout * 1000,
         everyMs: config.culler.every * 1000,
         running: () => ctx.servers.runningServers(),
@@ -239,8 +249,11 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
         clock: options.clock,
       });
       culler.start();
-      cleanups.push(() => culler.stop());
-    }
+    };
+    await startCuller();
+    cleanups.push(() => culler?.stop());
+    liveSettings.onChange(['culler.enabled', 'culler.idleTimeout'], startCuller);
+    liveSettings.onChange(['spawner.concurrentSpawnLimit'], () => ctx.servers.setConcurrentSpawnLimit(config.spawner.concurrentSpawnLimit));
 
     const housekeeping = setInterval(() => {
       ctx.servers.recordRouteActivity();

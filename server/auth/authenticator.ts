@@ -66,7 +66,8 @@ export class PasswordAuthenticator extends Authenticator {
  */
 export class FirstUseAuthenticator extends Authenticator {
   constructor(
-    private readonly deps: { db: Database; users: UserRepository; hasher: PasswordHasher; minPasswordLength: number },
+    /** `auth` is the hub's live configuration: a shorter or longer minimum set on the settings page applies at once. */
+    private readonly deps: { db: Database; users: UserRepository; hasher: PasswordHasher; auth: Pick<LecternConfig['auth'], 'minPasswordLength'> },
   ) {
     super();
   }
@@ -75,7 +76,7 @@ export class FirstUseAuthenticator extends Authenticator {
     const { users, hasher, db } = this.deps;
     const user = users.find(name);
     if (!user || user.passwordHash) return hasher.verify(password, user?.passwordHash);
-    const problem = passwordProblem(password, this.deps.minPasswordLength);
+    const problem = passwordProblem(password, this.deps.auth.minPasswordLength);
     if (problem) return { problem: `This is your first login: the password you type now becomes yours. ${problem}` };
     const hash = await hasher.hash(password);
     // Two first logins at once: the first to finish sets the password, the other must match it.
@@ -94,6 +95,6 @@ export function createAuthenticator(
   deps: { db: Database; users: UserRepository; hasher: PasswordHasher },
 ): Authenticator {
   return config.auth.loginMode === 'first-use'
-    ? new FirstUseAuthenticator({ ...deps, minPasswordLength: config.auth.minPasswordLength })
+    ? new FirstUseAuthenticator({ ...deps, auth: config.auth })
     : new PasswordAuthenticator(deps.users, deps.hasher);
 }

@@ -19,12 +19,14 @@ import type { CardSheets } from './card-sheets.js';
 import type { HubEvents } from './events.js';
 import type { IdentityResolver } from './identity.js';
 import type { JoinAddresses } from './join-addresses.js';
+import type { LiveSettings } from './live-settings.js';
 import type { HubMetrics } from './metrics.js';
 import type { ServerGate } from './server-gate.js';
 import type { ServerManager } from './server-manager.js';
 import type { HubUrls } from './urls.js';
 
 export interface HubContext {
+  /** The configuration the hub runs with. Settings changed live (see `liveSettings`) are updated in it. */
   config: LecternConfig;
   urls: HubUrls;
   log: Logger;
@@ -41,6 +43,8 @@ export interface HubContext {
   cardSheets: CardSheets;
   /** Settings the teacher changes while the hub runs, kept in the database. */
   settings: SettingsRepository;
+  /** The settings page's settings: changes saved in the data dir, live ones applied to `config`. */
+  liveSettings: LiveSettings;
   /** The proxy's route table. */
   routes: RouteTable;
   identities: IdentityResolver;

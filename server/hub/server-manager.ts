@@ -123,6 +123,11 @@ export class ServerManager {
     this.startQueue = new StartQueue(deps.config.spawner.concurrentSpawnLimit);
   }
 
+  /** A new `spawner.concurrentSpawnLimit` from the settings page: starts waiting in line may go ahead. */
+  setConcurrentSpawnLimit(limit: number): void {
+    this.startQueue.setLimit(limit);
+  }
+
   view(user: UserRecord, name = ''): ServerView {
     const server = this.managed.get(key(user, name));
     return server ?? { phase: 'stopped', usage: null, failure: null, started: null, events: [] };

@@ -7,7 +7,16 @@ export class StartQueue {
   private running = 0;
   private readonly waiting: { grant: () => void; moved: (position: number) => void }[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(private limit: number) {}
+
+  /**
+   * Changes how many starts may run at once. A higher limit lets waiting starts go ahead now; a lower
+   * one stops none that are running, and holds new ones until enough have finished.
+   */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.grantFreeSlots();
+  }
 
   /**
    * Resolves with a `release` function once a slot is free. `moved(position)` is called with the
@@ -50,14 +59,20 @@ export class StartQueue {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiting.shift();
-      if (next) {
-        next.grant();
-        this.announcePositions(0);
-      } else {
-        this.running--;
-      }
+      this.running--;
+      this.grantFreeSlots();
     };
+  }
+
+  /** Gives free slots to the first in line, and tells the rest their new places. */
+  private grantFreeSlots(): void {
+    let granted = 0;
+    while (this.running < this.limit && this.waiting.length > 0) {
+      this.running++;
+      this.waiting.shift()?.grant();
+      granted++;
+    }
+    if (granted > 0) this.announcePositions(0);
   }
 
   private announcePositions(from: number): void {

@@ -1,5 +1,11 @@
-/** Settings the teacher changes while the hub runs (the class join code), kept as JSON by name. */
+/**
+ * Settings the teacher changes while the hub runs (the class join code, the changes made on the
+ * settings page), kept as JSON by name.
+ */
 import type { Database } from './database.js';
+
+/** The settings page's changes: dotted config keys to values, applied over the config file at every start. */
+const CONFIG_OVERRIDES = 'configOverrides';
 
 export class SettingsRepository {
   constructor(private readonly db: Database) {}
@@ -18,5 +24,13 @@ export class SettingsRepository {
 
   delete(name: string): void {
     this.db.run('DELETE FROM settings WHERE name = ?', [name]);
+  }
+
+  configOverrides(): Record<string, unknown> {
+    return this.get<Record<string, unknown>>(CONFIG_OVERRIDES) ?? {};
+  }
+
+  setConfigOverrides(overrides: Record<string, unknown>): void {
+    this.set(CONFIG_OVERRIDES, overrides);
   }
 }

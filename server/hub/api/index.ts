@@ -17,6 +17,7 @@ import { activityRoutes } from './activity.js';
 import { requireIdentity } from './authorize.js';
 import { classRoutes } from './classes.js';
 import { doctorRoutes } from './doctor.js';
+import { exportRoutes } from './export.js';
 import { eventRoutes } from './events.js';
 import { groupRoutes } from './groups.js';
 import { hubRoutes } from './hub.js';
@@ -27,6 +28,7 @@ import { passwordRoutes } from './passwords.js';
 import { rosterRoutes } from './roster.js';
 import { route, mountRoutes, type ApiRoute } from './route.js';
 import { serverRoutes } from './servers.js';
+import { settingsRoutes } from './settings.js';
 import { tokenRoutes } from './tokens.js';
 import { userRoutes } from './users.js';
 import { describeScopes } from '../../rbac/scopes.js';
@@ -64,6 +66,8 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
     ...rosterRoutes(ctx),
     ...classRoutes(ctx),
     ...doctorRoutes(ctx),
+    ...settingsRoutes(ctx),
+    ...exportRoutes(ctx),
     ...eventRoutes(ctx),
     ...joinUrlRoutes(ctx),
     ...joinRoutes(ctx),
