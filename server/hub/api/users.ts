@@ -1,14 +1,13 @@
 /**
  * `/hub/api/users…`: listing, reading, creating, changing and deleting accounts, as JupyterHub 3.0
- * answers them. Lectern extensions: `password` when creating a user, and
- * `PUT /hub/api/lectern/users/{name}/password`.
+ * answers them. Lectern extension: `password` when creating a user (password changes and resets
+ * are in passwords.ts).
  */
 import { rename as renameFolder, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AccountError, createAccount } from '../../auth/accounts.js';
-import { passwordProblem } from '../../auth/passwords.js';
 import { normalizeUsername, usernameProblem } from '../../auth/usernames.js';
 import { scopeFilter } from '../../rbac/scopes.js';
 import { folderNameFor } from '../../spawner/user-folders.js';
@@ -31,7 +30,6 @@ const patchUserBody = z.strictObject({
   admin: z.boolean().optional(),
   groups: z.array(z.string()).optional(),
 });
-const passwordBody = z.strictObject({ password: z.string() });
 
 const STATES = new Set(['active', 'ready', 'inactive']);
 
@@ -158,23 +156,6 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
       // The student's notebooks stay on disk: deleting an account never deletes their work.
       ctx.log.info(`deleted user ${user.name}`);
       res.status(204).type('text/plain').end();
-    }),
-
-    route('put', '/lectern/users/{name}/password', async (req, res) => {
-      requireScope(res, ['admin:users'], { user: req.params.name });
-      const user = existingUser(ctx, req.params.name);
-      const { password } = parseBody(passwordBody, req.body);
-      const problem = passwordProblem(password, ctx.config.auth.minPasswordLength);
-      if (problem) throw new HttpError(400, problem);
-      const hash = await ctx.hasher.hash(password);
-      ctx.db.transaction(() => {
-        ctx.users.setPasswordHash(user.id, hash);
-        // A new password ends every login made with the old one, and the OAuth tokens they issued.
-        ctx.sessions.deleteAllOf(user.id);
-      });
-      await ctx.db.commit();
-      ctx.log.info(`password changed for ${user.name}`);
-      res.status(204).end();
     }),
   ];
 }
