@@ -5,6 +5,7 @@
  *   lectern start            run the hub, proxy and spawner until Ctrl-C / SIGTERM
  *   lectern users add NAME   create an account (password from stdin, or generated and shown once)
  *   lectern users list       list accounts
+ *   lectern users import FILE   accounts from a class roster, all or none
  *
  * `users` commands work whether or not a hub is running on the data dir: with a running hub they
  * go through its REST API (it owns the database), otherwise they open the database themselves,
@@ -23,6 +24,9 @@ Commands:
   users add NAME        Create an account. The password is read from standard input,
                         or generated and printed once. Options: --admin.
   users list            List the accounts.
+  users import FILE     Create the accounts of a class roster (CSV or one name per line),
+                        all or none; generated passwords are printed once.
+                        Options: --cards (login cards to print; needs a running hub).
   doctor                Check this machine: Python environments, data dir, port, network, firewall.
   proxy [OPTIONS]       Run only the proxy, as configurable-http-proxy (lectern proxy --help).
 
@@ -46,6 +50,7 @@ const OPTIONS = {
   'base-url': { type: 'string' },
   'log-level': { type: 'string' },
   admin: { type: 'boolean' },
+  cards: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -82,6 +87,9 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./users.js')).addUser(loaded.config, rest[0] as string, values.admin ?? false);
     case 'users list':
       return (await import('./users.js')).listUsers(loaded.config);
+    case 'users import':
+      if (rest.length !== 1) return usage('lectern users import FILE [--cards]');
+      return (await import('./roster.js')).importRosterFile(loaded.config, rest[0] as string, values.cards ?? false);
     case 'doctor':
       return (await import('./doctor.js')).runDoctor(loaded.config);
     default:

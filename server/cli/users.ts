@@ -80,7 +80,7 @@ function printTable(rows: UserRow[]): void {
 }
 
 /** Opens the database while holding the data-dir lock, so a hub cannot start on it meanwhile. */
-async function withOfflineStore<T>(
+export async function withOfflineStore<T>(
   config: LecternConfig,
   work: (db: Database, users: UserRepository, hasher: PasswordHasher) => Promise<T> | T,
 ): Promise<T> {
@@ -99,7 +99,7 @@ async function withOfflineStore<T>(
   }
 }
 
-async function callHub(hub: LockInfo, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function callHub(hub: LockInfo, method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${hub.apiUrl}${path}`, {
     method,
     headers: { Authorization: `token ${hub.token}`, 'Content-Type': 'application/json' },

@@ -1,0 +1,91 @@
+/**
+ * `lectern users import FILE [--cards]`: a class roster in, accounts out, all or none (the rules
+ * are those of the roster page: server/auth/roster.ts). With a hub running on the data dir it goes
+ * through the hub's REST API; otherwise it opens the database itself, and cannot make login cards
+ * (they live in a running hub's memory).
+ */
+import { readFile } from 'node:fs/promises';
+import { RosterImport } from '../auth/roster-import.js';
+import { RosterError, type RosterPreview } from '../auth/roster.js';
+import type { LecternConfig } from '../config/schema.js';
+import { GroupRepository } from '../store/groups.js';
+import { readLock } from '../store/lock.js';
+import { callHub, CliError, withOfflineStore } from './users.js';
+
+interface ImportedRow {
+  name: string;
+  displayName: string | null;
+  group: string | null;
+  password?: string;
+}
+
+export async function importRosterFile(config: LecternConfig, file: string, cards: boolean): Promise<number> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(error.code === 'ENOENT' ? `No such file: ${file}` : `Cannot read ${file}: ${error.message}`);
+  });
+  const running = await readLock(config.dataDir);
+  if (running?.apiUrl && running.token) {
+    // Checked first, so a bad roster prints its rows' problems rather than one line.
+    const preview = (await callHub(running, 'POST', '/lectern/roster/preview', { text })) as RosterPreview;
+    if (preview.invalid > 0 || preview.rows.length === 0) return refuse(file, preview);
+    const answer = (await callHub(running, 'POST', '/lectern/roster/import', { text })) as { imported: ImportedRow[]; cardsUrl: string };
+    printImported(answer.imported);
+    if (cards) {
+      const url = new URL(answer.cardsUrl, running.url ?? running.apiUrl).href;
+      console.log(`\nLogin cards: open ${url} in a browser on this machine, logged in as a teacher, and print them within the hour.`);
+    }
+    return 0;
+  }
+  const outcome = await withOfflineStore(config, async (db, users, hasher) => {
+    let roster: RosterImport;
+    try {
+      roster = new RosterImport({ db, users, groups: new GroupRepository(db), hasher, minPasswordLength: config.auth.minPasswordLength }, text);
+    } catch (error) {
+      if (error instanceof RosterError) throw new CliError(`${file}: ${error.message}`);
+      throw error;
+    }
+    if (roster.refusal()) return { refused: roster.preview };
+    const accounts = await roster.run();
+    return {
+      imported: accounts.map(({ user, group, password, generated }) => ({
+        name: user.name,
+        displayName: user.displayName,
+        group,
+        ...(generated ? { password } : {}),
+      })),
+    };
+  });
+  if (outcome.refused) return refuse(file, outcome.refused);
+  printImported(outcome.imported);
+  if (cards) {
+    console.log(
+      '\nNo login cards: they are made by a running hub. Start it (lectern start), then print cards for these ' +
+        'students on its roster page (/hub/roster, "New cards for existing accounts").',
+    );
+  }
+  return 0;
+}
+
+function refuse(file: string, preview: RosterPreview): number {
+  if (preview.rows.length === 0) {
+    console.error(`${file} has no names: nothing was imported. Put one name per line, or a CSV with a "name" column.`);
+    return 1;
+  }
+  console.error(`Nothing was imported: ${preview.invalid} of ${preview.rows.length} rows of ${file} need fixing.`);
+  for (const row of preview.rows) {
+    for (const problem of row.problems) console.error(`  line ${row.line} (${row.name || 'no name'}): ${problem}`);
+  }
+  console.error('Fix them and run the command again.');
+  return 1;
+}
+
+function printImported(rows: ImportedRow[]): void {
+  console.log(`Created ${rows.length} ${rows.length === 1 ? 'account' : 'accounts'}:`);
+  const table = [
+    ['NAME', 'DISPLAY NAME', 'GROUP', 'PASSWORD'],
+    ...rows.map((row) => [row.name, row.displayName ?? '', row.group ?? '', row.password ?? '(from the file)']),
+  ];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => (row[column] ?? '').length)));
+  for (const row of table) console.log(`  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}`);
+  if (rows.some((row) => row.password !== undefined)) console.log('The generated passwords are shown only this once.');
+}
