@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticator.js';
 import { JoinCodes } from './auth/join-codes.js';
 import { LoginAttempts } from './auth/login-attempts.js';
+import { issueLoginLink } from './auth/login-links.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { generatePassword, PasswordHasher } from './auth/passwords.js';
 import { newSecret } from './auth/secrets.js';
@@ -74,6 +75,12 @@ export interface RunningHub {
   activeServers(): number;
   /** Stops every student's server; the hub keeps running. */
   stopAllServers(): Promise<void>;
+  /**
+   * For the desktop app's window: a one-time login link (valid a minute) that logs the first admin
+   * in and opens the teacher dashboard. It replaces that admin's other login links, as a reprinted
+   * login card does.
+   */
+  desktopLoginUrl(): Promise<string>;
   /** Stops every single-user server, closes the listeners, flushes the database. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -83,6 +90,8 @@ const DEFAULT_FIRST_ADMIN = 'teacher';
 const HOUSEKEEPING_MS = 30_000;
 /** How often servers' CPU and memory are measured (one pass over the process table). */
 const USAGE_SAMPLE_MS = 5_000;
+/** The desktop window uses its login link at once; a minute is ample, and little for anyone else. */
+const DESKTOP_LOGIN_LINK_MS = 60_000;
 
 export async function startHub(config: LecternConfig, options: StartOptions = {}): Promise<RunningHub> {
   const log = options.log ?? createLogger({ level: config.logLevel });
@@ -281,6 +290,13 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       joinUrls: () => ctx.joinAddresses.list(),
       activeServers: () => ctx.servers.states().filter((server) => server.phase !== 'stopped').length,
       stopAllServers: () => ctx.servers.stopAll(),
+      desktopLoginUrl: async () => {
+        const admin = users.list().find((user) => user.admin && user.approved);
+        if (!admin) throw new Error('There is no admin account to open the teacher dashboard with. Create one with: lectern users add NAME --admin');
+        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(Date.now() + DESKTOP_LOGIN_LINK_MS));
+        await db.commit();
+        return new URL(`${urls.hub(`login-link/${secret}`)}?next=${encodeURIComponent(urls.hub('admin'))}`, url).href;
+      },
       dispose,
     };
   } catch (error) {

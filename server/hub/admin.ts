@@ -4,7 +4,8 @@
  * `/hub/admin` and any `/hub/admin/<view>` answer its `index.html`, which finds the hub's REST API
  * through `<meta name="lectern-base-url">`; `/hub/admin/static/<file>` are its scripts, styles and
  * images. Everything here is for admins only: the page itself does nothing without the API, but it
- * shows a student nothing they should use either.
+ * shows a student nothing they should use either. The pages router mounts it, so the login cookie
+ * is read and a teacher who must choose a new password is sent to do that first, as on every page.
  *
  * The hub's page CSP (app.ts) already holds the GUI to scripts, styles and connections from the hub
  * itself, and images from the hub or `data:` URLs (QR codes).
@@ -17,7 +18,7 @@ import { installRoot } from '../package-info.js';
 import { hasScope } from '../rbac/scopes.js';
 import type { HubContext } from './context.js';
 import { HttpError } from './http-error.js';
-import { setIdentity } from './identity.js';
+import { identityOf } from './identity.js';
 
 /** Where `npm run build` puts the renderer's bundle. */
 export const RENDERER_DIR = join(installRoot, 'dist', 'renderer');
@@ -27,9 +28,7 @@ export function adminRouter(ctx: HubContext, rendererDir = RENDERER_DIR): Router
   const router = express.Router();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
-    const identity = ctx.identities.fromCookie(req);
-    setIdentity(res, identity);
-    ctx.identities.recordActivity(identity);
+    const identity = identityOf(res);
     if (!identity?.user) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(403, 'Log in first.');
       res.redirect(302, ctx.urls.login(req.originalUrl));

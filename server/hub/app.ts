@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import express, { type Express } from 'express';
 import { scrubUrl } from '../logging/logger.js';
 import { installRoot } from '../package-info.js';
-import { adminRouter } from './admin.js';
 import { apiRouter } from './api/index.js';
 import { healthCheck } from './api/hub.js';
 import { JUPYTERHUB_VERSION } from './api/version.js';
@@ -50,7 +49,6 @@ export function createHubApp(ctx: HubContext): Express {
   app.get(urls.hub('metrics'), metricsHandler(ctx));
   app.use(urls.hub('static'), express.static(join(installRoot, 'assets', 'static'), { index: false, fallthrough: false, maxAge: '1h' }));
   app.use(urls.api(), apiRouter(ctx));
-  app.use(urls.hub('admin'), adminRouter(ctx));
   app.use(urls.hub(), pagesRouter(ctx));
 
   // Anything outside the hub's prefix that reaches the hub (no proxy route matched) is a hub path:

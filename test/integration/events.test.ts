@@ -244,6 +244,42 @@ describe('the teacher dashboard on a running hub', () => {
       assert.match(home, /<a href="\/hub\/admin">Teacher dashboard<\/a>/);
     });
 
+    it('opens for the desktop app’s window with a one-time login link, as the first admin', async () => {
+      const link = new URL(await t.hub.desktopLoginUrl());
+      assert.equal(link.origin, t.origin);
+      assert.match(link.pathname, /^\/hub\/login-link\/[A-Za-z0-9_-]{43}$/);
+      assert.equal(link.searchParams.get('next'), '/hub/admin');
+
+      const browser = t.client();
+      const page = await browser.request(link.href);
+      assert.equal(page.status, 200);
+      const action = /action="([^"]+)"/.exec(await page.text())?.[1]?.replaceAll('&amp;', '&');
+      assert.equal(action, `${link.pathname}?next=${encodeURIComponent('/hub/admin')}`);
+      const used = await browser.request(action, { method: 'POST', headers: { Origin: t.origin }, referer: link.href });
+      assert.equal(used.status, 303);
+      assert.equal(used.headers.get('location'), '/hub/admin');
+      const dashboard = await browser.request('/hub/admin');
+      assert.equal(dashboard.status, built ? 200 : 503);
+      await dashboard.arrayBuffer();
+      const me = await browser.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+      assert.equal(((await me.json()) as { name: string }).name, 'teacher');
+
+      const again = await t.client().request(action, { method: 'POST', headers: { Origin: t.origin } });
+      assert.equal(again.status, 403, 'a login link works once');
+      await again.arrayBuffer();
+    });
+
+    it('follows a login link’s next only to a page of this hub', async () => {
+      const link = new URL(await t.hub.desktopLoginUrl());
+      const browser = t.client();
+      const used = await browser.request(`${link.pathname}?next=${encodeURIComponent('https://evil.example/')}`, {
+        method: 'POST',
+        headers: { Origin: t.origin },
+      });
+      assert.equal(used.status, 303);
+      assert.equal(used.headers.get('location'), '/hub/');
+    });
+
     it('sends anonymous visitors to the login page, coming back afterwards', async () => {
       const response = await t.client().request('/hub/admin/users');
       assert.equal(response.status, 302);

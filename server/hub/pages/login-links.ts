@@ -2,12 +2,14 @@
  * `/hub/login-link/<secret>`: what the QR code on a login card opens. A GET only shows a page;
  * the link is used by the POST that page makes, because chat apps, mail scanners and link
  * previews fetch URLs before any person does, and a link that a GET consumed would be spent by
- * the time the student opened it.
+ * the time the student opened it. A `next` in the query (only ever a path on this hub) is where
+ * the browser goes once logged in: the desktop app opens its window on the teacher dashboard so.
  */
 import express, { type Request, type Router } from 'express';
 import { redeemLoginLink } from '../../auth/login-links.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
+import { safeNextUrl } from '../next-url.js';
 import { fromOtherSite } from '../same-origin.js';
 import { startBrowserSession } from './login.js';
 import { loginLinkPage, loginLinkRefusedPage } from './login-card-templates.js';
@@ -15,7 +17,11 @@ import { loginLinkPage, loginLinkRefusedPage } from './login-card-templates.js';
 export function loginLinkRouter(ctx: HubContext): Router {
   const { urls } = ctx;
   const router = express.Router();
-  const action = (req: Request) => urls.hub(`login-link/${encodeURIComponent(secretOf(req))}`);
+  const action = (req: Request) => {
+    const path = urls.hub(`login-link/${encodeURIComponent(secretOf(req))}`);
+    const next = safeNextUrl(req.query.next, urls);
+    return next ? `${path}?next=${encodeURIComponent(next)}` : path;
+  };
 
   router.get('/login-link/:secret', (req, res) => {
     // The URL holds a secret: no cache may keep the page.
@@ -36,7 +42,7 @@ export function loginLinkRouter(ctx: HubContext): Router {
     // The link's use reaches the disk with the new session, in startBrowserSession's commit.
     await startBrowserSession(ctx, req, res, user);
     ctx.log.info(`${user.name} logged in with a login link`);
-    res.redirect(303, urls.hub());
+    res.redirect(303, safeNextUrl(req.query.next, urls) ?? urls.hub());
   });
 
   return router;

@@ -7,6 +7,7 @@ import { clearSessionCookie, findSession } from '../../auth/sessions.js';
 import { hasScope } from '../../rbac/scopes.js';
 import { CapacityError } from '../../spawner/spawner.js';
 import type { UserRecord } from '../../store/users.js';
+import { adminRouter } from '../admin.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf, setIdentity, type Identity } from '../identity.js';
@@ -33,6 +34,7 @@ export function pagesRouter(ctx: HubContext): Router {
     next();
   });
   router.use(passwordPages(ctx));
+  router.use('/admin', adminRouter(ctx));
 
   /** Pages that need a login send anonymous visitors to the login page, coming back afterwards. */
   const loggedIn = (req: Request, res: Response, next: NextFunction): void => {
