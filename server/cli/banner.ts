@@ -1,23 +1,15 @@
 /**
- * What `lectern start` prints for the teacher: where students join (one URL per network, a QR code
- * for the first), the class join code when students sign up with one, and on the very first start
- * the teacher's own login. Printed to the terminal, not the log: the one-time password must never
- * land in a log file.
+ * What `lectern start` prints for the teacher: where students join (one URL per network; first, and
+ * as a QR code, the address chosen in the teacher dashboard, or else the likeliest), the class join
+ * code when students sign up with one, and on the very first start the teacher's own login. Printed
+ * to the terminal, not the log: the one-time password must never land in a log file.
  */
-import type { LecternConfig } from '../config/schema.js';
 import type { RunningHub } from '../index.js';
-import { lanAddresses } from '../lan/addresses.js';
-import { joinUrls } from '../lan/join-url.js';
 import { terminalQr } from '../lan/qr.js';
 
-export async function printBanner(config: LecternConfig, hub: RunningHub): Promise<void> {
-  const urls = joinUrls({
-    bindIp: config.network.ip,
-    port: hub.port,
-    baseUrl: config.network.baseUrl,
-    tls: config.network.tls !== undefined,
-    addresses: lanAddresses(),
-  });
+export async function printBanner(hub: RunningHub): Promise<void> {
+  const { addresses, preferred } = hub.joinUrls();
+  const urls = preferred ? [preferred, ...addresses.filter((entry) => entry !== preferred)] : addresses;
   const lines = ['', 'Lectern is running.', ''];
   if (urls.length === 0) {
     lines.push(`  No network address found: students cannot join yet. This machine: ${hub.url}`);
@@ -28,7 +20,7 @@ export async function printBanner(config: LecternConfig, hub: RunningHub): Promi
   lines.push(`On this machine: ${hub.url}`);
   const joinCode = hub.joinCode();
   if (joinCode) {
-    lines.push('', `Class join code: ${joinCode}   (new students type it at ${urls[0]?.url ?? hub.url}hub/join)`);
+    lines.push('', `Class join code: ${joinCode}   (new students type it at ${preferred?.url ?? hub.url}hub/join)`);
   }
   for (const account of hub.initialAccounts) {
     lines.push(
@@ -38,7 +30,6 @@ export async function printBanner(config: LecternConfig, hub: RunningHub): Promi
     );
   }
   console.log(lines.join('\n'));
-  const first = urls[0];
-  if (first) console.log(`\n${await terminalQr(first.url)}`);
+  if (preferred) console.log(`\n${await terminalQr(preferred.url)}`);
   console.log('Press Ctrl-C to stop every student server and the hub.\n');
 }

@@ -116,7 +116,7 @@ async function start(loaded: LoadedConfig): Promise<number> {
   const hub = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown') });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  await printBanner(loaded.config, hub);
+  await printBanner(hub);
   return stopped;
 }
 
