@@ -9,7 +9,7 @@
  */
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { describeAllowed, schemaNodeAt, type SchemaNode } from './reference.js';
+import { allowedKeys, describeAllowed, schemaNodeAt, type SchemaNode } from './reference.js';
 import { configSchema, type LecternConfig } from './schema.js';
 
 export interface EditableSetting {
@@ -130,15 +130,19 @@ export function withChanges(
     }
   }
   const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) problems.push(...parsed.error.issues.map(issueProblem));
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap(issueProblems));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: parsed.data as LecternConfig };
 }
 
-/** One zod issue as a problem with a key, in the words the config loader uses ("must be …"). */
-function issueProblem(issue: z.core.$ZodIssue): SettingProblem {
+/** One zod issue as problems with keys, in the words the config loader uses ("must be …"). */
+function issueProblems(issue: z.core.$ZodIssue): SettingProblem[] {
   const key = issue.path.map(String).join('.');
-  if (issue.code === 'custom') return { key, message: issue.message };
-  return { key, message: `must be ${describeAllowed(schemaNodeAt(issue.path))}` };
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeys(schemaNodeAt(issue.path)).join(', ');
+    return issue.keys.map((unknown) => ({ key: [...issue.path, unknown].join('.'), message: `is not a Lectern setting (allowed here: ${allowed})` }));
+  }
+  if (issue.code === 'custom') return [{ key, message: issue.message }];
+  return [{ key, message: `must be ${describeAllowed(schemaNodeAt(issue.path))}` }];
 }
 
 /**
@@ -217,7 +221,7 @@ export function previewImport(config: LecternConfig, text: string): ImportPrevie
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
-    preview.problems.push(...parsed.error.issues.map(issueProblem));
+    preview.problems.push(...parsed.error.issues.flatMap(issueProblems));
     return preview;
   }
   for (const key of setKeys(data as Record<string, unknown>, [])) {
