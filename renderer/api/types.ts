@@ -1,0 +1,207 @@
+/**
+ * The shapes the teacher GUI reads from the hub's REST API and event stream: JupyterHub 3.0's
+ * models, cut down to the keys the GUI uses, and Lectern's extensions under `/hub/api/lectern/`.
+ * Written out here rather than imported, because `renderer/` never imports `server/` code; the
+ * server's OpenAPI description (`server/hub/api/openapi.yaml`) is the reference for both.
+ */
+
+export type ServerPhase = 'stopped' | 'spawning' | 'running' | 'stopping';
+
+/** `lectern_usage` on a server model: the server and its kernels, null while it is not running. */
+export interface ServerUsageModel {
+  cpu_percent: number;
+  memory_bytes: number;
+  processes: number;
+}
+
+export interface ServerModel {
+  name: string;
+  last_activity: string | null;
+  started: string | null;
+  pending: 'spawn' | 'stop' | null;
+  ready: boolean;
+  stopped: boolean;
+  url: string;
+  lectern_usage?: ServerUsageModel | null;
+}
+
+export interface UserModel {
+  kind: 'user';
+  name: string;
+  admin: boolean;
+  groups: string[];
+  server: string | null;
+  pending: 'spawn' | 'stop' | null;
+  created: string;
+  last_activity: string | null;
+  servers?: Record<string, ServerModel>;
+}
+
+export interface GroupModel {
+  name: string;
+  users: string[];
+}
+
+/** `GET /hub/api/user` for the person at the keyboard. */
+export interface WhoAmI {
+  kind: 'user' | 'service';
+  name: string;
+  admin: boolean;
+}
+
+export type AddressKind = 'wifi' | 'ethernet' | 'vpn' | 'other';
+
+export interface JoinAddress {
+  address: string;
+  interfaceName: string;
+  kind: AddressKind;
+  url: string;
+  /** The QR code of `url`, as an SVG document. */
+  qrSvg: string;
+  preferred: boolean;
+}
+
+/** `GET /hub/api/lectern/join-urls`. */
+export interface JoinUrls {
+  addresses: JoinAddress[];
+  preferred: string | null;
+}
+
+/** `GET /hub/api/lectern/join`: how students get in. */
+export interface JoinState {
+  mode: string;
+  code: string | null;
+  approval: boolean;
+  pending: string[];
+}
+
+export interface Counts {
+  users: number;
+  signedIn: number;
+  running: number;
+  starting: number;
+  failed: number;
+  pendingApproval: number;
+}
+
+/** One server as the event stream tells it. */
+export interface ServerEvent {
+  user: string;
+  name: string;
+  phase: ServerPhase;
+  started: string | null;
+  failure: string | null;
+}
+
+export interface UsageSample {
+  user: string;
+  name: string;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+/** Messages on `GET /hub/api/lectern/events`. */
+export type HubEvent =
+  | { type: 'snapshot'; counts: Counts; servers: ServerEvent[] }
+  | ({ type: 'server' } & ServerEvent)
+  | { type: 'counts'; counts: Counts }
+  | { type: 'users' }
+  | { type: 'usage'; servers: UsageSample[] };
+
+export interface RosterRow {
+  line: number;
+  name: string;
+  displayName: string | null;
+  password: string | null;
+  group: string | null;
+  problems: string[];
+}
+
+export interface RosterPreview {
+  rows: RosterRow[];
+  valid: number;
+  invalid: number;
+}
+
+export interface ImportedAccount {
+  name: string;
+  displayName: string | null;
+  group: string | null;
+  password?: string;
+}
+
+/** Events of the roster import's progress stream. */
+export type RosterImportEvent = { progress: number; total: number } | { done: true; imported: ImportedAccount[]; cardsUrl: string };
+
+export interface PasswordReset {
+  name: string;
+  password: string;
+  mustChange: boolean;
+}
+
+export type SettingType = 'boolean' | 'integer' | 'string' | 'enum';
+export type SettingValue = boolean | number | string | null;
+
+export interface Setting {
+  key: string;
+  label: string;
+  description: string;
+  value: SettingValue;
+  type: SettingType;
+  options?: string[];
+  min?: number;
+  max?: number;
+  restartRequired: boolean;
+}
+
+export interface SettingsList {
+  settings: Setting[];
+  pendingRestart: string[];
+}
+
+export interface SettingsApplied {
+  applied: string[];
+  needsRestart: string[];
+}
+
+export interface Problem {
+  key: string;
+  message: string;
+}
+
+export interface DoctorEnvironment {
+  path: string;
+  python: string;
+  foundBy: string;
+  pythonVersion: string | null;
+  packages: Record<string, string>;
+  modes: string[];
+  problems: string[];
+  notes: string[];
+}
+
+/** The parts of `GET /hub/api/lectern/doctor` the settings screen shows. */
+export interface DoctorReport {
+  environments: DoctorEnvironment[];
+  launch: {
+    plan: { mode: string; ui: string; environment: { path: string; python: string; pythonVersion: string | null } | null } | null;
+    reason: string;
+    problem: string | null;
+  };
+  problems: string[];
+  warnings: string[];
+}
+
+export interface ImportChange {
+  kind: string;
+  name: string;
+  description: string;
+}
+
+/** A problem in an imported file: a sentence, or one tied to a setting or line. */
+export type ImportProblem = string | { message: string; key?: string; line?: number };
+
+export interface ImportPreview {
+  changes: ImportChange[];
+  problems: ImportProblem[];
+}

@@ -1,0 +1,109 @@
+/**
+ * The dashboard: where students join (address, QR code, class code) big enough to read from the
+ * back of the room, and live counts of who is in and whose server is up.
+ */
+import type { JoinState, JoinUrls } from '../api/types.js';
+import { h, replaceChildren } from '../dom.js';
+import { copyMessage, copyText } from '../ui/clipboard.js';
+import { notify } from '../ui/notices.js';
+import { fillPanel } from '../ui/panel.js';
+import { addressLabel, breakableUrl, chooseAddress, networkPicker, svgDataUrl } from './join-address.js';
+import { openProjector } from './projector.js';
+import type { Screen, ScreenContext } from './screen.js';
+
+export function dashboardScreen(ctx: ScreenContext): Screen {
+  const joinPanel = h('div', { class: 'join-panel' });
+  const countsPanel = h('div', { class: 'counts-panel' });
+  const element = h(
+    'section',
+    { class: 'screen dashboard', attrs: { 'aria-labelledby': 'dashboard-title' } },
+    h('h1', { id: 'dashboard-title', tabIndex: -1 }, 'Dashboard'),
+    h(
+      'div',
+      { class: 'dashboard-grid' },
+      h('section', { class: 'card join-card', attrs: { 'aria-labelledby': 'join-title' } }, h('h2', { id: 'join-title' }, 'Students join at'), joinPanel),
+      h('section', { class: 'card', attrs: { 'aria-labelledby': 'counts-title' } }, h('h2', { id: 'counts-title' }, 'Right now'), countsPanel),
+    ),
+  );
+
+  const renderCounts = () => replaceChildren(countsPanel, countsView(ctx));
+  ctx.live.subscribe((change) => {
+    if (change.kind === 'counts' || change.kind === 'connection') renderCounts();
+  });
+  renderCounts();
+
+  const loadJoin = () =>
+    fillPanel(joinPanel, 'The join address', async () => {
+      const [urls, join] = await Promise.all([
+        ctx.api.get<JoinUrls>('/lectern/join-urls'),
+        // The class code is a bonus here: its absence must not hide the address.
+        ctx.api.get<JoinState>('/lectern/join').catch(() => null),
+      ]);
+      return joinView(ctx, urls, join, loadJoin);
+    });
+
+  return {
+    title: 'Dashboard',
+    element,
+    show: () => void loadJoin(),
+    hide: () => {},
+  };
+}
+
+function joinView(ctx: ScreenContext, urls: JoinUrls, join: JoinState | null, reload: () => void): HTMLElement[] {
+  const chosen = chooseAddress(urls);
+  if (!chosen) {
+    return [
+      h(
+        'p',
+        { class: 'problem', attrs: { role: 'alert' } },
+        'This computer is not on a network students can reach. Connect it to the classroom’s Wi-Fi or network cable, then ',
+        h('button', { type: 'button', class: 'link', onclick: reload }, 'look again'),
+        '.',
+      ),
+    ];
+  }
+  const code = join?.mode === 'join-code' ? join.code : null;
+  const urlText = h('span', { class: 'join-url-text' }, breakableUrl(chosen.url));
+  const copyButton = h('button', { type: 'button', class: 'secondary' }, 'Copy join address');
+  copyButton.onclick = async () => notify(copyMessage(await copyText(chosen.url, urlText)));
+  const projectorButton = h('button', { type: 'button', class: 'primary' }, 'Show on projector');
+  projectorButton.onclick = () => openProjector(chosen, code);
+
+  return [
+    h('p', { class: 'join-url' }, urlText),
+    h('img', { class: 'qr', src: svgDataUrl(chosen.qrSvg), alt: `QR code that opens ${chosen.url}`, width: 320, height: 320 }),
+    code ? h('p', { class: 'join-code' }, 'Class code: ', h('strong', null, code)) : null,
+    h('div', { class: 'actions' }, copyButton, projectorButton),
+    urls.addresses.length > 1 ? networkPicker(ctx.api, urls, chosen, reload) : h('p', { class: 'hint' }, addressLabel(chosen)),
+  ].filter((part): part is HTMLElement => part !== null);
+}
+
+function countsView(ctx: ScreenContext): HTMLElement[] {
+  const { counts, connection } = ctx.live;
+  const value = (n: number | undefined) => (n === undefined ? '—' : String(n));
+  const item = (label: string, n: number | undefined, extra: string[] = [], href?: string) =>
+    h(
+      'div',
+      { class: ['count', ...extra] },
+      h('dt', null, href && n ? h('a', { href }, label) : label),
+      h('dd', null, value(n)),
+    );
+  const list = h(
+    'dl',
+    { class: 'counts' },
+    item('Signed in', counts?.signedIn),
+    item('Servers running', counts?.running, ['count-running']),
+    item('Starting', counts?.starting, ['count-starting']),
+    item('Failed to start', counts?.failed, counts?.failed ? ['count-failed'] : [], '#/servers'),
+    counts?.pendingApproval ? item('Waiting for approval', counts.pendingApproval, ['count-pending'], '#/users') : null,
+    item('Accounts', counts?.users),
+  );
+  const note =
+    connection === 'unavailable'
+      ? h('p', { class: 'unavailable' }, 'Live counts are not available in this version of Lectern.')
+      : connection === 'reconnecting'
+        ? h('p', { class: 'hint' }, 'Reconnecting to Lectern… the counts may be out of date.')
+        : null;
+  return note ? [list, note] : [list];
+}
