@@ -27,4 +27,9 @@ export default tseslint.config(
     files: ['assets/**/*.js'],
     languageOptions: { globals: globals.browser },
   },
+  {
+    // The teacher GUI runs in a browser or Electron's sandboxed window (its tsconfig has no Node types).
+    files: ['renderer/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+  },
 );

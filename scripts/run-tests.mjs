@@ -26,7 +26,8 @@ function step(label, command, args) {
 }
 
 step('lint', 'npx', ['eslint', '.']);
-step('type-check and build', 'npx', ['tsc', '-p', 'tsconfig.json']);
+// The hub and tests, then the teacher GUI (scripts/build-renderer.mjs): `npm run build` does both.
+step('type-check and build', 'npm', ['run', '--silent', 'build']);
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
