@@ -1,0 +1,160 @@
+/**
+ * The teacher GUI at /hub/admin in Chromium, against a real hub with small fake Jupyter servers:
+ * the join address and its QR code, counts and server states that follow the hub live, adding
+ * and finding users, a class list import, a password reset, a server's log, stopping everyone,
+ * and the settings screen. One browser and one hub for the whole file, screens in the order a
+ * teacher meets them; a screenshot of each lands in test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.js';
+import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
+import { decodeQrPng } from '../helpers/qr.js';
+
+const ARTIFACTS = join(projectRoot(), 'test-artifacts');
+const TEACHER = { name: 'lovelace', password: 'lovelace-password-1' };
+
+describe('the teacher GUI in Chromium', () => {
+  let browser: Browser;
+  let t: TestHub;
+  let page: Page;
+
+  const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
+  const openScreen = async (tab: string, heading: string) => {
+    await page.getByRole('navigation', { name: 'Teacher screens' }).getByRole('link', { name: tab }).click();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  /** Strings, evaluated in the page: the tests are compiled without the DOM's types. */
+  const waitForRows = (count: number) => page.waitForFunction(`document.querySelectorAll('table.users-table tbody tr').length === ${count}`);
+
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    [browser, t] = await Promise.all([launchBrowser(), startTestHub(fakeServer('ok'))]);
+    await t.addUser(TEACHER.name, TEACHER.password, true);
+    for (const name of ['ada', 'bob']) await t.addUser(name, `${name}-password-1`);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => assert.fail(`error in the page: ${error.message}`));
+    await page.goto(`${t.hub.url}hub/admin`);
+    // Not logged in: the hub sends the teacher to its login page, and back after.
+    await page.getByLabel('Username').fill(TEACHER.name);
+    await page.getByLabel('Password').fill(TEACHER.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/hub/admin');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it('shows the join address with its QR code, and counts that follow the hub live', async () => {
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    const address = await page.locator('.join-url').innerText();
+    assert.match(address, /^http:\/\/[\d.]+:\d+\/$/);
+    const qr = page.getByRole('img', { name: `QR code that opens ${address}` });
+    assert.equal(decodeQrPng(await qr.screenshot()), address, 'a phone scanning the QR code opens the join address');
+    await page.locator('.connection-live').waitFor();
+
+    const running = page.locator('.count-running dd');
+    assert.equal(await running.innerText(), '0');
+    const started = await t.api('/users/ada/server', { method: 'POST' });
+    assert.ok([201, 202].includes(started.status), `starting ada: ${started.status}`);
+    await page.locator('.count-running dd', { hasText: '1' }).waitFor();
+    await screenshot('dashboard');
+
+    await page.getByRole('button', { name: 'Show on projector' }).click();
+    const projector = page.getByRole('dialog', { name: /Join address for the projector/ });
+    await projector.getByText(address).waitFor();
+    await screenshot('projector');
+    await page.keyboard.press('Escape');
+    await projector.waitFor({ state: 'detached' });
+  });
+
+  it('adds a user, finds them by name, and imports a class list', async () => {
+    await openScreen('Users', 'Users');
+    const table = page.locator('table.users-table');
+    await table.getByRole('rowheader', { name: 'ada' }).waitFor();
+
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a user' });
+    await dialog.getByLabel('Username').fill('grace');
+    await dialog.getByLabel('Password').fill('grace-password-1');
+    await dialog.getByRole('button', { name: 'Add user' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await table.getByRole('rowheader', { name: 'grace' }).waitFor();
+    assert.equal((await t.api('/users/grace')).status, 200);
+
+    await page.getByLabel('Search').fill('gra');
+    await waitForRows(1);
+    assert.equal(await table.locator('tbody th').innerText(), 'grace');
+    await page.getByLabel('Search').fill('');
+
+    await page.getByRole('button', { name: 'Import class list' }).click();
+    const importer = page.getByRole('dialog', { name: 'Import a class list' });
+    await importer.getByLabel('Class list').fill('name,class\nhopper,physics\nturing,physics\n');
+    await importer.getByRole('button', { name: 'Check the list' }).click();
+    await importer.getByText('2 students ready to import.').waitFor();
+    await importer.getByRole('button', { name: 'Import 2 students' }).click();
+    await importer.getByText('2 accounts created.').waitFor();
+    const cards = importer.getByRole('link', { name: 'Open login cards to print' });
+    assert.match((await cards.getAttribute('href')) ?? '', /\/hub\/cards\//);
+    await screenshot('roster-import');
+    await importer.getByRole('button', { name: 'Done' }).click();
+    await table.getByRole('rowheader', { name: 'turing' }).waitFor();
+    await page.getByLabel('Class').selectOption('physics');
+    await waitForRows(2);
+    await page.getByLabel('Class').selectOption('');
+  });
+
+  it('resets a password and shows the new one once', async () => {
+    await page.getByRole('row', { name: /bob/ }).getByRole('button', { name: 'New password' }).click();
+    await page.getByRole('dialog', { name: 'New password for bob?' }).getByRole('button', { name: 'Make a new password' }).click();
+    const shown = page.getByRole('dialog', { name: 'New password for bob' });
+    const password = await shown.locator('.secret').innerText();
+    assert.ok(password.length >= 8, `a password worth the name: ${password}`);
+    await screenshot('password-reset');
+    await shown.getByRole('button', { name: 'Done' }).click();
+
+    // Bob logs in with it elsewhere, and is asked to choose his own.
+    const student = await browser.newContext();
+    const studentPage = await student.newPage();
+    await studentPage.goto(`${t.hub.url}hub/login`);
+    await studentPage.getByLabel('Username').fill('bob');
+    await studentPage.getByLabel('Password').fill(password);
+    await studentPage.getByRole('button', { name: 'Log in' }).click();
+    await studentPage.waitForURL('**/hub/change-password**');
+    await student.close();
+  });
+
+  it('starts a student’s server and follows it live, reads its log, and stops everyone', async () => {
+    await page.getByRole('button', { name: 'Start bob’s server' }).click();
+    await page.getByRole('row', { name: /bob/ }).getByText('Running').waitFor();
+    await screenshot('users');
+
+    await openScreen('Servers', 'Servers');
+    const table = page.locator('table.servers-table');
+    for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(name) }).getByText('Running').waitFor();
+    await page.getByRole('button', { name: 'Show the log of bob’s server' }).click();
+    await page.locator('pre.log', { hasText: 'fake server: listening' }).waitFor();
+    await screenshot('servers');
+
+    await page.getByRole('button', { name: 'Stop all servers' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop all servers' }).click();
+    await page.getByText('No servers are running.').waitFor({ timeout: 30_000 });
+    await page.locator('.count-running dd', { hasText: '0' }).waitFor({ state: 'attached' });
+  });
+
+  it('shows the settings, the Python report and how students join', async () => {
+    await openScreen('Settings', 'Settings');
+    await page.getByText(/Students’ servers start with|Students’ servers cannot start/).waitFor();
+    await page.getByText(/Students log in with accounts you make/).waitFor();
+    await screenshot('settings');
+    await openScreen('Export / import', 'Export / import');
+    await screenshot('export');
+  });
+});
