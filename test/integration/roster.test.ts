@@ -170,7 +170,7 @@ describe('roster import and login cards', () => {
     assert.equal((page.match(/class="login-card"/g) ?? []).length, 4);
     for (const account of imported.imported) if (account.password) assert.ok(page.includes(account.password), `${account.name}'s password`);
     assert.ok(page.includes('ann-own-password'), 'a password from the roster is known, so it is printed');
-    assert.match(page, /<dd class="join-url">http:\/\/127\.0\.0\.1:\d+\/<\/dd>/, 'the hub is on loopback: the address the browser used');
+    assert.match(page, /<strong class="join-url">http:\/\/127\.0\.0\.1:\d+\/<\/strong>/, 'the hub is on loopback: the address the browser used');
 
     const links = await cardLinks(imported.cardsUrl);
     assert.match(links.get('dan') ?? '', new RegExp(`^${t.origin}/hub/login-link/[\\w-]{43}$`));

@@ -90,13 +90,13 @@ export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: st
     <dl>
       <dt>Username</dt><dd class="username">${entry.name}</dd>
       <dt>Password</dt><dd class="password">${entry.password ?? html`<em>your password</em>`}</dd>
-      <dt>Go to</dt><dd class="join-url">${view.joinUrl}</dd>
     </dl>
   </div>
   <figure class="qr">
     ${new SafeHtml(entry.qrSvg)}
     <figcaption>Scan to log in<br>once, until ${until}</figcaption>
   </figure>
+  <p class="join">Go to <strong class="join-url">${view.joinUrl}</strong></p>
 </article>`;
   return html`<!doctype html>
 <html lang="en">

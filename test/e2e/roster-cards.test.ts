@@ -1,0 +1,123 @@
+/**
+ * A teacher puts a class of 30 on the hub from a tablet in Chromium: pastes a roster with three
+ * bad rows, sees them flagged and Import held back, fixes them, imports, and opens the login
+ * cards. One card's QR code, read back from the rendered page as a phone camera would, logs its
+ * student in from a browser with no cookies — once: the same code in another browser is refused.
+ * Screenshots land in test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser.js';
+import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
+import { decodeQrPng } from '../helpers/qr.js';
+
+const ARTIFACTS = join(projectRoot(), 'test-artifacts');
+const TABLET = { viewport: { width: 820, height: 1180 }, deviceScaleFactor: 2, hasTouch: true };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+/** Thirty students, s01…s30, in two classes; the bad version has an invalid name, a repeated name and a short password. */
+function roster(bad: boolean): string {
+  const rows = ['name,display name,password,class'];
+  for (let i = 1; i <= 30; i++) {
+    const id = String(i).padStart(2, '0');
+    let name = `s${id}`;
+    let password = i % 7 === 0 ? `own-password-${id}` : '';
+    if (bad && i === 5) name = 's 05';
+    if (bad && i === 10) name = 's03';
+    if (bad && i === 20) password = 'short';
+    rows.push(`${name},Student ${i},${password},${i <= 15 ? 'physics' : 'chemistry'}`);
+  }
+  return rows.join('\n');
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `roster-cards-${name}.png`), fullPage: true });
+}
+
+describe('a class from a roster to login cards, in Chromium', () => {
+  let browser: Browser;
+  let t: TestHub;
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchBrowser();
+    t = await startTestHub(fakeServer('ok'));
+    await t.addUser('teach', 'teacher-password-1', true);
+  });
+  after(async () => {
+    await browser.close();
+    await t.stop();
+  });
+
+  it('imports 30 students after the bad rows are fixed, and one card’s QR code logs its student in once', async () => {
+    const teacher = await (await browser.newContext(TABLET)).newPage();
+    await teacher.goto(`${t.hub.url}hub/login?next=%2Fhub%2Froster`);
+    await teacher.getByLabel('Username').fill('teach');
+    await teacher.getByLabel('Password').fill('teacher-password-1');
+    await teacher.getByRole('button', { name: 'Log in' }).click();
+    await teacher.waitForURL('**/hub/roster');
+
+    const text = teacher.getByLabel('Or paste the roster here');
+    const importButton = teacher.getByRole('button', { name: 'Import' });
+    await text.fill(roster(true));
+    await teacher.getByRole('button', { name: 'Preview' }).click();
+    await teacher.getByText('3 of 30 rows need fixing').waitFor();
+    const flagged = teacher.locator('#preview-table tr.bad');
+    assert.equal(await flagged.count(), 3);
+    const reasons = (await flagged.locator('td.problems').allInnerTexts()).join('\n');
+    assert.match(reasons, /may contain only letters, digits/);
+    assert.match(reasons, /s03 is already on line 4/);
+    assert.match(reasons, /at least 8 characters/);
+    assert.equal(await importButton.isDisabled(), true, 'Import waits until every row is valid');
+    // A string, evaluated in the page: the tests are compiled without the DOM's types.
+    assert.equal(await teacher.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, 'no sideways scrolling on a tablet');
+    await screenshot(teacher, 'preview-with-problems');
+
+    await text.fill(roster(false));
+    await teacher.getByRole('button', { name: 'Preview' }).click();
+    await teacher.getByText('30 students ready to import.').waitFor();
+    assert.equal(await importButton.isEnabled(), true);
+    await importButton.click();
+    await teacher.locator('#import-result').waitFor({ state: 'visible' });
+    assert.equal(await teacher.locator('#result-table tbody tr').count(), 30);
+    const s05Password = (await teacher.locator('#result-table tbody tr', { hasText: 's05' }).locator('td.password').innerText()).trim();
+    assert.match(s05Password, /^\w+-\w+-\w+-\d+$/, 'a generated password, shown once');
+    await screenshot(teacher, 'imported');
+
+    const cardsUrl = await teacher.getByRole('link', { name: 'Print login cards' }).getAttribute('href');
+    assert.ok(cardsUrl);
+    await teacher.goto(new URL(cardsUrl, t.hub.url).href);
+    assert.equal(await teacher.locator('article.login-card').count(), 30);
+    assert.equal(await teacher.locator('section.sheet').count(), 4, 'eight cards to a printed page');
+    const card = teacher.locator('article.login-card[data-name="s05"]');
+    assert.match(await card.innerText(), new RegExp(`Student 5[\\s\\S]*s05[\\s\\S]*${s05Password}`));
+    await screenshot(teacher, 'sheet');
+    await card.screenshot({ path: join(ARTIFACTS, 'roster-cards-one-card.png') });
+    await teacher.emulateMedia({ media: 'print' });
+    assert.equal(await teacher.getByRole('button', { name: 'Print' }).isVisible(), false, 'the Print button stays off the paper');
+    for (const format of ['A4', 'Letter']) {
+      const pdf = await teacher.pdf({ path: join(ARTIFACTS, `roster-cards-sheet-${format}.pdf`), format });
+      const pages = pdf.toString('latin1').match(/\/Type \/Page\b/g)?.length;
+      assert.equal(pages, 4, `30 cards on 4 ${format} pages: the cards fit, and none is cut across two`);
+    }
+    await teacher.emulateMedia({ media: 'screen' });
+
+    const link = decodeQrPng(await card.locator('.qr svg').screenshot());
+    assert.match(link ?? '', new RegExp(`^${t.origin}/hub/login-link/[\\w-]{43}$`));
+
+    const student = await (await browser.newContext(PHONE)).newPage();
+    await student.goto(link as string);
+    await student.waitForURL(/\/user\/s05\//);
+    const me = (await student.evaluate("fetch('/hub/api/user').then((response) => response.json())")) as { name: string };
+    assert.equal(me.name, 's05', 'logged in as the card’s student, with no password typed');
+    await screenshot(student, 'student-in');
+
+    const someoneElse = await (await browser.newContext(PHONE)).newPage();
+    await someoneElse.goto(link as string);
+    await someoneElse.getByText('This login link has already been used or has expired.').waitFor();
+    assert.match(someoneElse.url(), /\/hub\/login-link\//);
+    await screenshot(someoneElse, 'link-used');
+  });
+});
