@@ -6,8 +6,10 @@
  *   lectern users add NAME   create an account (password from stdin, or generated and shown once)
  *   lectern users list       list accounts
  *   lectern users import FILE   accounts from a class roster, all or none
+ *   lectern users reset-password NAME   a new temporary password, shown once
+ *   lectern export --format F   the class's configuration for Lectern, JupyterHub or Kubernetes
  *
- * `users` commands work whether or not a hub is running on the data dir: with a running hub they
+ * `users` and `export` work whether or not a hub is running on the data dir: with a running hub they
  * go through its REST API (it owns the database), otherwise they open the database themselves,
  * holding the data-dir lock so a hub cannot start meanwhile.
  */
@@ -27,6 +29,15 @@ Commands:
   users import FILE     Create the accounts of a class roster (CSV or one name per line),
                         all or none; generated passwords are printed once.
                         Options: --cards (login cards to print; needs a running hub).
+  users reset-password NAME
+                        Give NAME a new temporary password, printed once; they choose
+                        their own after logging in. Also works for a locked-out teacher.
+  export --format FORMAT
+                        Write the class's configuration (with the settings changed in the GUI)
+                        for its next home. FORMAT: lectern (a Lectern config file), jupyterhub
+                        (jupyterhub_config.py, also for The Littlest JupyterHub, with the
+                        accounts and groups) or z2jh (values.yaml for Zero to JupyterHub).
+                        Options: --output FILE (default: print it).
   doctor                Check this machine: Python environments, data dir, port, network, firewall.
   proxy [OPTIONS]       Run only the proxy, as configurable-http-proxy (lectern proxy --help).
 
@@ -51,6 +62,8 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   admin: { type: 'boolean' },
   cards: { type: 'boolean' },
+  format: { type: 'string' },
+  output: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -90,6 +103,11 @@ async function main(argv: string[]): Promise<number> {
     case 'users import':
       if (rest.length !== 1) return usage('lectern users import FILE [--cards]');
       return (await import('./roster.js')).importRosterFile(loaded.config, rest[0] as string, values.cards ?? false);
+    case 'users reset-password':
+      if (rest.length !== 1) return usage('lectern users reset-password NAME');
+      return (await import('./users.js')).resetUserPassword(loaded.config, rest[0] as string);
+    case 'export':
+      return (await import('./export.js')).runExport(loaded.config, values.format, values.output);
     case 'doctor':
       return (await import('./doctor.js')).runDoctor(loaded.config);
     default:

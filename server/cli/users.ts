@@ -1,14 +1,19 @@
 /**
- * `lectern users add` and `lectern users list`. With a hub running on the data dir they use its
- * REST API (the running hub owns the database); otherwise they take the data-dir lock and open
- * the database themselves.
+ * `lectern users add`, `lectern users list` and `lectern users reset-password`. With a hub running
+ * on the data dir they use its REST API (the running hub owns the database); otherwise they take
+ * the data-dir lock and open the database themselves.
  */
 import { join } from 'node:path';
 import { createAccount } from '../auth/accounts.js';
+import { resetPassword } from '../auth/password-changes.js';
 import { generatePassword, PasswordHasher } from '../auth/passwords.js';
+import { normalizeUsername } from '../auth/usernames.js';
 import type { LecternConfig } from '../config/schema.js';
 import { Database } from '../store/database.js';
 import { acquireLock, readLock, type LockInfo } from '../store/lock.js';
+import { LoginLinkRepository } from '../store/login-links.js';
+import { SessionRepository } from '../store/sessions.js';
+import { TokenRepository } from '../store/tokens.js';
 import { UserRepository, type UserRecord } from '../store/users.js';
 
 interface UserRow {
@@ -66,6 +71,31 @@ export async function listUsers(config: LecternConfig): Promise<number> {
   return 0;
 }
 
+/**
+ * Gives NAME a new temporary password and prints it once; NAME chooses their own after logging in
+ * with it. Without a running hub this is also how a teacher locked out of every admin account gets
+ * back in.
+ */
+export async function resetUserPassword(config: LecternConfig, rawName: string): Promise<number> {
+  const name = normalizeUsername(rawName);
+  const running = await readLock(config.dataDir);
+  let password: string;
+  if (running?.apiUrl && running.token) {
+    const body = await callHub(running, 'POST', `/lectern/users/${encodeURIComponent(name)}/password-reset`, { mustChange: true });
+    password = (body as { password: string }).password;
+  } else {
+    password = await withOfflineStore(config, (db, users, hasher) => {
+      const user = users.find(name);
+      if (!user) throw new CliError(`No such user: ${name}. See the accounts with: lectern users list`);
+      const store = { db, users, hasher, sessions: new SessionRepository(db), tokens: new TokenRepository(db), loginLinks: new LoginLinkRepository(db) };
+      return resetPassword(store, user, true);
+    });
+  }
+  console.log(`New password for ${name}: ${password}`);
+  console.log(`It is shown only this once. After logging in with it, ${name} chooses their own password.`);
+  return 0;
+}
+
 function printTable(rows: UserRow[]): void {
   if (rows.length === 0) {
     console.log('No accounts yet. Create one with: lectern users add NAME');
@@ -108,7 +138,9 @@ export async function callHub(hub: LockInfo, method: string, path: string, body?
     throw new CliError(`The hub that holds ${hub.apiUrl} (pid ${hub.pid}) is not answering. Is it still starting?`);
   });
   const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : null;
+  // JSON as the API answers; a file (`lectern export`) as its text.
+  const json = /[/+]json\b/.test(response.headers.get('content-type') ?? '');
+  const parsed: unknown = !text ? null : json ? JSON.parse(text) : text;
   if (!response.ok) {
     const message = (parsed as { message?: string } | null)?.message ?? response.statusText;
     throw new CliError(message);
