@@ -35,7 +35,7 @@ export class RosterRejectedError extends Error {
 }
 
 /** "3 rows need fixing…": what to tell the teacher about a roster with bad rows. */
-export function rejectionMessage(preview: RosterPreview): string {
+function rejectionMessage(preview: RosterPreview): string {
   const rows = preview.invalid === 1 ? '1 row needs' : `${preview.invalid} rows need`;
   return `Nothing was imported: ${rows} fixing first (see each row's problems).`;
 }

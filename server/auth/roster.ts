@@ -16,10 +16,10 @@ import { normalizeUsername, usernameProblem } from './usernames.js';
 
 /** A class of 1,000 is far past the hub's 0–100 users; anything bigger is the wrong file. */
 export const MAX_ROSTER_ROWS = 1000;
-export const MAX_ROSTER_BYTES = 1024 * 1024;
+const MAX_ROSTER_BYTES = 1024 * 1024;
 const MAX_DISPLAY_NAME_LENGTH = 128;
 
-export type RosterColumn = 'name' | 'displayName' | 'password' | 'group';
+type RosterColumn = 'name' | 'displayName' | 'password' | 'group';
 const COLUMN_ORDER: readonly RosterColumn[] = ['name', 'displayName', 'password', 'group'];
 const COLUMN_WORDS = 'name, display name, password, group';
 

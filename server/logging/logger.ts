@@ -52,10 +52,16 @@ export function createLogger(
 /** A logger that drops everything, for code paths that run without one (CLI one-shots). */
 export const silentLogger: Logger = createLogger({ level: 'error', sink: () => undefined });
 
-/** The path of a URL without its query string or fragment, which may hold tokens. */
+/** Hub paths whose last segment is a secret: a login card's link, a sheet of cards. */
+const SECRET_IN_PATH = /(\/hub\/(?:login-link|cards)\/)[^/]+/;
+
+/**
+ * The path of a URL without its query string or fragment, which may hold tokens, and with the
+ * secret of a login link (which logs a student in) or of a cards sheet replaced by `[secret]`.
+ */
 export function scrubUrl(url: string): string {
   const cut = url.search(/[?#]/);
-  return cut === -1 ? url : url.slice(0, cut);
+  return (cut === -1 ? url : url.slice(0, cut)).replace(SECRET_IN_PATH, '$1[secret]');
 }
 
 function formatFields(fields: LogFields | undefined): string {

@@ -198,6 +198,9 @@ describe('roster import and login cards', () => {
     assert.equal(crossSite.status, 403, 'another site cannot use it');
     await crossSite.text();
     assert.equal((await useLink(link)).status, 303, 'still usable after the GETs');
+    const secret = link.split('/').at(-1) as string;
+    assert.equal(t.logLines.some((line) => line.includes(secret)), false, 'the secret is never logged');
+    assert.ok(t.logLines.some((line) => line.includes('/hub/login-link/[secret]')));
   });
 
   it('refuses revoked, replaced and expired links', async () => {

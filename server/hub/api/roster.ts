@@ -105,7 +105,7 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
         res.status(400).json(refusedBody(error));
         return;
       }
-      logImport(ctx, accounts);
+      announceImport(ctx, accounts);
       res.status(201).json(await answer(accounts));
     }),
 
@@ -177,7 +177,7 @@ async function streamImport(
     }
     return;
   }
-  logImport(ctx, accounts);
+  announceImport(ctx, accounts);
   let last: ImportAnswer;
   try {
     last = await answer(accounts);
@@ -194,7 +194,9 @@ async function streamImport(
   res.end();
 }
 
-function logImport(ctx: HubContext, accounts: ImportedAccount[]): void {
+/** Tells the log and the teacher's dashboard (whose lists of users and groups are now stale). */
+function announceImport(ctx: HubContext, accounts: ImportedAccount[]): void {
   const groups = new Set(accounts.map((account) => account.group).filter((group) => group !== null));
   ctx.log.info(`roster imported: ${accounts.length} account(s)${groups.size > 0 ? ` in ${[...groups].join(', ')}` : ''}`);
+  ctx.events.usersChanged();
 }

@@ -9,7 +9,7 @@ import { html, SafeHtml } from './html.js';
 import { layout } from './templates.js';
 
 /** 2 × 4 cards of 92 × 60 mm fill a page inside 10 mm margins on A4 and US Letter alike. */
-export const CARDS_PER_PAGE = 8;
+const CARDS_PER_PAGE = 8;
 
 export function rosterPage(urls: HubUrls, view: { user: string }): string {
   return layout({
@@ -152,7 +152,7 @@ export function loginLinkPage(urls: HubUrls, view: { action: string }): string {
   });
 }
 
-export const LINK_REFUSED =
+const LINK_REFUSED =
   'This login link has already been used or has expired. Log in with your name and password, or ask your teacher for a new card.';
 
 export function loginLinkRefusedPage(urls: HubUrls): string {
