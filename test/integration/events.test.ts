@@ -299,3 +299,38 @@ describe('the teacher dashboard on a running hub', () => {
     });
   });
 });
+
+describe('the teacher dashboard when students sign up with the class code', () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startTestHub({ auth: { loginMode: 'join-code', joinApproval: true } });
+  });
+  after(() => t.stop());
+
+  it('announces each sign-up and approval, with the count of those waiting', async () => {
+    const { code } = (await (await t.api('/lectern/join')).json()) as { code: string };
+    const feed = new EventFeed(await t.api('/lectern/events'));
+    try {
+      await feed.until((event) => event.type === 'snapshot');
+      const browser = t.client();
+      const signUp = await browser.request('/hub/join', {
+        method: 'POST',
+        body: new URLSearchParams({ code, username: 'dora', password: 'dora-password-1', password2: 'dora-password-1', displayName: '' }),
+        headers: { Origin: t.origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+        referer: '/hub/join',
+      });
+      assert.equal(signUp.status, 202);
+      await signUp.arrayBuffer();
+      const signedUp = await feed.until((event) => event.type === 'counts');
+      assert.ok(signedUp.some((event) => event.type === 'users'));
+      assert.deepEqual(signedUp.at(-1)?.counts, { users: 2, signedIn: 0, pendingApproval: 1, running: 0, starting: 0, failed: 0 });
+
+      assert.equal((await t.api('/lectern/users/dora/approve', json('POST'))).status, 204);
+      const approved = await feed.until((event) => event.type === 'counts');
+      assert.ok(approved.some((event) => event.type === 'users'));
+      assert.equal((approved.at(-1)?.counts as { pendingApproval: number }).pendingApproval, 0);
+    } finally {
+      await feed.close();
+    }
+  });
+});

@@ -57,6 +57,7 @@ export function joinRoutes(ctx: HubContext): ApiRoute[] {
       if (!user.approved) {
         ctx.users.setApproved(user.id, true);
         await ctx.db.commit();
+        ctx.events.usersChanged();
         ctx.log.info(`${user.name} was let in`);
       }
       res.status(204).end();

@@ -144,6 +144,7 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
       return;
     }
     ctx.log.info(`${user.name} joined with the class code${approved ? '' : ', waiting for approval'}`);
+    ctx.events.usersChanged();
     if (!approved) {
       res.status(202).type('html').send(awaitingApprovalPage(urls, { user: user.name, next }));
       return;
