@@ -170,7 +170,7 @@ async function runImport() {
   }
 }
 
-/** A file's text: UTF-8, or UTF-16 and Windows-1252 as older spreadsheet programs save CSV. */
+/** A file's text: UTF-8, or UTF-16 and Windows-1252 as spreadsheet programs on Windows save CSV (as `lectern users import` reads it). */
 function decode(buffer) {
   const bytes = new Uint8Array(buffer);
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);

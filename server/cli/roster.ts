@@ -20,9 +20,11 @@ interface ImportedRow {
 }
 
 export async function importRosterFile(config: LecternConfig, file: string, cards: boolean): Promise<number> {
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(error.code === 'ENOENT' ? `No such file: ${file}` : `Cannot read ${file}: ${error.message}`);
-  });
+  const text = decodeRoster(
+    await readFile(file).catch((error: NodeJS.ErrnoException) => {
+      throw new CliError(error.code === 'ENOENT' ? `No such file: ${file}` : `Cannot read ${file}: ${error.message}`);
+    }),
+  );
   const running = await readLock(config.dataDir);
   if (running?.apiUrl && running.token) {
     // Checked first, so a bad roster prints its rows' problems rather than one line.
@@ -64,6 +66,17 @@ export async function importRosterFile(config: LecternConfig, file: string, card
     );
   }
   return 0;
+}
+
+/**
+ * A roster file's text: UTF-8, or UTF-16 and Windows-1252 as spreadsheet programs on Windows save
+ * CSV. The roster page reads a chosen file by the same rules (assets/static/roster.js), in the browser.
+ */
+function decodeRoster(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes);
+  const utf8 = new TextDecoder('utf-8').decode(bytes);
+  return utf8.includes('\uFFFD') ? new TextDecoder('windows-1252').decode(bytes) : utf8;
 }
 
 function refuse(file: string, preview: RosterPreview): number {

@@ -290,13 +290,14 @@ describe('lectern users import without a hub', () => {
 
   it('creates the accounts, prints generated passwords once, and says cards need a running hub', async () => {
     const file = join(dir, 'class.txt');
-    await writeFile(file, 'ann\tAnn Smith\t\tphysics\nbob\tBob\tbob-own-password\n');
+    // Saved by a spreadsheet program on Windows: Windows-1252, not UTF-8.
+    await writeFile(file, Buffer.from('ann\tAnn Smith\t\tphysics\nbob\tBob Jos\xe9\tbob-own-password\n', 'latin1'));
     const dataDir = join(dir, 'data');
     const result = await lectern(['users', 'import', file, '--cards', '--data-dir', dataDir]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Created 2 accounts/);
     assert.match(result.stdout, /ann\s+Ann Smith\s+physics\s+\w+-\w+-\w+-\d+/);
-    assert.match(result.stdout, /bob\s+Bob\s+\(from the file\)/);
+    assert.match(result.stdout, /bob\s+Bob José\s+\(from the file\)/);
     assert.match(result.stdout, /No login cards: they are made by a running hub/);
     const list = (await lectern(['users', 'list', '--data-dir', dataDir])).stdout;
     assert.match(list, /^ann\b/m);
