@@ -139,7 +139,7 @@ export interface PasswordReset {
   mustChange: boolean;
 }
 
-export type SettingType = 'boolean' | 'integer' | 'string' | 'enum';
+export type SettingType = 'boolean' | 'integer' | 'number' | 'string' | 'enum';
 export type SettingValue = boolean | number | string | null;
 
 export interface Setting {
@@ -151,6 +151,8 @@ export interface Setting {
   options?: string[];
   min?: number;
   max?: number;
+  /** Whether null is a value (for the Python environment: let Lectern choose); an empty field sends it. */
+  nullable?: boolean;
   restartRequired: boolean;
 }
 
@@ -192,16 +194,19 @@ export interface DoctorReport {
   warnings: string[];
 }
 
+/** One setting a config file would change. */
 export interface ImportChange {
-  kind: string;
-  name: string;
-  description: string;
+  key: string;
+  from: unknown;
+  to: unknown;
+  restartRequired: boolean;
 }
 
-/** A problem in an imported file: a sentence, or one tied to a setting or line. */
-export type ImportProblem = string | { message: string; key?: string; line?: number };
-
+/** `POST /hub/api/lectern/import/preview`. */
 export interface ImportPreview {
   changes: ImportChange[];
-  problems: ImportProblem[];
+  /** Why the file cannot be imported (`key` is `''` for the file as a whole); empty when it can. */
+  problems: Problem[];
+  /** Keys the file sets that only a config file can: importing leaves them alone. */
+  configFileOnly: Problem[];
 }

@@ -78,8 +78,7 @@ export class LiveState {
     this.source = null;
   }
 
-  /** Applies an event; public so that a screen can record what its own action just did. */
-  apply(event: HubEvent): void {
+  private apply(event: HubEvent): void {
     switch (event.type) {
       case 'snapshot':
         this.counts = event.counts;

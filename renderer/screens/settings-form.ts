@@ -14,6 +14,7 @@ interface Field {
   element: HTMLElement;
   input: HTMLInputElement | HTMLSelectElement;
   problem: HTMLElement;
+  /** The value to save; the setting's own value when the field cannot change it. */
   read(): SettingValue;
 }
 
@@ -113,27 +114,35 @@ function field(setting: Setting): Field {
       label = h('label', { htmlFor: id }, setting.label);
       break;
     }
-    case 'integer': {
+    case 'integer':
+    case 'number': {
       const number = h('input', {
         id,
         type: 'number',
-        step: '1',
-        inputMode: 'numeric',
+        step: setting.type === 'integer' ? '1' : 'any',
+        inputMode: setting.type === 'integer' ? 'numeric' : 'decimal',
         value: setting.value === null ? '' : String(setting.value),
         attrs: { min: setting.min, max: setting.max, 'aria-describedby': describedBy },
       });
       input = number;
       // A half-typed number goes to the hub as written, so its message explains what is wrong.
-      read = () => (number.value.trim() === '' ? null : Number.isNaN(number.valueAsNumber) ? number.value : number.valueAsNumber);
+      read = () => (number.value.trim() === '' ? emptyValue(setting) : Number.isNaN(number.valueAsNumber) ? number.value : number.valueAsNumber);
       label = h('label', { htmlFor: id }, setting.label);
       break;
     }
     case 'string': {
       const text = h('input', { id, type: 'text', value: setting.value === null ? '' : String(setting.value), attrs: { 'aria-describedby': describedBy } });
       input = text;
-      read = () => text.value;
+      read = () => (text.value === '' ? emptyValue(setting) : text.value);
       label = h('label', { htmlFor: id }, setting.label);
       break;
+    }
+    default: {
+      // A kind of setting newer than this page: shown, and left as it is.
+      const shown = h('input', { id, type: 'text', readOnly: true, value: JSON.stringify(setting.value), attrs: { 'aria-describedby': describedBy } });
+      input = shown;
+      read = () => setting.value;
+      label = h('label', { htmlFor: id }, setting.label);
     }
   }
   const element = h(
@@ -145,6 +154,11 @@ function field(setting: Setting): Field {
     problem,
   );
   return { setting, element, input, problem, read };
+}
+
+/** What an emptied field means: "none" for a setting that may be null, else an empty text. */
+function emptyValue(setting: Setting): SettingValue {
+  return setting.nullable ? null : '';
 }
 
 function showProblem(entry: Field, message: string | null): void {

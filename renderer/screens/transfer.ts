@@ -3,9 +3,9 @@
  * JupyterHub's own files for a class that outgrows one machine; and a Lectern file read back in,
  * with a preview of every change before anything is applied.
  */
-import { errorMessage, type HubApi } from '../api/client.js';
-import type { ImportPreview, ImportProblem } from '../api/types.js';
-import { h, replaceChildren, uniqueId } from '../dom.js';
+import { ApiError, errorMessage, type HubApi } from '../api/client.js';
+import type { ImportChange, ImportPreview, Problem, SettingsApplied, SettingsList } from '../api/types.js';
+import { h, replaceChildren, uniqueId, type Child } from '../dom.js';
 import { confirmAction } from '../ui/dialog.js';
 import { plural } from '../ui/format.js';
 import { notify, notifyError } from '../ui/notices.js';
@@ -45,6 +45,7 @@ export function transferScreen(ctx: ScreenContext): Screen {
         'section',
         { class: 'card', attrs: { 'aria-labelledby': 'export-title' } },
         h('h2', { id: 'export-title' }, 'Export the configuration'),
+        h('p', { class: 'hint' }, 'The files name every account and class, and hold no passwords.'),
         h(
           'ul',
           { class: 'exports' },
@@ -107,11 +108,11 @@ function importCard(api: HubApi): HTMLElement {
     }
     previewButton.disabled = true;
     try {
-      const answer = await api.post<ImportPreview>('/lectern/import/preview', { text });
+      const [answer, labels] = await Promise.all([api.post<ImportPreview>('/lectern/import/preview', { text }), settingLabels(api)]);
       previewed = answer.problems.length === 0 && answer.changes.length > 0 ? text : null;
       applyButton.hidden = previewed === null;
       applyButton.textContent = `Apply ${plural(answer.changes.length, 'change')}`;
-      replaceChildren(result, ...previewView(answer));
+      replaceChildren(result, ...previewView(answer, labels));
     } catch (error) {
       replaceChildren(result, h('p', { class: 'problem', attrs: { role: 'alert' } }, errorMessage(error)));
     } finally {
@@ -129,13 +130,22 @@ function importCard(api: HubApi): HTMLElement {
     if (!confirmed) return;
     applyButton.disabled = true;
     try {
-      await api.post('/lectern/import', { text: previewed });
+      const { needsRestart } = await api.post<SettingsApplied>('/lectern/import', { text: previewed });
+      const labels = await settingLabels(api);
       notify('The configuration was imported.');
-      replaceChildren(result, h('p', { class: 'ok' }, 'Imported. Settings that apply only after a restart are listed on the Settings screen.'));
+      replaceChildren(
+        result,
+        h('p', { class: 'ok' }, 'Imported.'),
+        needsRestart.length > 0
+          ? h('p', { class: 'restart-note' }, `Restart Lectern to apply: ${needsRestart.map((key) => labels.get(key) ?? key).join(', ')}.`)
+          : null,
+      );
       applyButton.hidden = true;
       previewed = null;
     } catch (error) {
-      replaceChildren(result, h('p', { class: 'problem', attrs: { role: 'alert' } }, `Nothing was imported: ${errorMessage(error)}`));
+      const body = error instanceof ApiError ? (error.body as { problems?: Problem[] } | null) : null;
+      const problems = (body?.problems ?? []).map(problemText);
+      replaceChildren(result, h('p', { class: 'problem', attrs: { role: 'alert' } }, `Nothing was imported: ${[errorMessage(error), ...problems].join(' ')}`));
     } finally {
       applyButton.disabled = false;
     }
@@ -155,26 +165,54 @@ function importCard(api: HubApi): HTMLElement {
   );
 }
 
-function previewView(preview: ImportPreview): HTMLElement[] {
+/** Settings' labels by key, to name changes as the Settings screen does; keys alone if unavailable. */
+async function settingLabels(api: HubApi): Promise<Map<string, string>> {
+  const list = await api.get<SettingsList>('/lectern/settings').catch(() => null);
+  return new Map((list?.settings ?? []).map((setting) => [setting.key, setting.label]));
+}
+
+function previewView(preview: ImportPreview, labels: Map<string, string>): Child[] {
+  const untouched =
+    preview.configFileOnly.length > 0
+      ? h(
+          'details',
+          { class: 'environments' },
+          h('summary', null, `Also in the file, not changed by importing (${preview.configFileOnly.length})`),
+          h('ul', null, preview.configFileOnly.map((entry) => h('li', null, problemText(entry)))),
+        )
+      : null;
   if (preview.problems.length > 0) {
     return [
       h('p', { class: 'problem', attrs: { role: 'alert' } }, 'This file cannot be imported until these are fixed:'),
       h('ul', { class: 'findings-problem' }, preview.problems.map((problem) => h('li', null, problemText(problem)))),
     ];
   }
-  if (preview.changes.length === 0) return [h('p', { class: 'ok' }, 'This file matches the current configuration: nothing would change.')];
+  const summary =
+    preview.changes.length === 0
+      ? h('p', { class: 'ok' }, 'The settings in this file are the ones Lectern has: importing would change nothing.')
+      : h('p', null, `Importing this file makes ${plural(preview.changes.length, 'change')}:`);
   return [
-    h('p', null, `Importing this file makes ${plural(preview.changes.length, 'change')}:`),
-    h(
-      'ul',
-      { class: 'changes' },
-      preview.changes.map((change) => h('li', null, h('span', { class: 'badge' }, change.kind), ' ', h('strong', null, change.name), ` — ${change.description}`)),
-    ),
+    summary,
+    preview.changes.length > 0 ? h('ul', { class: 'changes' }, preview.changes.map((change) => changeItem(change, labels))) : null,
+    untouched,
   ];
 }
 
-function problemText(problem: ImportProblem): string {
-  if (typeof problem === 'string') return problem;
-  const where = problem.line !== undefined ? `Line ${problem.line}: ` : problem.key ? `${problem.key}: ` : '';
-  return `${where}${problem.message}`;
+function changeItem(change: ImportChange, labels: Map<string, string>): HTMLElement {
+  return h(
+    'li',
+    null,
+    h('strong', null, labels.get(change.key) ?? change.key),
+    `: ${shownValue(change.from)} → ${shownValue(change.to)}`,
+    change.restartRequired ? h('span', { class: 'hint' }, ' (after Lectern restarts)') : null,
+  );
+}
+
+function shownValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return 'not set';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function problemText(problem: Problem): string {
+  return problem.key ? `${problem.key}: ${problem.message}` : problem.message;
 }

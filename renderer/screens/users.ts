@@ -9,6 +9,7 @@ import { h, replaceChildren, uniqueId } from '../dom.js';
 import type { LiveChange } from '../live/live-state.js';
 import { serverStateOf, statusBadge, type ServerStatus } from '../live/server-status.js';
 import { ago, exactTime, plural } from '../ui/format.js';
+import { notifyError } from '../ui/notices.js';
 import { problemView } from '../ui/panel.js';
 import { sortableHead, sortRows, type Column, type SortOrder } from '../ui/sortable-table.js';
 import { importRosterDialog } from './roster-import.js';
@@ -198,7 +199,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
         item(user.admin ? 'Remove teacher rights' : 'Make teacher', async () => {
           if (await setAdmin(api, name, !user.admin)) await load();
         }),
-        item('Print login card', () => printLoginCards(api, [name])),
+        user.admin ? null : item('Print login card', () => printLoginCards(api, [name])),
         name === ctx.me.name ? null : item('Delete account', async () => {
           if (await deleteUser(api, name)) await load();
         }, true),
@@ -297,8 +298,12 @@ export function usersScreen(ctx: ScreenContext): Screen {
     if (await importRosterDialog(api)) await load();
   };
   cardsButton.onclick = () => {
-    const names = selected.size > 0 ? [...selected] : sortRows(shown(), columns, order).map((user) => user.name);
-    void printLoginCards(api, names);
+    // Cards are for students who can log in: the hub refuses them for teachers and waiting sign-ups.
+    const waiting = new Set(join?.pending ?? []);
+    const chosen = selected.size > 0 ? users.filter((user) => selected.has(user.name)) : sortRows(shown(), columns, order);
+    const names = chosen.filter((user) => !user.admin && !waiting.has(user.name)).map((user) => user.name);
+    if (names.length === 0) notifyError('Login cards are for students who can log in: choose some students first.');
+    else void printLoginCards(api, names);
   };
   search.oninput = render;
   classFilter.onchange = render;

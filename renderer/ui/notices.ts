@@ -6,6 +6,8 @@
 import { h } from '../dom.js';
 
 const CONFIRMATION_MS = 6_000;
+/** More than this at once and the oldest confirmation makes way: the notices must not cover the page. */
+const MAX_SHOWN = 3;
 
 let area: HTMLElement | null = null;
 
@@ -30,5 +32,7 @@ function show(message: string, kind: 'info' | 'error'): void {
     h('button', { type: 'button', class: 'quiet', onclick: () => notice.remove(), attrs: { 'aria-label': 'Dismiss' } }, '×'),
   );
   area.append(notice);
+  const shown = [...area.children];
+  for (const old of shown.filter((element) => element.classList.contains('notice-info')).slice(0, Math.max(0, shown.length - MAX_SHOWN))) old.remove();
   if (kind === 'info') setTimeout(() => notice.remove(), CONFIRMATION_MS);
 }

@@ -109,6 +109,13 @@ describe('the teacher GUI in Chromium', () => {
     await page.getByLabel('Class').selectOption('physics');
     await waitForRows(2);
     await page.getByLabel('Class').selectOption('');
+
+    await page.getByRole('checkbox', { name: 'Select ada' }).check();
+    await page.getByRole('button', { name: 'Print login cards (1 selected)' }).click();
+    const ready = page.getByRole('dialog', { name: 'Login cards are ready' });
+    assert.match((await ready.getByRole('link', { name: 'Open login cards' }).getAttribute('href')) ?? '', /\/hub\/cards\//);
+    await ready.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('checkbox', { name: 'Select ada' }).uncheck();
   });
 
   it('resets a password and shows the new one once', async () => {
@@ -149,12 +156,115 @@ describe('the teacher GUI in Chromium', () => {
     await page.locator('.count-running dd', { hasText: '0' }).waitFor({ state: 'attached' });
   });
 
-  it('shows the settings, the Python report and how students join', async () => {
+  it('changes settings, says which wait for a restart, and shows a value the hub refuses next to its field', async () => {
     await openScreen('Settings', 'Settings');
     await page.getByText(/Students’ servers start with|Students’ servers cannot start/).waitFor();
     await page.getByText(/Students log in with accounts you make/).waitFor();
+
+    const shortest = page.getByLabel('Shortest password');
+    await shortest.fill('100');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('[data-setting="auth.minPasswordLength"] .field-problem').waitFor();
+    assert.equal(await shortest.getAttribute('aria-invalid'), 'true');
+
+    await shortest.fill('10');
+    await page.getByLabel('Port', { exact: true }).fill('8123');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Restart Lectern to apply: Port.').waitFor();
+    await page.getByText(/Saved and in effect: Shortest password\./).waitFor();
+    const { settings } = (await (await t.api('/lectern/settings')).json()) as { settings: { key: string; value: unknown }[] };
+    assert.equal(settings.find((setting) => setting.key === 'auth.minPasswordLength')?.value, 10);
     await screenshot('settings');
+  });
+
+  it('exports the configuration, and previews an import before applying it', async () => {
     await openScreen('Export / import', 'Export / import');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Lectern config file (lectern.yaml)' }).click()]);
+    assert.equal(download.suggestedFilename(), 'lectern.yaml');
+
+    await page.getByLabel('Or paste it here').fill('culler:\n  idleTimeout: 1800\n');
+    await page.getByRole('button', { name: 'Preview changes' }).click();
+    await page.getByText('Importing this file makes 1 change:').waitFor();
+    assert.match(await page.locator('ul.changes').innerText(), /3600 → 1800/);
+    await page.getByRole('button', { name: 'Apply 1 change' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Apply changes' }).click();
+    await page.getByText('Imported.', { exact: true }).waitFor();
     await screenshot('export');
+  });
+
+  it('fits a tablet held upright without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    for (const [tab, heading] of [['Dashboard', 'Dashboard'], ['Users', 'Users']] as const) {
+      await openScreen(tab, heading);
+      await page.locator('.loading').waitFor({ state: 'detached' });
+      // A string, evaluated in the page: the tests are compiled without the DOM's types.
+      assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `${tab}: no sideways scrolling`);
+      await screenshot(`tablet-${tab.toLowerCase()}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+});
+
+describe('the teacher GUI when a start fails and a sign-up waits', () => {
+  let browser: Browser;
+  let t: TestHub;
+
+  before(async () => {
+    [browser, t] = await Promise.all([
+      launchBrowser(),
+      startTestHub({ ...fakeServer('crash'), auth: { loginMode: 'join-code', joinApproval: true } }),
+    ]);
+    await t.addUser(TEACHER.name, TEACHER.password, true);
+    await t.addUser('ada', 'ada-password-1');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it('shows the failure with its log, and lets a waiting student in', async () => {
+    // A student signs up with the class code, and waits for the teacher.
+    const student = await browser.newContext();
+    const studentPage = await student.newPage();
+    await studentPage.goto(`${t.hub.url}hub/join`);
+    const { code } = (await (await t.api('/lectern/join')).json()) as { code: string };
+    await studentPage.getByLabel('Class code').fill(code);
+    await studentPage.getByLabel('Username').fill('milo');
+    await studentPage.getByLabel('Password', { exact: true }).fill('milo-password-1');
+    await studentPage.getByLabel('Password again').fill('milo-password-1');
+    await studentPage.getByRole('button', { name: 'Join' }).click();
+    await studentPage.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
+    await student.close();
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => assert.fail(`error in the page: ${error.message}`));
+    await page.goto(`${t.hub.url}hub/admin`);
+    await page.getByLabel('Username').fill(TEACHER.name);
+    await page.getByLabel('Password').fill(TEACHER.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('navigation', { name: 'Teacher screens' }).getByRole('link', { name: 'Servers' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Servers' }).waitFor();
+
+    await t.api('/users/ada/server', { method: 'POST' });
+    const row = page.getByRole('row', { name: /ada/ });
+    await row.getByText('Failed to start').waitFor();
+    assert.notEqual(await row.locator('.failure').innerText(), '');
+    await row.getByRole('button', { name: 'Show the log of ada’s server' }).click();
+    await page.locator('pre.log', { hasText: 'Traceback' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-servers-failed.png'), fullPage: true });
+
+    await page.getByRole('navigation', { name: 'Teacher screens' }).getByRole('link', { name: 'Dashboard' }).click();
+    await page.locator('.count-failed dd', { hasText: '1' }).waitFor();
+
+    await page.getByRole('navigation', { name: 'Teacher screens' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Waiting for you to let them in (1)' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-users-waiting.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Let milo in' }).click();
+    await page.getByRole('heading', { name: /Waiting for you to let them in/ }).waitFor({ state: 'detached' });
+    const state = (await (await t.api('/lectern/join')).json()) as { pending: string[] };
+    assert.deepEqual(state.pending, []);
+    await context.close();
   });
 });
