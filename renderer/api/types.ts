@@ -49,11 +49,13 @@ export interface WhoAmI {
   admin: boolean;
 }
 
-export type AddressKind = 'wifi' | 'ethernet' | 'vpn' | 'other';
+/** `loopback`: the hub listens on this machine only, and no student can use the address. */
+export type AddressKind = 'wifi' | 'ethernet' | 'vpn' | 'other' | 'loopback';
 
 export interface JoinAddress {
   address: string;
-  interfaceName: string;
+  /** Null for loopback, or an address the OS does not list. */
+  interfaceName: string | null;
   kind: AddressKind;
   url: string;
   /** The QR code of `url`, as an SVG document. */

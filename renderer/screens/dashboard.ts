@@ -71,6 +71,13 @@ function joinView(ctx: ScreenContext, urls: JoinUrls, join: JoinState | null, re
   projectorButton.onclick = () => openProjector(chosen, code);
 
   return [
+    chosen.kind === 'loopback'
+      ? h(
+          'p',
+          { class: 'problem', attrs: { role: 'alert' } },
+          'Lectern listens on this computer only, so students cannot reach it. On the Settings screen, set “Listening address” to 0.0.0.0, then restart Lectern.',
+        )
+      : null,
     h('p', { class: 'join-url' }, urlText),
     h('img', { class: 'qr', src: svgDataUrl(chosen.qrSvg), alt: `QR code that opens ${chosen.url}`, width: 320, height: 320 }),
     code ? h('p', { class: 'join-code' }, 'Class code: ', h('strong', null, code)) : null,

@@ -13,6 +13,7 @@ const KIND_LABELS: Record<AddressKind, string> = {
   ethernet: 'Network cable',
   vpn: 'VPN',
   other: 'Network',
+  loopback: 'This computer only',
 };
 
 /** The teacher's choice, else the hub's suggestion, else the first address. */
@@ -26,7 +27,8 @@ export function chooseAddress(urls: JoinUrls): JoinAddress | undefined {
 
 /** "Wi-Fi · 192.168.1.20 (wlan0)". */
 export function addressLabel(address: JoinAddress): string {
-  return `${KIND_LABELS[address.kind] ?? KIND_LABELS.other} · ${address.address} (${address.interfaceName})`;
+  const label = `${KIND_LABELS[address.kind] ?? KIND_LABELS.other} · ${address.address}`;
+  return address.interfaceName ? `${label} (${address.interfaceName})` : label;
 }
 
 /** A labelled menu of the addresses; choosing one saves it and shows its join URL. */

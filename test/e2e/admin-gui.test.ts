@@ -67,6 +67,10 @@ describe('the teacher GUI in Chromium', () => {
     await page.locator('.count-running dd', { hasText: '1' }).waitFor();
     await screenshot('dashboard');
 
+    // No clipboard permission in a test browser: the address is then selected for Ctrl+C instead.
+    await page.getByRole('button', { name: 'Copy join address' }).click();
+    await page.locator('.notice').filter({ hasText: /Join address copied|The address is selected/ }).waitFor();
+
     await page.getByRole('button', { name: 'Show on projector' }).click();
     const projector = page.getByRole('dialog', { name: /Join address for the projector/ });
     await projector.getByText(address).waitFor();
