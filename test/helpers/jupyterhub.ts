@@ -35,22 +35,26 @@ export interface JupyterHubOptions {
   spawnerEnvironment?: Record<string, string>;
 }
 
-export interface RunningJupyterHub {
-  /** The public (proxy) URL, with a trailing slash: `http://127.0.0.1:PORT/`. */
+/** A JupyterHub process and everything it started. */
+export interface JupyterHubProcess {
+  /** The public (proxy) URL, with the base URL and a trailing slash: `http://127.0.0.1:PORT/`. */
   url: string;
-  /** `http://127.0.0.1:PORT/hub/api`, no trailing slash. */
+  /** `<url>hub/api`, no trailing slash. */
   apiUrl: string;
+  /** Everything JupyterHub wrote to stderr so far (its log). */
+  stderr(): string;
+  /** This hub's processes still alive (the hub, its proxy, singleuser servers), with their argv. */
+  processes(): { pid: number; argv: string[] }[];
+  stop(): Promise<void>;
+}
+
+export interface RunningJupyterHub extends JupyterHubProcess {
   /** The admin service's API token. */
   token: string;
   /** The proxy's REST API origin (`http://127.0.0.1:PORT`), routes under `/api/routes`. */
   proxyApiUrl: string;
   /** The proxy's API token (`c.ConfigurableHTTPProxy.auth_token`, random per hub). */
   proxyToken: string;
-  /** Everything JupyterHub wrote to stderr so far (its log). */
-  stderr(): string;
-  /** This hub's processes still alive (the hub, its proxy, singleuser servers), with their argv. */
-  processes(): { pid: number; argv: string[] }[];
-  stop(): Promise<void>;
 }
 
 export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<RunningJupyterHub> {
@@ -72,8 +76,42 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
     spawnerEnvironment: options.spawnerEnvironment ?? {},
   });
   await writeFile(join(dir, 'jupyterhub_config.py'), config);
+  const url = `http://127.0.0.1:${port}/`;
+  const hub = await launch(dir, ['-f', join(dir, 'jupyterhub_config.py')], url, options.startTimeoutMs ?? 60_000);
+  return { ...hub, token, proxyApiUrl: `http://127.0.0.1:${proxyApiPort}`, proxyToken };
+}
 
-  const child = spawn(JUPYTERHUB, ['-f', join(dir, 'jupyterhub_config.py')], {
+/**
+ * The real JupyterHub with a config file of the test's own (an exported `jupyterhub_config.py`, say),
+ * kept to a temp dir and free loopback ports by command-line options, which win over the file:
+ * `bind_url` (with the file's base URL), the hub's own port, the proxy's API, and configurable-http-proxy
+ * from node_modules (as `startJupyterHub` runs it). Its database, cookie
+ * secret and pid files go to the temp dir, its working directory. Resolves once `GET <url>hub/api`
+ * answers, which is after JupyterHub has loaded the whole file: roles, groups, services.
+ */
+export async function startJupyterHubWithConfig(
+  configFile: string,
+  options: { baseUrl?: string; startTimeoutMs?: number } = {},
+): Promise<JupyterHubProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'lectern-jupyterhub-'));
+  const [port, hubPort, proxyApiPort] = await freePorts(3);
+  const url = `http://127.0.0.1:${port}${options.baseUrl ?? '/'}`;
+  const args = [
+    '-f',
+    configFile,
+    `--JupyterHub.bind_url=${url}`,
+    `--JupyterHub.hub_port=${hubPort}`,
+    `--ConfigurableHTTPProxy.api_url=http://127.0.0.1:${proxyApiPort}`,
+    `--ConfigurableHTTPProxy.command=${join(projectRoot(), 'node_modules/.bin/configurable-http-proxy')}`,
+    `--JupyterHub.db_url=sqlite:///${join(dir, 'jupyterhub.sqlite')}`,
+    `--JupyterHub.cookie_secret_file=${join(dir, 'jupyterhub_cookie_secret')}`,
+  ];
+  return launch(dir, args, url, options.startTimeoutMs ?? 60_000);
+}
+
+/** Starts `jupyterhub ARGS` in `dir` (removed by `stop()`) and waits until its API answers at `url`. */
+async function launch(dir: string, args: string[], url: string, startTimeoutMs: number): Promise<JupyterHubProcess> {
+  const child = spawn(JUPYTERHUB, args, {
     cwd: dir,
     env: {
       // Node's own directory first (CHP's script starts with `#!/usr/bin/env node`); then the system
@@ -108,7 +146,8 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       signalGroup(child.pid, 'SIGTERM');
       // JupyterHub stops its servers and the proxy on SIGTERM (cleanup_servers), which takes a moment.
-      await Promise.race([exited, sleep(15_000)]);
+      // An unref'd timer: once the hub has exited, it must not keep the test process alive.
+      await Promise.race([exited, sleep(15_000, undefined, { ref: false })]);
     }
     killEverything(child, dir, 'SIGTERM');
     for (let i = 0; i < 30 && markedPids(dir).length > 0; i++) await sleep(100);
@@ -116,10 +155,9 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
     await rm(dir, { recursive: true, force: true });
   };
 
-  const url = `http://127.0.0.1:${port}/`;
   const apiUrl = `${url}hub/api`;
   try {
-    await waitUntilUp(apiUrl, child, () => stderr, options.startTimeoutMs ?? 60_000);
+    await waitUntilUp(apiUrl, child, () => stderr, startTimeoutMs);
   } catch (error) {
     await stop();
     throw error;
@@ -132,7 +170,7 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
         return []; // Exited meanwhile.
       }
     });
-  return { url, apiUrl, token, proxyApiUrl: `http://127.0.0.1:${proxyApiPort}`, proxyToken, stderr: () => stderr, processes, stop };
+  return { url, apiUrl, stderr: () => stderr, processes, stop };
 }
 
 const MARKER = 'LECTERN_TEST_JUPYTERHUB_DIR';
