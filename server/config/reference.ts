@@ -139,7 +139,9 @@ Lectern reads one YAML (\`.yaml\`, \`.yml\`) or JSON (\`.json\`) file, given on 
 error, so a misspelt setting never goes unnoticed. Relative paths in the file are relative to the file's
 folder; on the command line or in the environment, to the current folder.
 
-Precedence, lowest first: defaults, the config file, environment variables, command-line options.
+Precedence, lowest first: defaults, the config file, environment variables, command-line options, and
+the settings changed in the GUI's settings page, which are kept in the data dir and applied at every
+start (\`lectern export --format lectern\` shows the effective configuration).
 
 Example:
 
