@@ -8,7 +8,7 @@ import { serverKey, type LiveState } from './live-state.js';
 
 export type ServerStatus = 'running' | 'starting' | 'stopping' | 'stopped' | 'failed';
 
-export const STATUS_LABELS: Record<ServerStatus, string> = {
+const STATUS_LABELS: Record<ServerStatus, string> = {
   running: 'Running',
   starting: 'Starting…',
   stopping: 'Stopping…',

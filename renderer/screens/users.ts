@@ -101,7 +101,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
     const selectAll = h('input', {
       type: 'checkbox',
       checked: visible.length > 0 && visible.every((user) => selected.has(user.name)),
-      attrs: { 'aria-label': 'Select everyone shown' },
+      attrs: { 'aria-label': 'Select everyone shown', 'data-focus': 'select-all' },
       onchange: () => {
         for (const user of visible) {
           if (selectAll.checked) selected.add(user.name);
@@ -126,9 +126,13 @@ export function usersScreen(ctx: ScreenContext): Screen {
     );
     summary.textContent =
       visible.length === users.length ? plural(users.length, 'account') : `${visible.length} of ${plural(users.length, 'account')} shown`;
-    cardsButton.textContent = selected.size > 0 ? `Print login cards (${selected.size} selected)` : 'Print login cards';
+    labelCardsButton();
     cardsButton.disabled = visible.length === 0;
     if (focusKey) tableBox.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
+  };
+
+  const labelCardsButton = () => {
+    cardsButton.textContent = selected.size > 0 ? `Print login cards (${selected.size} selected)` : 'Print login cards';
   };
 
   const row = (user: UserModel): HTMLTableRowElement => {
@@ -155,7 +159,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
       onchange: () => {
         if (select.checked) selected.add(name);
         else selected.delete(name);
-        cardsButton.textContent = selected.size > 0 ? `Print login cards (${selected.size} selected)` : 'Print login cards';
+        labelCardsButton();
       },
     });
     return h(

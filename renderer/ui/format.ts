@@ -14,7 +14,7 @@ export function ago(iso: string | null, now = Date.now()): string {
 }
 
 /** A duration such as "45 s", "12 min", "1 h 20 min" or "3 days". */
-export function duration(ms: number): string {
+function duration(ms: number): string {
   if (ms < MINUTE) return `${Math.max(0, Math.floor(ms / 1000))} s`;
   if (ms < HOUR) return `${Math.floor(ms / MINUTE)} min`;
   if (ms < DAY) {

@@ -120,6 +120,17 @@ describe('the teacher GUI in Chromium', () => {
     assert.match((await ready.getByRole('link', { name: 'Open login cards' }).getAttribute('href')) ?? '', /\/hub\/cards\//);
     await ready.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('checkbox', { name: 'Select ada' }).uncheck();
+
+    await page.getByLabel('More actions for turing').click();
+    await page.getByRole('button', { name: 'Make teacher' }).click();
+    await page.getByRole('dialog', { name: 'Make turing a teacher?' }).getByRole('button', { name: 'Make teacher' }).click();
+    await page.getByRole('row', { name: /turing/ }).getByText('Teacher', { exact: true }).waitFor();
+
+    await page.getByLabel('More actions for hopper').click();
+    await page.getByRole('button', { name: 'Delete account' }).click();
+    await page.getByRole('dialog', { name: 'Delete hopper’s account?' }).getByRole('button', { name: 'Delete account' }).click();
+    await table.getByRole('rowheader', { name: 'hopper' }).waitFor({ state: 'detached' });
+    assert.equal((await t.api('/users/hopper')).status, 404);
   });
 
   it('resets a password and shows the new one once', async () => {
