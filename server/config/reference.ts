@@ -86,12 +86,13 @@ export function describeAllowed(node: SchemaNode | undefined): string {
 
 function describeNumber(node: SchemaNode, noun: 'integer' | 'number'): string {
   const article = noun === 'integer' ? 'an' : 'a';
-  if (node.exclusiveMinimum === 0 && node.maximum === undefined) return `a positive ${noun}`;
-  if (node.minimum !== undefined && node.maximum !== undefined) {
-    return `${article} ${noun} from ${node.minimum} to ${node.maximum}`;
-  }
-  if (node.minimum !== undefined) return `${article} ${noun} of at least ${node.minimum}`;
-  if (node.maximum !== undefined) return `${article} ${noun} of at most ${node.maximum}`;
+  // zod bounds every integer by the safe-integer range; those are no limit a reader needs to hear of.
+  const minimum = node.minimum !== undefined && node.minimum > Number.MIN_SAFE_INTEGER ? node.minimum : undefined;
+  const maximum = node.maximum !== undefined && node.maximum < Number.MAX_SAFE_INTEGER ? node.maximum : undefined;
+  if (node.exclusiveMinimum === 0 && maximum === undefined) return `a positive ${noun}`;
+  if (minimum !== undefined && maximum !== undefined) return `${article} ${noun} from ${minimum} to ${maximum}`;
+  if (minimum !== undefined) return `${article} ${noun} of at least ${minimum}`;
+  if (maximum !== undefined) return `${article} ${noun} of at most ${maximum}`;
   return `${article} ${noun}`;
 }
 

@@ -94,7 +94,8 @@ export function settingModels(config: LecternConfig): SettingModel[] {
       restartRequired,
     };
     if (main.enum) model.options = main.enum.map(String);
-    if (typeof main.minimum === 'number') model.min = main.minimum;
+    // zod bounds every integer by the safe-integer range: not a limit to show.
+    if (typeof main.minimum === 'number' && main.minimum > Number.MIN_SAFE_INTEGER) model.min = main.minimum;
     if (typeof main.maximum === 'number' && main.maximum < Number.MAX_SAFE_INTEGER) model.max = main.maximum;
     if (branches.some((branch) => branch.type === 'null')) model.nullable = true;
     return model;

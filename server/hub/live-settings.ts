@@ -50,7 +50,7 @@ export class LiveSettings {
   private constructor(
     /** What the hub runs with. Live changes are written into this very object. */
     readonly running: LecternConfig,
-    /** What the hub will start with next time. */
+    /** What the hub will start with next time. Replaced on each change, never changed in place. */
     private next: LecternConfig,
     /** The changes made on the settings page, by dotted key, as stored. */
     private overrides: Record<string, unknown>,
@@ -72,7 +72,8 @@ export class LiveSettings {
       store.setConfigOverrides(kept);
       await deps.db.commit();
     }
-    return new LiveSettings(effective, structuredClone(effective), kept, store, deps.db);
+    // The hub's own copy to change in place, never the caller's object.
+    return new LiveSettings(structuredClone(effective), effective, kept, store, deps.db);
   }
 
   /** The effective configuration: the config file with every change from the settings page. */
