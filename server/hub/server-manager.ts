@@ -28,7 +28,7 @@ import { LocalProcessSpawner } from '../spawner/local-process.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { availableMemoryBytes, processGroupsUsage, processStartTime } from '../spawner/processes.js';
 import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
-import { folderNameFor } from '../spawner/user-folders.js';
+import { folderNameFor, usersFolder } from '../spawner/user-folders.js';
 import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
 import { resolveToken } from '../auth/tokens.js';
 import { StartQueue } from './start-queue.js';
@@ -639,10 +639,10 @@ export class ServerManager {
    * its own runtime folder and log (server names cannot start with `_`, so `_default` is free).
    */
   private paths(user: string, name: string): Pick<SpawnContext, 'notebookDir' | 'runtimeDir' | 'logFile'> {
-    const { dataDir, spawner } = this.deps.config;
+    const { dataDir } = this.deps.config;
     const folder = folderNameFor(user);
     return {
-      notebookDir: join(spawner.notebookRoot ?? join(dataDir, 'users'), folder),
+      notebookDir: join(usersFolder(this.deps.config), folder),
       runtimeDir: join(dataDir, 'runtime', folder, name || '_default'),
       logFile: name ? join(dataDir, 'logs', folder, `${name}.log`) : join(dataDir, 'logs', `${folder}.log`),
     };

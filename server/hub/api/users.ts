@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AccountError, createAccount } from '../../auth/accounts.js';
 import { normalizeUsername, usernameProblem } from '../../auth/usernames.js';
 import { scopeFilter } from '../../rbac/scopes.js';
-import { folderNameFor } from '../../spawner/user-folders.js';
+import { folderNameFor, usersFolder } from '../../spawner/user-folders.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
@@ -179,7 +179,7 @@ function truthy(value: unknown): boolean {
 
 /** A renamed student keeps their notebooks: their folder follows the name. */
 async function moveNotebookFolder(ctx: HubContext, from: string, to: string): Promise<void> {
-  const root = ctx.config.spawner.notebookRoot ?? join(ctx.config.dataDir, 'users');
+  const root = usersFolder(ctx.config);
   const source = join(root, folderNameFor(from));
   const exists = await stat(source).then(
     () => true,
