@@ -285,8 +285,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Removes the secret at `path` from `doc` and leaves a comment in its place: `# key: fill in …`.
- * A file loaded with the comment still in place then stops with an error naming the missing key,
- * rather than running with a placeholder.
+ * Where the file needs it (a service's token, the TLS key), a file loaded with the comment still in
+ * place stops with an error naming the missing key, rather than running with a placeholder.
  */
 function replaceWithComment(doc: Document, path: readonly (string | number)[], fill: string): void {
   const parent = doc.getIn(path.slice(0, -1), true);
