@@ -45,13 +45,24 @@ export function normalizeUsername(raw: string): string {
   return raw.normalize('NFKC').trim().toLowerCase();
 }
 
+/**
+ * Why `name` is not well formed as a `what` (a username, a group name), or null. Group names share
+ * the rules: they appear in the same URLs and scopes (`/hub/api/groups/<name>`, `!group=<name>`).
+ */
+export function nameShapeProblem(name: string, what: 'username' | 'group name'): string | null {
+  const article = what === 'username' ? 'A username' : 'A group name';
+  if (name.length === 0) return `${article} cannot be empty.`;
+  if (name.length > MAX_NAME_LENGTH) return `${article} can be at most ${MAX_NAME_LENGTH} characters long.`;
+  if (!NAME_PATTERN.test(name)) {
+    return `${article} may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit.`;
+  }
+  return null;
+}
+
 /** Why `name` (already normalised) cannot be a new username, or null. */
 export function usernameProblem(name: string): string | null {
-  if (name.length === 0) return 'A username cannot be empty.';
-  if (name.length > MAX_NAME_LENGTH) return `A username can be at most ${MAX_NAME_LENGTH} characters long.`;
-  if (!NAME_PATTERN.test(name)) {
-    return 'A username may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit.';
-  }
+  const problem = nameShapeProblem(name, 'username');
+  if (problem) return problem;
   if (RESERVED_NAMES.has(name)) {
     return `The username "${name}" is reserved: it could be mistaken for the hub itself or for someone in charge of it. Choose another.`;
   }

@@ -41,7 +41,7 @@ export function hubRoutes(ctx: HubContext): ApiRoute[] {
         python: `Node.js ${process.version}`,
         sys_executable: process.execPath,
         spawner: { class: 'lectern.LocalProcessSpawner', version: lecternVersion },
-        authenticator: { class: 'lectern.PasswordAuthenticator', version: lecternVersion },
+        authenticator: { class: `lectern.${ctx.authenticator.constructor.name}`, version: lecternVersion },
       });
     }),
 

@@ -35,3 +35,13 @@ describe('usernames', () => {
     }
   });
 });
+
+describe('group names', () => {
+  it('follow the shape of usernames, in their own words, but may be reserved usernames', async () => {
+    const { groupNameProblem } = await import('../../../server/auth/group-names.js');
+    assert.equal(groupNameProblem('Physics-1A'), null, 'used as given, case kept');
+    assert.equal(groupNameProblem('users'), null, 'nobody logs in as a class');
+    assert.match(groupNameProblem('Physics 1A') ?? '', /^A group name may contain only/);
+    assert.match(groupNameProblem('') ?? '', /^A group name cannot be empty/);
+  });
+});
