@@ -6,10 +6,12 @@
  * teacher meets them; a screenshot of each lands in test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { parse } from 'yaml';
 import { launchBrowser } from '../helpers/browser.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { decodeQrPng } from '../helpers/qr.js';
@@ -194,8 +196,21 @@ describe('the teacher GUI in Chromium', () => {
 
   it('exports the configuration, and previews an import before applying it', async () => {
     await openScreen('Export / import', 'Export / import');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Lectern config file (lectern.yaml)' }).click()]);
-    assert.equal(download.suggestedFilename(), 'lectern.yaml');
+    const saved = async (button: string, filename: string): Promise<string> => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+      assert.equal(download.suggestedFilename(), filename);
+      const path = join(ARTIFACTS, filename);
+      await download.saveAs(path);
+      return path;
+    };
+    // Each file is read by what it is for: YAML for Lectern and Zero to JupyterHub, Python for JupyterHub.
+    const lectern = parse(await readFile(await saved('Lectern config file (lectern.yaml)', 'lectern.yaml'), 'utf8')) as Record<string, unknown>;
+    assert.equal(typeof lectern, 'object');
+    const values = parse(await readFile(await saved('Zero to JupyterHub values (values.yaml)', 'values.yaml'), 'utf8')) as { hub?: unknown; cull?: unknown };
+    assert.ok(values.hub && values.cull, 'a Zero to JupyterHub values file with hub and culling settings');
+    const python = await saved('JupyterHub config (jupyterhub_config.py)', 'jupyterhub_config.py');
+    const compiled = spawnSync('/usr/bin/python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', python], { encoding: 'utf8' });
+    assert.equal(compiled.status, 0, compiled.stderr);
 
     await page.getByLabel('Or paste it here').fill('culler:\n  idleTimeout: 1800\n');
     await page.getByRole('button', { name: 'Preview changes' }).click();
