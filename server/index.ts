@@ -320,7 +320,7 @@ async function prepareAccounts(
   if (users.count() === 0) {
     const names = config.adminUsers.length > 0 ? config.adminUsers : [DEFAULT_FIRST_ADMIN];
     for (const name of names) {
-      const password = generatePassword();
+      const password = generatePassword(config.auth.minPasswordLength);
       users.create({ name, admin: true, passwordHash: await hasher.hash(password) });
       created.push({ name, password });
       log.info(`created the first admin account, ${name}`);

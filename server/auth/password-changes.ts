@@ -47,8 +47,8 @@ export async function setPassword(store: PasswordStore, user: UserRecord, passwo
  * A teacher resets `user`'s password to a new generated one (three words and a number, easy to
  * read out or copy from a screen), and gets it back to show once: it is stored only as a hash.
  */
-export async function resetPassword(store: PasswordStore, user: UserRecord, mustChange: boolean): Promise<string> {
-  const password = generatePassword();
+export async function resetPassword(store: PasswordStore, user: UserRecord, mustChange: boolean, minLength: number): Promise<string> {
+  const password = generatePassword(minLength);
   await setPassword(store, user, password, mustChange);
   return password;
 }

@@ -109,9 +109,17 @@ const WORDS = [
 
 /**
  * A password a student can read off a card and type on a tablet: three words and a number
- * (about 2^30 combinations, plenty behind login throttling, and far easier than random characters).
+ * (about 2^30 combinations, plenty behind login throttling, and far easier than random characters),
+ * with more words when the configured minimum length asks for a longer one.
  */
-export function generatePassword(random: (max: number) => number = randomInt): string {
-  const words = Array.from({ length: 3 }, () => WORDS[random(WORDS.length)]);
-  return `${words.join('-')}-${10 + random(90)}`;
+export function generatePassword(minLength = 0, random: (max: number) => number = randomInt): string {
+  const words = Array.from({ length: 3 }, () => WORDS[random(WORDS.length)] as string);
+  let number = String(10 + random(90));
+  const length = (): number => [...words, number].join('-').length;
+  for (let word = WORDS[random(WORDS.length)] as string; length() < minLength; word = WORDS[random(WORDS.length)] as string) {
+    // Words while they fit under bcrypt's limit, then digits to reach the minimum exactly.
+    if (length() + word.length + 1 <= MAX_PASSWORD_BYTES) words.push(word);
+    else number += String(random(10));
+  }
+  return [...words, number].join('-');
 }

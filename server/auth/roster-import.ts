@@ -70,7 +70,7 @@ export class RosterImport {
     let done = 0;
     const prepared = await Promise.all(
       entries.map(async (entry) => {
-        const password = entry.password ?? generatePassword();
+        const password = entry.password ?? generatePassword(this.deps.minPasswordLength);
         const passwordHash = await this.deps.hasher.hash(password);
         onProgress(++done, entries.length);
         return { entry, password, passwordHash };

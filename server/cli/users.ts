@@ -25,7 +25,7 @@ interface UserRow {
 
 export async function addUser(config: LecternConfig, name: string, admin: boolean): Promise<number> {
   const supplied = process.stdin.isTTY ? '' : (await readStdin()).replace(/\r?\n$/, '');
-  const password = supplied || generatePassword();
+  const password = supplied || generatePassword(config.auth.minPasswordLength);
   const running = await readLock(config.dataDir);
   let created: string;
   if (running?.apiUrl && running.token) {
@@ -88,7 +88,7 @@ export async function resetUserPassword(config: LecternConfig, rawName: string):
       const user = users.find(name);
       if (!user) throw new CliError(`No such user: ${name}. See the accounts with: lectern users list`);
       const store = { db, users, hasher, sessions: new SessionRepository(db), tokens: new TokenRepository(db), loginLinks: new LoginLinkRepository(db) };
-      return resetPassword(store, user, true);
+      return resetPassword(store, user, true, config.auth.minPasswordLength);
     });
   }
   console.log(`New password for ${name}: ${password}`);

@@ -42,7 +42,7 @@ export function passwordRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, PASSWORD_SCOPES, { user: req.params.name });
       const user = existingUser(ctx, req.params.name);
       const { mustChange = true } = parseBody(resetBody, req.body ?? {});
-      const password = await resetPassword(store, user, mustChange);
+      const password = await resetPassword(store, user, mustChange, ctx.config.auth.minPasswordLength);
       ctx.log.info(`password reset for ${user.name}`, { mustChange });
       // Not cached anywhere on the way: this answer is the only place the password exists in clear.
       res.set('Cache-Control', 'no-store').json({ name: user.name, password, mustChange });

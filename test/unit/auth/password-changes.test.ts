@@ -48,7 +48,7 @@ describe('password changes', () => {
 
   it('a reset gives a new temporary password and revokes every way in but the servers’ tokens', async () => {
     const { user, sessions, tokens } = studentWithWaysIn('ann');
-    const password = await resetPassword(store, user, true);
+    const password = await resetPassword(store, user, true, 8);
     assert.match(password, /^[a-z]+-[a-z]+-[a-z]+-\d\d$/);
     const after = store.users.find('ann')!;
     assert.equal(after.mustChangePassword, true);
@@ -69,7 +69,7 @@ describe('password changes', () => {
 
   it('changing one’s own password keeps this login and one’s own tokens, ends the other logins and clears the mark', async () => {
     const { user, tokens } = studentWithWaysIn('cy');
-    await resetPassword(store, user, true);
+    await resetPassword(store, user, true, 8);
     const here = store.sessions.create(user.id, 'cy-here', later());
     const elsewhere = store.sessions.create(user.id, 'cy-elsewhere', later());
     const ownToken = store.tokens.create({ kind: 'api', userId: user.id, scopes: [], note: 'mine' }, 'mine', 'cy-mine').id;

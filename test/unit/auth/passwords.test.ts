@@ -45,4 +45,12 @@ describe('passwords', () => {
     }
     assert.ok(seen.size > 45, 'varied');
   });
+
+  it('adds words when the configured minimum asks for a longer password', () => {
+    for (const minimum of [18, 40, 72]) {
+      const password = generatePassword(minimum);
+      assert.equal(passwordProblem(password, minimum), null, password);
+      assert.match(password, /^([a-z]+-){3,}\d{2,}$/);
+    }
+  });
 });
