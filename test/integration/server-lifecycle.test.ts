@@ -135,10 +135,15 @@ async function startCli(dataDir: string, config: string, port: number): Promise<
 }
 
 describe('after the hub is killed', () => {
-  it('adopts a running server on restart: same address, same login, nothing to restart; quit then leaves no process', async () => {
+  /**
+   * Alice's server outlives a SIGKILLed hub and is adopted by the next one. `page` is a page of her
+   * server: the way a browser gets in (OAuth with jupyterhub-singleuser; the gate's cookie, issued
+   * again by the new hub, for a plain server).
+   */
+  async function adoptionJourney(spawner: string, page: string): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'lectern-adopt-'));
     const config = join(dir, 'lectern.yaml');
-    await writeFile(config, `services:\n  - { name: automation, apiToken: ${TOKEN}, admin: true }\nculler: { enabled: false }\n`);
+    await writeFile(config, `services:\n  - { name: automation, apiToken: ${TOKEN}, admin: true }\nculler: { enabled: false }\n${spawner}`);
     const port = await freeLoopbackPort();
     const origin = `http://127.0.0.1:${port}`;
     const api = (path: string, init: RequestInit = {}) =>
@@ -150,7 +155,7 @@ describe('after the hub is killed', () => {
       const pid = serverPid(hub.stderr(), 'alice');
       const alice = new HttpClient(origin);
       await alice.logIn('alice', 'alice-password-1');
-      assert.equal((await alice.follow('/user/alice/tree')).response.status, 200);
+      await alice.follow(page);
       assert.equal((await alice.request('/user/alice/api/contents')).status, 200);
 
       hub.child.kill('SIGKILL');
@@ -161,7 +166,9 @@ describe('after the hub is killed', () => {
       assert.match(hub.stderr(), /adopted alice's server from a previous run/);
       const model = (await (await api('/users/alice')).json()) as { server: string | null };
       assert.equal(model.server, '/user/alice/');
+      await alice.follow(page);
       assert.equal((await alice.request('/user/alice/api/contents')).status, 200, 'her open notebook keeps working');
+      assert.equal((await fetch(`${origin}/user/alice/api/contents`)).status, 403, 'and nobody else gets in');
 
       hub.child.kill('SIGTERM');
       assert.equal(await hub.exited, 0);
@@ -172,7 +179,13 @@ describe('after the hub is killed', () => {
       hub.child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }
+
+  it('adopts a running server on restart: same address, same login, nothing to restart; quit then leaves no process', () =>
+    adoptionJourney('', '/user/alice/tree'));
+
+  it('adopts a plain `jupyter server` too, and keeps it behind the gate', () =>
+    adoptionJourney('spawner: { python: /usr/bin/python3, launchMode: server }\n', '/user/alice/tree'));
 
   it('does not adopt, or signal, whatever took over a dead server’s port', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lectern-decoy-'));
