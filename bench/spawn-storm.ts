@@ -520,7 +520,7 @@ function breakdown(spawns: Spawn[]): string {
     return values.length > 0 ? `${median(values).toFixed(0)} ms (p90 ${percentile(values, 90).toFixed(0)})` : 'n/a';
   };
   return (
-    `Lectern's queued starts, medians: slot → "Spawning server" (memory check, token, database commit) ` +
+    `Lectern's queued starts, medians: slot → "Spawning server" (memory check, launch plan, token) ` +
     `${phase((s) => s.admitted, (s) => s.progressSeen?.[25])}; → "Waiting for the server to answer" (launching the process) ` +
     `${phase((s) => s.progressSeen?.[25], (s) => s.progressSeen?.[50])}; → ready (the process starting, and the hub noticing) ` +
     `${phase((s) => s.progressSeen?.[50], (s) => s.ready)}.`

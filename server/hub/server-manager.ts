@@ -439,7 +439,9 @@ export class ServerManager {
       const plan = await this.launchPlan();
       const token = this.registerServer(server, prefix, userOptions, plan);
       server.token = token;
-      await this.deps.db.commit();
+      // Not committed yet: the server checks its token against the database in memory, and a
+      // restart only looks for servers recorded running, which is committed once this one is ready.
+      // The start waits for no disk write; the next commit or the flush timer saves the token.
       await saveServerToken(paths.runtimeDir, token);
       const spawner = this.localSpawner(this.spawnContext(user.name, name, token), plan);
       server.spawner = spawner;
