@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 
-const MAX_PROBE_INTERVAL_MS = 100;
+const MAX_PROBE_INTERVAL_MS = 50;
 
 export interface ReadinessOptions {
   timeoutMs: number;
