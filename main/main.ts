@@ -90,6 +90,31 @@ async function start(): Promise<void> {
   setInterval(tray.refresh, TRAY_REFRESH_MS).unref();
   // Without the window the class still runs, and the dashboard opens in any browser.
   await openWindow(hub).catch((error: Error) => dialog.showErrorBox('Lectern could not open its window', error.message));
+  await showFirstAccounts(hub);
+}
+
+/**
+ * On the very first start the hub creates the teacher's account with a generated password. The
+ * window logs the teacher in by itself, but a tablet or another browser needs that password: show
+ * it once, as `lectern start` prints it.
+ */
+async function showFirstAccounts(running: RunningHub): Promise<void> {
+  if (running.initialAccounts.length === 0) return;
+  const accounts = running.initialAccounts.map((account) => `${account.name}: ${account.password}`).join('\n');
+  const options = {
+    type: 'info' as const,
+    message: 'Your teacher account',
+    detail:
+      `${accounts}\n\nThis window logs you in by itself. To open the dashboard on a tablet or in another ` +
+      'browser, log in with this name and password. It is shown only this once: write it down, or choose ' +
+      `your own at ${running.url}hub/change-password.`,
+    buttons: ['Copy password', 'OK'],
+    defaultId: 1,
+    noLink: true,
+  };
+  const shown = showWindow();
+  const { response } = await (shown ? dialog.showMessageBox(shown, options) : dialog.showMessageBox(options));
+  if (response === 0) clipboard.writeText(running.initialAccounts[0]?.password ?? '');
 }
 
 /**
