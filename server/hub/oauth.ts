@@ -57,6 +57,11 @@ export function oauthRouter(deps: OAuthDeps): Router {
       res.redirect(302, deps.urls.login(req.originalUrl));
       return;
     }
+    if (identity.user.mustChangePassword) {
+      // As every hub page does after a teacher's reset: the student's own password first, then on.
+      res.redirect(302, `${deps.urls.hub('change-password')}?next=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
     const clientId = String(req.query.client_id ?? '');
     const redirectUri = String(req.query.redirect_uri ?? '');
     const client = deps.clients.find(clientId);

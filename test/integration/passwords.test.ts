@@ -93,6 +93,10 @@ describe('password resets and changes', () => {
       assert.equal(answer.status, 302, page);
       assert.equal(answer.headers.get('location'), `/hub/change-password?next=${encodeURIComponent(page)}`, page);
     }
+    // Nor does a running jupyterhub-singleuser let her in through its OAuth exchange.
+    const authorize = await student.request('/hub/api/oauth2/authorize?client_id=jupyterhub-user-alice&response_type=code');
+    assert.equal(authorize.status, 302);
+    assert.match(authorize.headers.get('location') ?? '', /^\/hub\/change-password\?next=%2Fhub%2Fapi%2Foauth2%2Fauthorize/);
     const api = await student.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' } });
     assert.equal(api.status, 200, 'API calls are not pages: they are not redirected');
     const form = await student.request('/hub/change-password?next=%2Fhub%2Fhome');
