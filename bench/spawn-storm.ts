@@ -26,7 +26,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
@@ -35,7 +35,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { resolveLaunch } from '../server/spawner/launch-plan.js';
-import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER } from '../test/helpers/jupyterhub.js';
+import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER, startJupyterHub } from '../test/helpers/jupyterhub.js';
 import { freeLoopbackPort as freePort } from '../server/spawner/free-port.js';
 import { LECTERN_CLI, ROOT, build, stopChild, table, waitFor } from './proxy-harness.js';
 
@@ -335,7 +335,18 @@ async function startLecternTarget(work: string): Promise<Target> {
 async function startJupyterHubTarget(range: [number, number] | undefined, app: string | null): Promise<Target> {
   console.log(`JupyterHub: starting (${JUPYTERHUB}, CHP in front; Retry-After ${describeRange(range)})…`);
   const token = randomBytes(24).toString('hex');
-  const hub = await startJupyterHubWithLimit({ token, concurrency: CONCURRENCY, retryRange: range, app });
+  const hub = await startJupyterHub({
+    serviceName: 'bench-admin',
+    token,
+    spawnerEnvironment: app ? { JUPYTERHUB_SINGLEUSER_APP: app } : {},
+    extraConfig: [
+      `c.JupyterHub.concurrent_spawn_limit = ${CONCURRENCY}`,
+      // JupyterHub 3.0 forgot `.tag(config=True)` on spawn_throttle_retry_range, so
+      // `c.JupyterHub.spawn_throttle_retry_range` would be silently ignored: --retry-range sets it on
+      // the application itself, which exists while its config file runs.
+      ...(range ? [`from jupyterhub.app import JupyterHub; JupyterHub.instance().spawn_throttle_retry_range = (${range[0]}, ${range[1]})`] : []),
+    ],
+  });
   return { name: 'JupyterHub 3.0', apiUrl: hub.apiUrl, token, queues: false, stop: hub.stop };
 }
 
@@ -560,128 +571,6 @@ async function stopServers(target: Target, names: string[]): Promise<void> {
     }),
   );
   if (failures.length > 0) console.log(`  ${target.name}: some servers did not stop through the API (the hub's own stop takes them): ${failures.join('; ')}`);
-}
-
-// --- JupyterHub with a spawn limit ---------------------------------------------------------------
-//
-// A reduced copy of test/helpers/jupyterhub.ts's startJupyterHub(), which has no option for
-// `concurrent_spawn_limit`, `spawn_throttle_retry_range` or arbitrary config lines, and which this
-// benchmark must not change. Same setup otherwise: temp dir, free loopback ports, dummy
-// authenticator, simple local process spawner, CHP from node_modules, an admin service token, and a
-// marker in every process's environment so that stop() finds the servers in their own sessions.
-
-const MARKER = 'LECTERN_BENCH_STORM_JUPYTERHUB_DIR';
-
-async function startJupyterHubWithLimit(options: {
-  token: string;
-  concurrency: number;
-  retryRange: [number, number] | undefined;
-  app: string | null;
-}): Promise<{ apiUrl: string; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'lectern-bench-jupyterhub-'));
-  const [port = 0, hubPort = 0, proxyApiPort = 0] = await distinctPorts(3);
-  const py = JSON.stringify; // JSON strings, lists and objects are Python literals.
-  const config = [
-    `c.JupyterHub.ip = '127.0.0.1'`,
-    `c.JupyterHub.port = ${port}`,
-    `c.JupyterHub.hub_ip = '127.0.0.1'`,
-    `c.JupyterHub.hub_port = ${hubPort}`,
-    `c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:${proxyApiPort}'`,
-    `c.ConfigurableHTTPProxy.command = ${py([join(ROOT, 'node_modules/.bin/configurable-http-proxy')])}`,
-    `c.ConfigurableHTTPProxy.auth_token = ${py(randomBytes(24).toString('hex'))}`,
-    `c.JupyterHub.authenticator_class = 'dummy'`,
-    `c.JupyterHub.spawner_class = 'simple'`,
-    `c.JupyterHub.cleanup_servers = True`,
-    `c.JupyterHub.log_level = 'WARN'`,
-    `c.JupyterHub.concurrent_spawn_limit = ${options.concurrency}`,
-    // JupyterHub 3.0 forgot `.tag(config=True)` on spawn_throttle_retry_range, so
-    // `c.JupyterHub.spawn_throttle_retry_range` would be silently ignored: --retry-range sets it on
-    // the application itself, which exists while its config file runs.
-    options.retryRange
-      ? `from jupyterhub.app import JupyterHub; JupyterHub.instance().spawn_throttle_retry_range = (${options.retryRange[0]}, ${options.retryRange[1]})`
-      : '',
-    `c.Spawner.cmd = [${py(JUPYTERHUB_SINGLEUSER)}]`,
-    process.getuid?.() === 0 ? `c.Spawner.args = ['--allow-root']` : '',
-    `c.Spawner.environment = ${py({ ...(options.app ? { JUPYTERHUB_SINGLEUSER_APP: options.app } : {}), [MARKER]: dir })}`,
-    `c.SimpleLocalProcessSpawner.home_dir_template = ${py(join(dir, 'home', '{username}'))}`,
-    `c.JupyterHub.services = [{'name': 'bench-admin', 'api_token': ${py(options.token)}, 'admin': True}]`,
-    `c.JupyterHub.load_roles = [{'name': 'admin', 'services': ['bench-admin']}]`,
-  ]
-    .filter(Boolean)
-    .join('\n');
-  await writeFile(join(dir, 'jupyterhub_config.py'), `${config}\n`);
-  const child = spawn(JUPYTERHUB, ['-f', join(dir, 'jupyterhub_config.py')], {
-    cwd: dir,
-    // Node's directory first (CHP is `#!/usr/bin/env node`), then system directories only, so a
-    // pyenv Python on the caller's PATH cannot shadow Debian's.
-    env: {
-      PATH: `${dirname(process.execPath)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-      HOME: dir,
-      LANG: process.env.LANG ?? 'C.UTF-8',
-      [MARKER]: dir,
-    },
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-64_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const onExit = () => killMarked(child, dir, 'SIGKILL');
-  process.once('exit', onExit);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', onExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      killMarked(child, dir, 'SIGTERM', false);
-      await Promise.race([exited, sleep(15_000)]);
-    }
-    killMarked(child, dir, 'SIGTERM');
-    for (let i = 0; i < 30 && markedPids(dir).length > 0; i++) await sleep(100);
-    killMarked(child, dir, 'SIGKILL');
-    await rm(dir, { recursive: true, force: true });
-  };
-  const apiUrl = `http://127.0.0.1:${port}/hub/api`;
-  const up = await waitFor(60_000, async () => child.exitCode === null && (await fetch(apiUrl, { signal: AbortSignal.timeout(2_000) })).status === 200);
-  if (!up) {
-    await stop();
-    throw new Error(`JupyterHub did not answer GET ${apiUrl} within 60 s:\n${stderr.split('\n').slice(-40).join('\n')}`);
-  }
-  return { apiUrl, stop };
-}
-
-async function distinctPorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
-
-/** Signals the hub's process group and, unless `groupOnly`, every process carrying the marker. */
-function killMarked(child: ChildProcess, dir: string, signal: NodeJS.Signals, marked = true): void {
-  const pids = [...(child.pid !== undefined ? [-child.pid] : []), ...(marked ? markedPids(dir) : [])];
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Gone already.
-    }
-  }
-  if (signal === 'SIGKILL') rmSync(dir, { recursive: true, force: true });
-}
-
-function markedPids(dir: string): number[] {
-  const needle = `${MARKER}=${dir}\0`;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (`${readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(needle)) pids.push(Number(entry));
-    } catch {
-      // Exited, or not ours to read.
-    }
-  }
-  return pids;
 }
 
 // --- Report -------------------------------------------------------------------------------------

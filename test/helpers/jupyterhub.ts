@@ -33,6 +33,8 @@ export interface JupyterHubOptions {
   proxyCommand?: string[];
   /** More of `c.Spawner.environment`, for the singleuser servers (say, `JUPYTERHUB_SINGLEUSER_APP`). */
   spawnerEnvironment?: Record<string, string>;
+  /** More lines of `jupyterhub_config.py`, after the helper's own (say, `c.JupyterHub.concurrent_spawn_limit = 5`). */
+  extraConfig?: string[];
 }
 
 /** A JupyterHub process and everything it started. */
@@ -74,6 +76,7 @@ export async function startJupyterHub(options: JupyterHubOptions = {}): Promise<
     serviceName,
     adminUsers: options.adminUsers ?? [],
     spawnerEnvironment: options.spawnerEnvironment ?? {},
+    extraConfig: options.extraConfig ?? [],
   });
   await writeFile(join(dir, 'jupyterhub_config.py'), config);
   const url = `http://127.0.0.1:${port}/`;
@@ -192,6 +195,7 @@ interface ConfigValues {
   serviceName: string;
   adminUsers: string[];
   spawnerEnvironment: Record<string, string>;
+  extraConfig: string[];
 }
 
 function configFile(values: ConfigValues): string {
@@ -223,6 +227,7 @@ function configFile(values: ConfigValues): string {
     `c.JupyterHub.services = [{'name': ${py(values.serviceName)}, 'api_token': ${py(values.token)}, 'admin': True}]`,
     // JupyterHub 3.0 gives a service no scopes unless a role names it.
     `c.JupyterHub.load_roles = [{'name': 'admin', 'services': [${py(values.serviceName)}]}]`,
+    ...values.extraConfig,
     '',
   ]
     .filter((line, i, all) => line !== '' || i === all.length - 1)
