@@ -24,9 +24,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startJupyterHub } from '../test/helpers/jupyterhub.js';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
+import { LECTERN_CLI, ROOT, build, ensureWrk, positiveInteger } from './proxy-harness.js';
 
-const ROOT = join(new URL('.', import.meta.url).pathname, '..');
-const LECTERN_CLI = join(ROOT, 'dist/server/cli/main.js');
 const AIM_THROUGHPUT_RATIO = 20;
 
 const { values: args } = parseArgs({
@@ -45,12 +44,6 @@ const USERS = positiveInteger('users', args.users);
 // One wrk thread drives 10 keep-alive connections far past what either hub answers (see the
 // ceiling column) and leaves the other cores to the hub.
 const WRK_THREADS = 1;
-
-function positiveInteger(name: string, value: string | undefined): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer, not ${value}`);
-  return number;
-}
 
 /** A hub under measurement: where its API is and the admin token it accepts. */
 interface Target {
@@ -149,27 +142,6 @@ async function main(): Promise<void> {
 
 function auth(token: string): Record<string, string> {
   return { Authorization: `token ${token}` };
-}
-
-/** Installs wrk with apt when running as root and it is missing; otherwise says how. */
-function ensureWrk(): void {
-  if (spawnSync('wrk', ['--version']).error === undefined) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error('wrk is not installed: run "sudo apt-get install -y wrk" (Debian/Ubuntu), then this again');
-  }
-  console.log('Installing wrk (apt-get install -y wrk)…');
-  const installed = spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (installed.status !== 0) throw new Error('apt-get install -y wrk failed (try "apt-get update" first)');
-}
-
-/** Compiles Lectern into dist/. Errors in files being edited elsewhere do not stop tsc emitting. */
-function build(): void {
-  console.log('Building Lectern (tsc -p tsconfig.json)…');
-  const result = spawnSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) {
-    const errors = result.stdout.split('\n').filter((line) => line.includes('error TS')).length;
-    console.log(`  tsc reported ${errors} type errors; the JavaScript was emitted anyway and is what runs.`);
-  }
 }
 
 function machine(): string {

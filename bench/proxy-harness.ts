@@ -224,6 +224,13 @@ export async function wrkScript(dir: string): Promise<string> {
   return path;
 }
 
+/** A command-line option's value as a positive integer, or an error naming the option. */
+export function positiveInteger(name: string, value: string | undefined): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer, not ${value}`);
+  return number;
+}
+
 /** Installs wrk with apt when running as root and it is missing; otherwise says how. */
 export function ensureWrk(): void {
   if (spawnSync('wrk', ['--version']).error === undefined) return;

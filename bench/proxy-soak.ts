@@ -32,6 +32,7 @@ import {
   wrk,
   wrkScript,
   type Running,
+  positiveInteger,
 } from './proxy-harness.js';
 
 const { values: args } = parseArgs({
@@ -54,12 +55,6 @@ const MESSAGE_EVERY_MS = positiveInteger('message-every', args['message-every'])
 const CONNECTIONS = positiveInteger('connections', args.connections);
 /** Samples in this first stretch are the warm-up (heap and pools growing to their working size). */
 const WARMUP_S = Math.min(60, DURATION_S / 6);
-
-function positiveInteger(name: string, value: string | undefined): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer, not ${value}`);
-  return number;
-}
 
 interface Sample {
   atS: number;

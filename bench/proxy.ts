@@ -41,6 +41,7 @@ import {
   type HttpStats,
   type Running,
   type WsStats,
+  positiveInteger,
 } from './proxy-harness.js';
 
 const SETUPS = ['direct', 'chp', 'in-process', 'lectern-proxy'] as const;
@@ -64,12 +65,6 @@ const SOCKETS = positiveInteger('sockets', args.sockets);
 const ROUTES = positiveInteger('routes', args.routes);
 const ONLY = (args.only ?? '').split(',').filter(Boolean) as Setup[];
 for (const setup of ONLY) if (!SETUPS.includes(setup)) throw new Error(`--only: unknown setup "${setup}" (${SETUPS.join(', ')})`);
-
-function positiveInteger(name: string, value: string | undefined): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer, not ${value}`);
-  return number;
-}
 
 interface Row {
   setup: Setup;

@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { resolveLaunch } from '../server/spawner/launch-plan.js';
 import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER, startJupyterHub } from '../test/helpers/jupyterhub.js';
 import { freeLoopbackPort as freePort } from '../server/spawner/free-port.js';
-import { LECTERN_CLI, ROOT, build, stopChild, table, waitFor } from './proxy-harness.js';
+import { LECTERN_CLI, ROOT, build, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
 
 const AIM_OVERHEAD_MS = 50;
 /** How often the no-hub launcher probes a starting server's port (the hubs use their own backoff). */
@@ -58,12 +58,6 @@ const CONCURRENCY = positiveInteger('concurrency', args.concurrency);
 const SOLO_RUNS = positiveInteger('solo-runs', args['solo-runs']);
 const TIMEOUT_MS = positiveInteger('timeout', args.timeout) * 1000;
 const RETRY_RANGE = args['retry-range'] === undefined ? undefined : retryRange(args['retry-range']);
-
-function positiveInteger(name: string, value: string | undefined): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer, not ${value}`);
-  return number;
-}
 
 function retryRange(value: string): [number, number] {
   const [low, high] = value.split(',').map(Number);
