@@ -10,7 +10,7 @@ const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u;
  * Names no new account may take: a student called `admin` or `root` looks like someone in charge,
  * and `/user/api/` or `/user/login/` look like the hub's own pages. `teacher` is not here: it is
  * the first admin's default name. Windows device names (`con`, `nul`…) are allowed: their folders
- * are named safely (spawner/user-folders.ts). Accounts that already have such a name keep logging
+ * are named safely (servers/student-folders.ts). Accounts that already have such a name keep logging
  * in; only creating (or renaming to) one is refused.
  */
 const RESERVED_NAMES: ReadonlySet<string> = new Set([

@@ -75,7 +75,8 @@ export async function renameWithRetry(
  * Makes a rename in `dir` durable. Windows cannot open a directory for syncing (NTFS journals the
  * rename itself), and some file systems (network mounts, some FUSE) do not support it.
  */
-async function syncDirectory(dir: string): Promise<void> {
+/** Makes renames into and out of `dir` durable, where the OS and file system can. */
+export async function syncDirectory(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const handle = await open(dir, 'r');
   try {
