@@ -6,6 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -27,7 +28,6 @@ import { LiveSettings } from './hub/live-settings.js';
 import { HubMetrics } from './hub/metrics.js';
 import { errorPage } from './hub/pages/templates.js';
 import { ServerGate } from './hub/server-gate.js';
-import { ServerManager } from './hub/server-manager.js';
 import { HubUrls } from './hub/urls.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Proxy } from './proxy/proxy.js';
@@ -35,7 +35,11 @@ import { prometheusText } from './proxy/proxy-stats.js';
 import { createPublicListener } from './proxy/public-listener.js';
 import { createRouteApi } from './proxy/route-api.js';
 import { RouteTable } from './proxy/route-table.js';
+import { ServerManager } from './servers/server-manager.js';
+import { migrateStudentFolders, usersFolder } from './servers/student-folders.js';
 import { launchPlanProvider } from './spawner/launch-plan.js';
+import { localSpawners } from './spawner/local-spawners.js';
+import { isolationProvider, type Isolation } from './spawner/sandbox/isolation.js';
 import { Database } from './store/database.js';
 import { acquireLock } from './store/lock.js';
 import { GroupRepository } from './store/groups.js';
@@ -71,6 +75,8 @@ export interface RunningHub {
   joinCode(): string | null;
   /** Where students join (each address with its URL), and the one to show them. */
   joinUrls(): JoinAddressList;
+  /** Whether students' servers run in a sandbox, and if not, what that means and how to fix it. */
+  isolation(): Promise<Isolation>;
   /** How many students' servers are running, starting or stopping. */
   activeServers(): number;
   /** Stops every student's server; the hub keeps running. */
@@ -109,6 +115,9 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const liveSettings = await LiveSettings.open(config, { store: settings, db, log });
     // From here on, the effective configuration: the given one with the changes saved from the settings page.
     config = liveSettings.running;
+    // Before anything makes a student's folder: each student's files move one level down, into `home`.
+    const moved = await migrateStudentFolders(usersFolder(config));
+    if (moved.length > 0) log.info(`moved ${moved.length} students' files into their folder's "home" (the new layout)`);
     const hasher = new PasswordHasher();
     cleanups.push(() => hasher.close());
     const urls = new HubUrls(config.network.baseUrl);
@@ -144,6 +153,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     let port = 0;
     let disposing: Promise<void> | undefined;
     const dispose = () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped')));
+    const isolation = isolationProvider(config.spawner.isolation);
     const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
     const ctx: HubContext = {
       config,
@@ -170,6 +180,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       liveSettings,
       secure,
       hubActivity: { last: Date.now() },
+      isolation,
       hubUrl: () => hubUrl,
       publicPort: () => port,
       requestShutdown: () => {
@@ -198,7 +209,14 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       hubApiUrl: () => apiUrl,
       log: log.child('servers'),
       metrics,
-      launch,
+      spawners: localSpawners({
+        settings: config.spawner,
+        launch,
+        isolation,
+        jupyterConfigDir: join(config.dataDir, 'jupyter-config'),
+        hidden: [config.dataDir, usersFolder(config), homedir()],
+        log: log.child('spawner'),
+      }),
       gate,
       events: ctx.events,
     });
@@ -281,6 +299,11 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       (resolution) => (resolution.plan ? log.info(`students' servers: ${resolution.reason}`) : log.warn(`students' servers cannot start: ${resolution.problem ?? ''}`)),
       (error: unknown) => log.warn(`could not find how to launch students' servers: ${(error as Error).message}`),
     );
+    void isolation().then((status) => {
+      if (status.problem) log.error(status.problem);
+      else if (status.warning) log.warn(status.warning);
+      else log.info(`students' servers run in a sandbox (${status.sandbox ?? ''})`);
+    });
     return {
       url,
       port,
@@ -288,6 +311,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       initialAccounts,
       joinCode: () => joinCodes?.current() ?? null,
       joinUrls: () => ctx.joinAddresses.list(),
+      isolation,
       activeServers: () => ctx.servers.states().filter((server) => server.phase !== 'stopped').length,
       stopAllServers: () => ctx.servers.stopAll(),
       desktopLoginUrl: async () => {

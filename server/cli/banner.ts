@@ -1,7 +1,8 @@
 /**
  * What `lectern start` prints for the teacher: where students join (one URL per network; first, and
  * as a QR code, the address chosen in the teacher dashboard, or else the likeliest), the class join
- * code when students sign up with one, and on the very first start the teacher's own login. Printed
+ * code when students sign up with one, whether students are isolated from each other (and if not,
+ * what that means and the fix), and on the very first start the teacher's own login. Printed
  * to the terminal, not the log: the one-time password must never land in a log file.
  */
 import type { RunningHub } from '../index.js';
@@ -22,6 +23,10 @@ export async function printBanner(hub: RunningHub): Promise<void> {
   if (joinCode) {
     lines.push('', `Class join code: ${joinCode}   (new students type it at ${preferred?.url ?? hub.url}hub/join)`);
   }
+  const isolation = await hub.isolation();
+  if (isolation.problem) lines.push('', `PROBLEM: ${isolation.problem}`);
+  else if (isolation.warning) lines.push('', `WARNING: ${isolation.warning}`);
+  else lines.push('', `Students are isolated: each server runs in a ${isolation.sandbox ?? ''} sandbox.`);
   for (const account of hub.initialAccounts) {
     lines.push(
       '',

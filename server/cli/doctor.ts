@@ -67,6 +67,14 @@ export function formatDoctorReport(report: DoctorReport): string {
   }
   lines.push('');
 
+  const { isolation } = report;
+  lines.push(
+    isolation.sandbox
+      ? `Students isolated: yes, each server in a ${isolation.sandbox} sandbox (spawner.isolation: ${isolation.setting})`
+      : `Students isolated: NO (spawner.isolation: ${isolation.setting})`,
+    '',
+  );
+
   const data = report.dataDir;
   const state = [
     data.exists ? 'exists' : 'does not exist yet',

@@ -12,8 +12,9 @@
  * hashes), students' files and running servers. Secrets (service tokens, the TLS key, the join code)
  * never appear: comments say where to fill them in.
  */
+import { join } from 'node:path';
 import YAML, { type Document } from 'yaml';
-import { usersFolder } from '../spawner/user-folders.js';
+import { usersFolder } from '../servers/student-folders.js';
 import { pythonLiteral, PythonCode, PythonSet, type PythonValue } from './python-literal.js';
 import { configSchema, type LecternConfig } from './schema.js';
 
@@ -187,9 +188,9 @@ function movingLines(input: ExportInput, picture: ClassPicture, target: 'jupyter
     "- Passwords. JupyterHub cannot check Lectern's password hashes: choose an authenticator and tell students how " +
       'to log in, e.g. NativeAuthenticator (students sign up with a password, an admin approves) or ' +
       `FirstUseAuthenticator (the first password each student types becomes theirs). ${authenticatorNote}`,
-    `- Students' files. Copy the users folder, ${usersFolder(config)} (one folder per student), ${files}.`,
+    `- Students' files. Copy each student's files, ${join(usersFolder(config), '<name>', 'home')}, ${files}.`,
     '- Running servers. Stop them in Lectern before moving; students start new ones on the new hub.',
-    `- Lectern-only settings: ${environment}, the login mode and join code, the free-memory check${
+    `- Lectern-only settings: ${environment}, the login mode and join code, the free-memory check, the sandbox (spawner.isolation)${
       target === 'z2jh' ? ', the address and port (Kubernetes services and ingress decide them: proxy.service, ingress)' : ''
     }.`,
   ];
@@ -368,6 +369,8 @@ function jupyterhubConfig(input: ExportInput): string {
     // JupyterHub's timeouts are whole seconds.
     assign('c.Spawner.start_timeout', Math.ceil(spawner.startTimeout)),
     assign('c.Spawner.http_timeout', Math.ceil(spawner.httpTimeout)),
+    // Enforced by the spawners that can (TLJH's SystemdSpawner, KubeSpawner), not by LocalProcessSpawner.
+    ...(spawner.memoryLimitMb > 0 ? [assign('c.Spawner.mem_limit', `${spawner.memoryLimitMb}M`)] : []),
     assign('c.JupyterHub.concurrent_spawn_limit', spawner.concurrentSpawnLimit),
     assign('c.JupyterHub.active_server_limit', spawner.activeServerLimit),
     assign('c.JupyterHub.allow_named_servers', spawner.allowNamedServers),
@@ -476,6 +479,7 @@ function z2jhValues(input: ExportInput): string {
     singleuser: {
       ...(spawner.defaultUrl === '' ? {} : { defaultUrl: spawner.defaultUrl }),
       startTimeout: Math.ceil(spawner.startTimeout),
+      ...(spawner.memoryLimitMb > 0 ? { memory: { limit: `${spawner.memoryLimitMb}M` } } : {}),
     },
     cull: {
       enabled: config.culler.enabled,

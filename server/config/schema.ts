@@ -293,12 +293,32 @@ const spawnerSchema = z
       .meta({
         allowed: 'a mapping of environment variable names (letters, digits and "_", not starting with a digit) to strings',
       }),
+    isolation: z
+      .enum(['auto', 'sandbox', 'off'])
+      .default('auto')
+      .describe(
+        'Whether each student’s server and its kernels run in a sandbox that shows them only their own folder, the OS and ' +
+          'Python (Linux: bubblewrap; macOS: sandbox-exec). "auto": in a sandbox where this computer has one, else without, ' +
+          'with a warning. "sandbox": never without one; servers refuse to start where none works. "off": never in one.',
+      ),
+    memoryLimitMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(2048)
+      .describe(
+        'Most memory one student’s server may use with all its kernels (MiB); past it, its largest kernel is stopped and the ' +
+          'student is told why, so one runaway notebook cannot take this computer down. 0 means no limit.',
+      ),
     notebookRoot: z
       .string()
       .min(1)
       .nullable()
       .default(null)
-      .describe('Folder holding one folder per user, each user server’s starting directory. null: the users folder inside dataDir.')
+      .describe(
+        'Folder holding one folder per user; a user’s files, their server’s starting directory and HOME, are in its "home" ' +
+          'folder (users/NAME/home). null: the users folder inside dataDir.',
+      )
       .meta({ allowed: 'a folder path, or null' }),
     defaultUrl: z
       .string()

@@ -41,6 +41,10 @@ export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
   // Both read at each start.
   { key: 'spawner.activeServerLimit', label: 'Most servers running at once (0: no limit)', restartRequired: false },
   { key: 'spawner.minFreeMemoryMb', label: 'Free memory a start needs (MiB; 0: no check)', restartRequired: false },
+  // Read at each usage sample (every few seconds).
+  { key: 'spawner.memoryLimitMb', label: 'Most memory per student (MiB; 0: no limit)', restartRequired: false },
+  // Whether a sandbox works here is found once, when the hub starts.
+  { key: 'spawner.isolation', label: 'Keep students apart (sandbox)', restartRequired: true },
   // How servers launch is found once, when the hub starts.
   { key: 'spawner.python', label: 'Python environment (empty: the best one found)', restartRequired: true },
   { key: 'spawner.launchMode', label: 'How servers are run', restartRequired: true },

@@ -26,6 +26,7 @@ import { lecternVersion } from '../package-info.js';
 import { findEnvironments, type EnvironmentCandidate } from '../spawner/discovery.js';
 import { resolveLaunch, type LaunchResolution } from '../spawner/launch-plan.js';
 import { findExecutable } from '../spawner/environment.js';
+import { isolationProvider, type Isolation } from '../spawner/sandbox/isolation.js';
 import { readLock } from '../store/lock.js';
 
 export interface DoctorReport {
@@ -38,6 +39,8 @@ export interface DoctorReport {
   environments: EnvironmentCandidate[];
   /** How students' servers will start, as the hub would decide now. */
   launch: Omit<LaunchResolution, 'environments'>;
+  /** Whether students' servers run in a sandbox here, as `spawner.isolation` and this machine decide. */
+  isolation: Isolation;
   dataDir: DataDirCheck;
   network: NetworkCheck;
   firewalls: FirewallCheck[];
@@ -103,7 +106,8 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
   // A configured program that is not a Python one needed no discovery; the teacher still wants the list.
   const environments = launch.command && !launch.command.python ? await findEnvironments() : looked;
 
-  const [dataDir, network, firewalls] = await Promise.all([
+  const [isolation, dataDir, network, firewalls] = await Promise.all([
+    isolationProvider(config.spawner.isolation)(),
     inspectDataDir(config.dataDir),
     inspectNetwork(config, options.runningHub),
     inspectFirewalls(options.runningHub?.port ?? config.network.port),
@@ -111,6 +115,8 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
   const runningAsRoot = process.getuid?.() === 0;
 
   if (launch.problem) problems.push(launch.problem);
+  if (isolation.problem) problems.push(isolation.problem);
+  if (isolation.warning) warnings.push(isolation.warning);
   if (dataDir.problem) problems.push(dataDir.problem);
   if (network.portStatus === 'in-use' && dataDir.runningHubPid !== null) {
     warnings.push(`${network.portDetail} A Lectern hub (pid ${dataDir.runningHubPid}) runs on this data dir: probably it.`);
@@ -144,6 +150,7 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
     runningAsRoot,
     environments,
     launch,
+    isolation,
     dataDir,
     network,
     firewalls,

@@ -22,7 +22,8 @@ import type { JoinAddresses } from './join-addresses.js';
 import type { LiveSettings } from './live-settings.js';
 import type { HubMetrics } from './metrics.js';
 import type { ServerGate } from './server-gate.js';
-import type { ServerManager } from './server-manager.js';
+import type { ServerManager } from '../servers/server-manager.js';
+import type { Isolation } from '../spawner/sandbox/isolation.js';
 import type { HubUrls } from './urls.js';
 
 export interface HubContext {
@@ -64,6 +65,8 @@ export interface HubContext {
   joinCodes: JoinCodes | null;
   /** True when the public listener speaks HTTPS (cookies get `Secure`). */
   secure: boolean;
+  /** Whether students' servers run in a sandbox (found once, on first use). */
+  isolation(): Promise<Isolation>;
   /** When the hub last handled a request (the last_activity of its route in `GET /proxy`). */
   hubActivity: { last: number };
   /** Where the hub listens on loopback, e.g. `http://127.0.0.1:40123`. */

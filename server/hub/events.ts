@@ -9,18 +9,7 @@
  * sent only when they differ: logins and expiring sessions, which nothing reports, show within a sample.
  */
 import type { Logger } from '../logging/logger.js';
-import type { ServerPhase } from './server-manager.js';
-
-/** A server as the dashboard lists it. */
-export interface ServerState {
-  user: string;
-  /** `''` for the user's default server. */
-  name: string;
-  phase: ServerPhase;
-  started: string | null;
-  /** Why its last start failed, or why it stopped on its own; null otherwise. */
-  failure: string | null;
-}
+import type { ServerPhase, ServerState, ServerUsageSample } from '../servers/server-state.js';
 
 export interface HubCounts {
   users: number;
@@ -32,14 +21,6 @@ export interface HubCounts {
   failed: number;
   /** Join-code sign-ups waiting for the teacher's approval. */
   pendingApproval: number;
-}
-
-/** A running server's latest CPU and memory figures. */
-export interface ServerUsageSample {
-  user: string;
-  name: string;
-  cpuPercent: number;
-  memoryBytes: number;
 }
 
 export type HubEvent =

@@ -349,9 +349,12 @@ export type StudentInterface = 'jupyterlab' | 'notebook' | 'nbclassic' | 'none' 
  * `command` is the program and its first arguments, never a shell string; the spawner appends its
  * own (port, base URL, notebook folder…). For `singleuser` it is the `jupyterhub-singleuser`
  * program of the environment, which takes the JupyterHub environment (JUPYTERHUB_*) as the hub
- * already provides it. For the plain modes it is `[python, '-m', 'jupyterlab' | 'notebook' |
+ * already provides it. For the plain modes it is `[python, '-s', '-m', 'jupyterlab' | 'notebook' |
  * 'jupyter_server']`: `-m` runs the environment's own package even where its console scripts are
- * not on PATH or carry a stale `#!` line (relocated conda-pack envs such as JupyterLab Desktop's).
+ * not on PATH or carry a stale `#!` line (relocated conda-pack envs such as JupyterLab Desktop's);
+ * `-s` keeps the student's own packages and config (`pip install --user`, `~/.local/etc/jupyter`)
+ * out of the server itself, as jupyterhub-singleuser's `disable_user_config` does, while kernels,
+ * started without it, still import what the student installed.
  */
 export interface LaunchPlan {
   mode: LaunchMode;
@@ -498,11 +501,11 @@ export function planFor(candidate: EnvironmentCandidate, mode: LaunchMode, comma
       return plan;
     }
     case 'lab':
-      return { mode, command: command ?? [candidate.python, '-m', 'jupyterlab'], environment, ui: 'jupyterlab', pathPrefix };
+      return { mode, command: command ?? [candidate.python, '-s', '-m', 'jupyterlab'], environment, ui: 'jupyterlab', pathPrefix };
     case 'notebook':
-      return { mode, command: command ?? [candidate.python, '-m', 'notebook'], environment, ui: 'notebook', pathPrefix };
+      return { mode, command: command ?? [candidate.python, '-s', '-m', 'notebook'], environment, ui: 'notebook', pathPrefix };
     case 'server':
-      return { mode, command: command ?? [candidate.python, '-m', 'jupyter_server'], environment, ui: 'none', pathPrefix };
+      return { mode, command: command ?? [candidate.python, '-s', '-m', 'jupyter_server'], environment, ui: 'none', pathPrefix };
   }
 }
 

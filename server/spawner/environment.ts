@@ -20,13 +20,13 @@ const KEEP_EVERYWHERE = [
   'JUPYTERHUB_SINGLEUSER_APP',
 ];
 const KEEP_ON_WINDOWS = ['SYSTEMROOT', 'SYSTEMDRIVE', 'WINDIR', 'COMSPEC', 'PATHEXT', 'TEMP', 'TMP', 'PROGRAMDATA'];
-const KEEP_ON_POSIX = ['TMPDIR'];
 
 export function keptHubEnvironment(
   hubEnv: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
 ): Record<string, string> {
-  const names = [...KEEP_EVERYWHERE, ...(platform === 'win32' ? KEEP_ON_WINDOWS : KEEP_ON_POSIX)];
+  // Not TMPDIR: each server gets a private one (see sandbox/launcher.ts).
+  const names = [...KEEP_EVERYWHERE, ...(platform === 'win32' ? KEEP_ON_WINDOWS : [])];
   const kept: Record<string, string> = {};
   for (const name of names) {
     const value = hubEnv[name];

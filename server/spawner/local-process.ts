@@ -1,31 +1,41 @@
 /**
- * Runs a single-user server as a child process of the hub, on loopback, as the same OS user.
+ * Runs a single-user server as a child process of the hub, on loopback, through a launcher that
+ * puts it in a sandbox or runs it as it is (sandbox/launcher.ts).
  *
- * Each server gets its own process group (on Windows, taskkill stops its tree), so stopping it also
- * stops the kernels it started. Stopping escalates SIGINT → SIGTERM → SIGKILL, each with a timeout,
- * as JupyterHub's LocalProcessSpawner does. Output goes to a log file per server, which the server
- * keeps writing to even if the hub dies.
+ * Each server gets its own process group (on Windows, taskkill stops its tree). Stopping escalates
+ * SIGINT → SIGTERM → SIGKILL, each with a timeout, as JupyterHub's LocalProcessSpawner does. A
+ * sandboxed server is signalled itself (its sandbox wrapper would die of the first signal and leave
+ * it behind); as PID 1 of its own PID namespace, its end is the end of all its kernels. Output goes
+ * to a log file per server, which the server keeps writing to even if the hub dies.
  *
  * After a hub crash a server can be adopted (`adopt`). It is then no child of ours: its death is
- * noticed by polling, and it is signalled only if its PID still names the process we started (same
- * start time); otherwise it is asked to shut down over HTTP, with its own token.
+ * noticed by polling, and it is signalled only if its PIDs still name the processes we started
+ * (same start times); otherwise it is asked to shut down over HTTP, with its own token.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { dirname } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../logging/logger.js';
-import { delimiter } from 'node:path';
 import { commandLine } from './command-line.js';
 import type { LaunchMode, LaunchPlan } from './discovery.js';
 import { keptHubEnvironment } from './environment.js';
 import { freeLoopbackPort } from './free-port.js';
 import { processStartTime } from './processes.js';
+import type { Launcher, SandboxKind } from './sandbox/launcher.js';
+import type { SandboxPlace } from './sandbox/place.js';
 import { SpawnError, type SpawnContext, type Spawner } from './spawner.js';
 
 export interface LocalProcessOptions {
   /** What to run (see launch-plan.ts); not needed to adopt a server a previous hub started. */
   plan: LaunchPlan | undefined;
+  /** Runs the command as it is or in a sandbox. */
+  launcher: Launcher;
+  /** What the sandbox lets every server read, and hides from it, besides the server's own folders. */
+  sandboxPaths: Pick<SandboxPlace, 'readOnly' | 'hidden'>;
+  /** The hub's Jupyter config folder: the only user-level Jupyter config a server reads. */
+  jupyterConfigDir: string;
   /** The teacher's extra arguments, after Lectern's. */
   args: string[];
   /** Configured variables; they override everything else. */
@@ -37,24 +47,28 @@ export interface LocalProcessOptions {
 
 /** What a hub restart needs to find the server again. */
 export interface LocalProcessState {
+  /** The process the hub spawned: the server, or the sandbox holding it. */
   pid: number;
   port: number;
   /** How it was launched: decides how the proxy lets browsers in. */
   mode: LaunchMode;
   /** When the process started, as the OS tells it; null where the OS cannot say. */
   startTime: string | null;
+  /** The server's own process, inside the sandbox (the same as `pid` without one), and when it started. */
+  serverPid: number;
+  serverStartTime: string | null;
+  sandbox: SandboxKind | null;
 }
 
 /** How often an adopted server (no exit event to wait for) is checked for life. */
 const ADOPTED_POLL_MS = 2000;
+/** A sandbox wrapper tells the server's PID within milliseconds; this long means it is stuck. */
+const SERVER_PID_TIMEOUT_MS = 30_000;
 
 export class LocalProcessSpawner implements Spawner {
   onExit: Spawner['onExit'];
-  private pid: number | undefined;
-  private port = 0;
-  private mode: LaunchMode = 'singleuser';
-  private startTime: string | null = null;
-  /** May signal `pid`: it is our child, or adopted with a matching start time. */
+  private launched: (LocalProcessState & { port: number }) | undefined;
+  /** May signal the processes in `launched`: our child, or adopted with matching start times. */
   private mayHaveSignals = false;
   private exitCode: number | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -67,44 +81,49 @@ export class LocalProcessSpawner implements Spawner {
   ) {}
 
   get state(): Record<string, unknown> {
-    if (!this.pid) return {};
-    const state: LocalProcessState = { pid: this.pid, port: this.port, mode: this.mode, startTime: this.startTime };
-    return { ...state };
+    return this.launched ? { ...this.launched } : {};
   }
 
-  /** The server's process group (its PID), while it runs and may be signalled. */
-  get processGroup(): number | undefined {
-    return this.mayHaveSignals && this.exitCode === null ? this.pid : undefined;
+  get pid(): number | undefined {
+    return this.mayHaveSignals && this.exitCode === null ? this.launched?.pid : undefined;
+  }
+
+  get serverPid(): number | undefined {
+    return this.pid === undefined ? undefined : this.launched?.serverPid;
+  }
+
+  get sandbox(): SandboxKind | null {
+    return this.launched ? this.launched.sandbox : this.options.launcher.sandbox;
   }
 
   async start(): Promise<string> {
-    if (this.pid && this.exitCode === null) return this.url();
-    const { plan } = this.options;
+    if (this.launched && this.exitCode === null) return this.url();
+    const { plan, launcher } = this.options;
     if (!plan) throw new Error('LocalProcessSpawner.start() needs a launch plan');
-    const [executable = '', ...commandArgs] = plan.command;
-    this.mode = plan.mode;
-    this.port = await freeLoopbackPort();
-    mkdirSync(this.context.notebookDir, { recursive: true, mode: 0o700 });
-    mkdirSync(this.context.runtimeDir, { recursive: true, mode: 0o700 });
-    mkdirSync(dirname(this.context.logFile), { recursive: true, mode: 0o700 });
+    const { context } = this;
+    const port = await freeLoopbackPort();
+    this.prepareFolders();
     const launch = commandLine(
       plan,
-      { port: this.port, servicePrefix: this.context.servicePrefix, notebookDir: this.context.notebookDir, defaultUrl: this.context.defaultUrl },
-      { ...this.context.hubEnvironment, JUPYTERHUB_SERVICE_URL: `${this.url()}${this.context.servicePrefix}` },
-      this.context.token,
+      { port, servicePrefix: context.servicePrefix, notebookDir: context.home, defaultUrl: context.defaultUrl },
+      { ...context.hubEnvironment, JUPYTERHUB_SERVICE_URL: `${loopbackUrl(port)}${context.servicePrefix}` },
+      context.token,
     );
-    const args = [...commandArgs, ...launch.args, ...this.options.args];
+    const command = [...plan.command, ...launch.args, ...this.options.args];
     // Jupyter refuses to run as root unless told; CI and some lab machines run everything as root.
-    if (process.getuid?.() === 0 && !args.includes('--allow-root')) args.push('--allow-root');
-    const environment = this.environment(launch.environment, plan.pathPrefix);
-    const logFd = openSync(this.context.logFile, 'a', 0o600);
+    if (process.getuid?.() === 0 && !command.includes('--allow-root')) command.push('--allow-root');
+    const place: SandboxPlace = { home: context.home, runtimeDir: context.runtimeDir, tmpDir: context.tmpDir, ...this.options.sandboxPaths };
+    const wrapped = launcher.wrap(command, place);
+    const [executable = '', ...args] = wrapped.command;
+    const environment = this.environment(launch.environment, wrapped.environment, plan.pathPrefix);
+    const logFd = openSync(context.logFile, 'a', 0o600);
     let child: ChildProcess;
     try {
       child = spawn(executable, args, {
-        cwd: this.context.notebookDir,
+        cwd: context.home,
         env: environment,
         detached: process.platform !== 'win32',
-        stdio: ['ignore', logFd, logFd],
+        stdio: ['ignore', logFd, logFd, ...(wrapped.reportsServerPid ? (['pipe'] as const) : [])],
         windowsHide: true,
       });
     } finally {
@@ -112,19 +131,25 @@ export class LocalProcessSpawner implements Spawner {
     }
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (error) =>
-        reject(new SpawnError(`Cannot start a Jupyter server with "${executable}": ${error.message}`)),
-      );
+      child.once('error', (error) => reject(new SpawnError(`Cannot start a Jupyter server with "${executable}": ${error.message}`)));
     });
-    this.track(child.pid as number, true);
+    const pid = child.pid as number;
+    this.track({ pid, port, mode: plan.mode, startTime: null, serverPid: pid, serverStartTime: null, sandbox: launcher.sandbox }, true);
     child.once('exit', (code, signal) => {
-      // The server is gone; anything it left in its group (kernels) goes too. Only for our own
-      // child: the group of a process seen dead by polling may have a new owner by now.
+      // The server is gone; anything it left in its group goes too. Only for our own child: the
+      // group of a process seen dead by polling may have a new owner by now.
       this.markExited(code, signal);
-      this.signalGroup('SIGKILL');
+      this.signal('SIGKILL');
     });
-    this.startTime = await processStartTime(this.pid as number);
-    this.options.log.info(`started server for ${this.context.user}`, { pid: child.pid, port: this.port });
+    const launched = this.launched as LocalProcessState;
+    launched.startTime = await processStartTime(pid);
+    if (wrapped.reportsServerPid) {
+      launched.serverPid = await serverPidReported(child.stdio[3] as Readable, this.exited);
+      launched.serverStartTime = await processStartTime(launched.serverPid);
+    } else {
+      launched.serverStartTime = launched.startTime;
+    }
+    this.options.log.info(`started server for ${context.user}`, { pid, port, sandbox: launcher.sandbox ?? 'none' });
     return this.url();
   }
 
@@ -133,29 +158,33 @@ export class LocalProcessSpawner implements Spawner {
    * already checked that the server answers at its port with its token.
    */
   async adopt(state: Record<string, unknown>): Promise<string> {
-    const saved = state as unknown as LocalProcessState;
-    this.port = saved.port;
-    this.mode = saved.mode;
-    this.startTime = saved.startTime;
-    const sameProcess = saved.startTime !== null && (await processStartTime(saved.pid)) === saved.startTime;
-    this.track(saved.pid, sameProcess);
+    const saved = state as Partial<LocalProcessState> & Pick<LocalProcessState, 'pid' | 'port' | 'mode' | 'startTime'>;
+    const launched: LocalProcessState = {
+      serverPid: saved.pid,
+      serverStartTime: saved.startTime,
+      sandbox: null,
+      ...saved,
+    };
+    const same = async (pid: number, startTime: string | null) => startTime !== null && (await processStartTime(pid)) === startTime;
+    const sameProcesses = (await same(launched.pid, launched.startTime)) && (await same(launched.serverPid, launched.serverStartTime));
+    this.track(launched, sameProcesses);
     this.watcher = setInterval(() => void this.checkAdopted(), ADOPTED_POLL_MS);
     this.watcher.unref();
-    this.options.log.info(`adopted the server for ${this.context.user}`, { pid: saved.pid, port: saved.port, signals: sameProcess });
+    this.options.log.info(`adopted the server for ${this.context.user}`, { pid: launched.pid, port: launched.port, signals: sameProcesses });
     return this.url();
   }
 
   async poll(): Promise<number | null> {
-    return this.pid ? this.exitCode : 0;
+    return this.launched ? this.exitCode : 0;
   }
 
   async stop(): Promise<void> {
-    if (!this.pid || this.exitCode !== null) return;
+    if (!this.launched || this.exitCode !== null) return;
     if (!this.mayHaveSignals) {
       // Not provably the process we started: ask the server itself, which its token allows.
       await this.shutdownOverHttp();
       if (await this.exitsWithin(this.options.stopTimeouts.interrupt * 1000)) return;
-      this.options.log.error(`the adopted server for ${this.context.user} did not shut down`, { pid: this.pid });
+      this.options.log.error(`the adopted server for ${this.context.user} did not shut down`, { pid: this.launched.pid });
       return;
     }
     const { interrupt, terminate, kill } = this.options.stopTimeouts;
@@ -165,15 +194,29 @@ export class LocalProcessSpawner implements Spawner {
       ['SIGKILL', kill],
     ];
     for (const [signal, seconds] of ladder) {
-      this.signalGroup(signal);
+      this.signal(signal);
       if (await this.exitsWithin(seconds * 1000)) return;
-      this.options.log.warn(`server for ${this.context.user} still running after ${signal}`, { pid: this.pid });
+      this.options.log.warn(`server for ${this.context.user} still running after ${signal}`, { pid: this.launched.pid });
     }
-    this.options.log.error(`could not stop the server for ${this.context.user}`, { pid: this.pid });
+    this.options.log.error(`could not stop the server for ${this.context.user}`, { pid: this.launched.pid });
   }
 
-  private track(pid: number, mayHaveSignals: boolean): void {
-    this.pid = pid;
+  /**
+   * The student's folder, and the server's runtime and temporary folders, which start empty: what
+   * a previous run left in them (kernel keys, stray files) is not this run's business.
+   */
+  private prepareFolders(): void {
+    const { home, runtimeDir, tmpDir, logFile } = this.context;
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    for (const fresh of [runtimeDir, tmpDir]) {
+      rmSync(fresh, { recursive: true, force: true });
+      mkdirSync(fresh, { recursive: true, mode: 0o700 });
+    }
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+  }
+
+  private track(launched: LocalProcessState, mayHaveSignals: boolean): void {
+    this.launched = launched;
     this.mayHaveSignals = mayHaveSignals;
     this.exitCode = null;
     this.exited = new Promise((resolve) => {
@@ -181,7 +224,7 @@ export class LocalProcessSpawner implements Spawner {
         if (this.exitCode !== null) return;
         this.exitCode = code ?? 0;
         clearInterval(this.watcher);
-        this.options.log.info(`server for ${this.context.user} exited`, { pid, code, signal });
+        this.options.log.info(`server for ${this.context.user} exited`, { pid: launched.pid, code, signal });
         resolve();
         this.onExit?.(code, signal);
       };
@@ -190,8 +233,9 @@ export class LocalProcessSpawner implements Spawner {
 
   /** An adopted server has no exit event: it is alive while its process (or, unverified, its port) is. */
   private async checkAdopted(): Promise<void> {
+    const launched = this.launched as LocalProcessState;
     const alive = this.mayHaveSignals
-      ? (await processStartTime(this.pid as number)) === this.startTime
+      ? (await processStartTime(launched.pid)) === launched.startTime
       : await answers(`${this.url()}${this.context.servicePrefix}api`);
     if (!alive) this.markExited(null, null);
   }
@@ -215,7 +259,7 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   private url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return loopbackUrl(this.launched?.port ?? 0);
   }
 
   /**
@@ -223,19 +267,27 @@ export class LocalProcessSpawner implements Spawner {
    * student's folders, then the teacher's configured variables, which win. A variable the teacher
    * exported before starting the hub (JUPYTERHUB_SINGLEUSER_APP, say) wins over Lectern's guess.
    */
-  private environment(launch: Record<string, string>, pathPrefix: readonly string[]): Record<string, string> {
+  private environment(launch: Record<string, string>, sandbox: Record<string, string>, pathPrefix: readonly string[]): Record<string, string> {
     const kept = keptHubEnvironment();
     const path = [...pathPrefix, kept.PATH].filter(Boolean).join(delimiter);
+    const { home } = this.context;
     return {
       ...launch,
       ...kept,
       ...(path ? { PATH: path } : {}),
-      // Students share the teacher's OS account: keep the teacher's ~/.jupyter config and runtime
-      // files out of the student's server, and the student's home inside their own folder.
-      HOME: this.context.notebookDir,
+      HOME: home,
       USER: this.context.user,
-      JUPYTERHUB_DISABLE_USER_CONFIG: '1',
       JUPYTER_RUNTIME_DIR: this.context.runtimeDir,
+      // The server's Jupyter config is the hub's, never the student's: `~/.jupyter` is not read
+      // (a student could otherwise restart her server with headers and settings of her choosing).
+      // jupyterhub-singleuser also drops every config folder under HOME when told to.
+      JUPYTER_CONFIG_DIR: this.options.jupyterConfigDir,
+      JUPYTERHUB_DISABLE_USER_CONFIG: '1',
+      // JupyterLab keeps a student's own preferences (theme, shortcuts) under the config folder by
+      // default; they are the student's to change, so they stay in the student's folder.
+      JUPYTERLAB_SETTINGS_DIR: join(home, '.jupyter', 'lab', 'user-settings'),
+      JUPYTERLAB_WORKSPACES_DIR: join(home, '.jupyter', 'lab', 'workspaces'),
+      ...sandbox,
       ...this.options.environment,
     };
   }
@@ -250,20 +302,63 @@ export class LocalProcessSpawner implements Spawner {
     });
   }
 
-  private signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.pid;
-    if (!pid || !this.mayHaveSignals) return;
+  /**
+   * Sends `signal` to the server. Unsandboxed, to its process group. Sandboxed, to the server
+   * itself: the wrapper shares its group and dies of SIGINT at once, without passing it on; SIGKILL
+   * goes to the group too, to take the wrapper along.
+   */
+  private signal(signal: NodeJS.Signals): void {
+    const launched = this.launched;
+    if (!launched || !this.mayHaveSignals) return;
     if (process.platform === 'win32') {
       // Windows has no signals for console-less children: stop the whole tree.
-      spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true });
+      spawnSync('taskkill', ['/pid', String(launched.pid), '/T', '/F'], { windowsHide: true });
       return;
     }
-    try {
-      process.kill(-pid, signal);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    const wrapped = launched.serverPid !== launched.pid;
+    const targets = !wrapped ? [-launched.pid] : signal === 'SIGKILL' ? [launched.serverPid, -launched.pid] : [launched.serverPid];
+    for (const target of targets) {
+      try {
+        process.kill(target, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
     }
   }
+}
+
+function loopbackUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * The server's PID as a sandbox wrapper reports it on `stream` (bubblewrap's `--info-fd` JSON).
+ * The stream is read to its end, never closed early: the wrapper writes the rest of its JSON after
+ * the PID, and a write to a closed pipe would kill it (SIGPIPE) along with the server it holds.
+ */
+function serverPidReported(stream: Readable, exited: Promise<void>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let pid: number | undefined;
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new SpawnError(`The sandbox did not start the server: ${why}. Its own message is in the server's log.`));
+    };
+    const timer = setTimeout(() => fail(`no word from it within ${SERVER_PID_TIMEOUT_MS / 1000} s`), SERVER_PID_TIMEOUT_MS);
+    void exited.then(() => fail('it exited'));
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      if (pid !== undefined) return;
+      text += chunk;
+      const found = /"child-pid"\s*:\s*(\d+)/.exec(text)?.[1];
+      if (found === undefined) return;
+      pid = Number(found);
+      clearTimeout(timer);
+      resolve(pid);
+    });
+    stream.on('end', () => pid === undefined && fail('it said nothing'));
+    stream.on('error', () => undefined);
+  });
 }
 
 /** True if something answers HTTP at `url` (any status): used to tell whether an adopted server lives. */

@@ -10,7 +10,12 @@
  * - `state` is what must survive a hub restart to find the server again.
  * - `onExit` is called once, as soon as the server's process ends for any reason, so the hub can
  *   drop its route within a second instead of waiting for a poll.
+ *
+ * The hub gets spawners from a `SpawnerFactory`, chosen from the configuration (server/index.ts):
+ * the server manager never names an implementation.
  */
+import type { LaunchMode } from './discovery.js';
+import type { SandboxKind } from './sandbox/launcher.js';
 
 /** What the hub tells a spawner about the server it wants. */
 export interface SpawnContext {
@@ -23,10 +28,12 @@ export interface SpawnContext {
   token: string;
   /** URL prefix the server serves under, e.g. `/user/alice/`. */
   servicePrefix: string;
-  /** The student's notebook folder; created if missing. */
-  notebookDir: string;
-  /** Jupyter's runtime files (connection files hold kernel keys): outside the notebook folder. */
+  /** The student's own folder: the server's root and the student's HOME. Created if missing. */
+  home: string;
+  /** Jupyter's runtime files (connection files hold kernel keys): outside the student's folder. */
   runtimeDir: string;
+  /** The server's private temporary folder. */
+  tmpDir: string;
   /** Where the server's output goes. */
   logFile: string;
   /** The page a student lands on (`/lab`, `/tree`); empty for the server's own default. */
@@ -39,13 +46,38 @@ export interface Spawner {
    * Takes over a server started by a previous hub process, from its saved `state`, and resolves
    * with its URL. Only called after the server answered at that URL with its own token.
    */
-  adopt?(state: Record<string, unknown>): Promise<string>;
+  adopt(state: Record<string, unknown>): Promise<string>;
   poll(): Promise<number | null>;
   stop(): Promise<void>;
   readonly state: Record<string, unknown>;
-  /** The server's process group while it runs (for CPU and memory figures), if the spawner knows it. */
-  readonly processGroup?: number | undefined;
+  /**
+   * The process the spawner started, while it runs and may be signalled: the root of the server's
+   * whole process tree (a sandbox, the server, its kernels and whatever they started), for CPU and
+   * memory figures.
+   */
+  readonly pid?: number | undefined;
+  /** The Jupyter server's own process while it runs (inside its sandbox): its children are its kernels. */
+  readonly serverPid?: number | undefined;
+  /** The sandbox the server runs in; null when it is not isolated from the rest of the machine. */
+  readonly sandbox: SandboxKind | null;
   onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+}
+
+/** How new servers start now: their launch mode (which decides how browsers are let in) and their spawners. */
+export interface PreparedSpawn {
+  mode: LaunchMode;
+  sandbox: SandboxKind | null;
+  create(context: SpawnContext): Spawner;
+}
+
+export interface SpawnerFactory {
+  /**
+   * Gets ready to start a server: rejects with a `SpawnError` saying what the teacher must fix when
+   * servers cannot start (no Jupyter found, a sandbox required and none works here).
+   */
+  prepare(): Promise<PreparedSpawn>;
+  /** A spawner to take over a server a previous hub started (then `adopt(state)`). */
+  forAdoption(context: SpawnContext): Spawner;
 }
 
 /** A failure a student or teacher can act on: its message is shown to them as it is. */

@@ -61,6 +61,7 @@ describe('the teacher GUI in Chromium', () => {
     const qr = page.getByRole('img', { name: `QR code that opens ${address}` });
     assert.equal(decodeQrPng(await qr.screenshot()), address, 'a phone scanning the QR code opens the join address');
     await page.locator('.connection-live').waitFor();
+    await page.getByText(/Students are kept apart: each server runs in a sandbox \(bubblewrap\)/).waitFor();
 
     const running = page.locator('.count-running dd');
     assert.equal(await running.innerText(), '0');
@@ -162,7 +163,11 @@ describe('the teacher GUI in Chromium', () => {
 
     await openScreen('Servers', 'Servers');
     const table = page.locator('table.servers-table');
-    for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(name) }).getByText('Running').waitFor();
+    for (const name of ['ada', 'bob']) {
+      const row = table.getByRole('row', { name: new RegExp(name) });
+      await row.getByText('Running').waitFor();
+      await row.getByText('Isolated', { exact: true }).waitFor();
+    }
     await page.getByRole('button', { name: 'Show the log of bob’s server' }).click();
     await page.locator('pre.log', { hasText: 'fake server: listening' }).waitFor();
     await screenshot('servers');

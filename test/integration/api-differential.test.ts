@@ -53,8 +53,8 @@ const INTENDED_DIFFERENCES: { step: RegExp; path: RegExp; reason: string }[] = [
     reason: 'spawner state is whatever each spawner keeps to find its server again',
   },  {
     step: /.*/,
-    path: /\.servers\.(""|\w+)\.lectern_usage$/,
-    reason: "Lectern extension: a server's CPU and memory; JupyterHub clients ignore the extra key",
+    path: /\.servers\.(""|\w+)\.lectern_(usage|sandbox|notice)$/,
+    reason: "Lectern extensions: a server's CPU and memory, its sandbox and a notice for its student; JupyterHub clients ignore extra keys",
   },
 ];
 

@@ -45,7 +45,7 @@ describe('starting and stopping a class', () => {
         return state === 'running' ? user?.server !== null && user?.pending === null : user?.server === null && user?.pending === null;
       });
       if (done) return;
-      if (Date.now() > deadline) throw new Error(`not all ${state}: ${JSON.stringify([...now.values()])}`);
+      if (Date.now() > deadline) throw new Error(`not all ${state}: ${JSON.stringify([...now.values()])}\n${t.logLines.filter((line) => /warn|error/i.test(line)).join("\n")}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };

@@ -29,9 +29,9 @@ interface RunningCli {
 }
 
 /** Starts `lectern start` and waits until it prints where it runs. */
-async function startCli(args: string[]): Promise<RunningCli> {
+async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
   const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', '0', ...args], {
-    env: { ...process.env, LECTERN_CONFIG: '' },
+    env: { ...process.env, LECTERN_CONFIG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -104,6 +104,7 @@ describe('the lectern command', () => {
       const banner = hub.stdout();
       assert.match(banner, /Students join at:|No network address found/);
       assert.match(banner, /[█▀▄]/, 'a QR code in the terminal');
+      assert.match(banner, /Students are isolated: each server runs in a bubblewrap sandbox\./);
       const password = /Your admin account: teacher {3}password: (\S+)/.exec(banner)?.[1];
       assert.ok(password, banner);
       assert.equal(hub.stderr().includes(password), false, 'the one-time password is not logged');
@@ -122,6 +123,20 @@ describe('the lectern command', () => {
       const second = lectern(['start', '--ip', '127.0.0.1', '--port', '0', '--data-dir', data]);
       assert.equal(second.code, 1);
       assert.match(second.stderr, /Another Lectern \(pid \d+\) is using/);
+    } finally {
+      hub.child.kill('SIGINT');
+      assert.equal(await hub.exited, 0);
+    }
+  });
+
+  it('warns at start when students cannot be isolated, with what it means and how to fix it', async () => {
+    const refusing = join(projectRoot(), 'test/fixtures/sandbox/no-user-namespaces');
+    const hub = await startCli(['--data-dir', join(dir, 'no-sandbox')], { PATH: `${refusing}:${process.env.PATH ?? ''}` });
+    try {
+      const banner = hub.stdout();
+      assert.match(banner, /WARNING: Students are not isolated: every student’s server runs as your own user/);
+      assert.match(banner, /bubblewrap cannot make a sandbox on this system \("bwrap: setting up uid map: Permission denied"\)/);
+      assert.match(banner, /sudo sysctl kernel\.apparmor_restrict_unprivileged_userns=0/);
     } finally {
       hub.child.kill('SIGINT');
       assert.equal(await hub.exited, 0);

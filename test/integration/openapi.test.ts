@@ -148,6 +148,7 @@ describe('every described operation on a running hub', () => {
       ['/lectern/users/alice/server/log?lines=10'],
       ['/lectern/users/alice/servers/nb1/log'],
       ['/lectern/doctor'],
+      ['/lectern/isolation'],
       ['/lectern/settings'],
       ['/lectern/settings', json('PATCH', { changes: { 'culler.idleTimeout': 1800 } })],
       ['/lectern/import/preview', json('POST', { text: 'culler:\n  idleTimeout: 1200\n' })],

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
-import { readEvents, type HttpClient, type Hop } from '../helpers/http-client.js';
+import type { HttpClient } from '../helpers/http-client.js';
 import { runCode } from '../helpers/kernel.js';
+import { startAndOpen, startKernel } from '../helpers/student-server.js';
 import { ADMIN_TOKEN, startTestHub, type TestHub } from '../helpers/hub.js';
 
 const PROXY_API_TOKEN = 'test-proxy-api-token-0123456789';
@@ -64,30 +65,6 @@ function websocketStatus(client: HttpClient, path: string, origin: string): Prom
     });
     socket.on('error', reject);
   });
-}
-
-/**
- * Starts the user's server from the hub and follows the browser's way into it: the progress page
- * while it starts (its event stream, as the page's script reads it), then the server itself.
- */
-async function startAndOpen(client: HttpClient, user: string): Promise<{ response: Response; hops: Hop[] }> {
-  const spawn = await client.follow('/hub/spawn');
-  if (!spawn.hops.some((hop) => hop.url.includes(`/hub/spawn-pending/${user}`))) return spawn;
-  const stream = await client.request(`/hub/api/users/${user}/server/progress`, { referer: `/hub/spawn-pending/${user}` });
-  const events = await readEvents(stream, (event) => Boolean(event.ready || event.failed));
-  assert.equal(events.at(-1)?.ready, true, JSON.stringify(events.at(-1)));
-  const opened = await client.follow(`/hub/spawn-pending/${user}`);
-  return { response: opened.response, hops: [...spawn.hops, ...opened.hops] };
-}
-
-async function startKernel(client: HttpClient, prefix: string): Promise<string> {
-  const response = await client.request(`${prefix}api/kernels`, {
-    method: 'POST',
-    headers: { Origin: client.origin, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'python3' }),
-  });
-  assert.equal(response.status, 201, await response.clone().text());
-  return ((await response.json()) as { id: string }).id;
 }
 
 /** Command lines of every process on this machine (Linux), to check what a process list shows. */

@@ -62,7 +62,7 @@ describe('server lifecycle', () => {
       const names = Array.from({ length: 20 }, (_, i) => `s${String(i).padStart(2, '0')}`);
       await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
       const answers = await Promise.all(names.map((name) => t.api(`/users/${name}/server`, { method: 'POST' })));
-      for (const answer of answers) assert.ok([201, 202].includes(answer.status), String(answer.status));
+      for (const answer of answers) assert.ok([201, 202].includes(answer.status), `${answer.status} ${await answer.text()}`);
       // The last of 20 waits its turn, and its progress says where it stands in line.
       const waiting = await t.api(`/users/${names.at(-1)}/server/progress`);
       assert.equal(waiting.status, 200);
@@ -164,8 +164,9 @@ describe('after the hub is killed', () => {
 
       hub = await startCli(join(dir, 'data'), config, port);
       assert.match(hub.stderr(), /adopted alice's server from a previous run/);
-      const model = (await (await api('/users/alice')).json()) as { server: string | null };
+      const model = (await (await api('/users/alice')).json()) as { server: string | null; servers: Record<string, { lectern_sandbox: string | null }> };
       assert.equal(model.server, '/user/alice/');
+      assert.equal(model.servers['']?.lectern_sandbox, 'bubblewrap', 'still in its sandbox');
       await alice.follow(page);
       assert.equal((await alice.request('/user/alice/api/contents')).status, 200, 'her open notebook keeps working');
       assert.equal((await fetch(`${origin}/user/alice/api/contents`)).status, 403, 'and nobody else gets in');
@@ -210,7 +211,8 @@ describe('after the hub is killed', () => {
       const serverPort = Number(/started server for bob pid=\d+ port=(\d+)/.exec(hub.stderr())?.[1]);
       hub.child.kill('SIGKILL');
       await hub.exited;
-      process.kill(pid, 'SIGKILL');
+      // The server dies, and its sandbox with it: its whole process group.
+      process.kill(-pid, 'SIGKILL');
       await until('the server to die', async () => !pidAlive(pid));
       await new Promise<void>((resolve) => decoy.listen(serverPort, '127.0.0.1', resolve));
 

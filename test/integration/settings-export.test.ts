@@ -296,7 +296,7 @@ describe('export', () => {
     assert.equal(values.hub.baseUrl, '/class/');
     assert.equal(values.hub.concurrentSpawnLimit, 4);
     assert.equal(values.hub.activeServerLimit, 30);
-    assert.deepEqual(values.singleuser, { defaultUrl: '/lab', startTimeout: 60 });
+    assert.deepEqual(values.singleuser, { defaultUrl: '/lab', startTimeout: 60, memory: { limit: '2048M' } });
     assert.deepEqual(values.cull, { enabled: true, timeout: 1800, every: 60 });
   });
 

@@ -1,7 +1,8 @@
 /**
- * Lectern extension: `GET /lectern/doctor`, the doctor's report (what `lectern doctor` prints) as
+ * Lectern extensions: `GET /lectern/doctor`, the doctor's report (what `lectern doctor` prints) as
  * JSON for the teacher GUI, made from inside the running hub: its own config, and its own port
- * reported as the one it listens on rather than tried (and found busy, by itself).
+ * reported as the one it listens on rather than tried (and found busy, by itself). And
+ * `GET /lectern/isolation`: whether the hub's students' servers run in a sandbox, for the dashboard.
  */
 import type { Request } from 'express';
 import { doctorReport } from '../../doctor/report.js';
@@ -16,6 +17,10 @@ export function doctorRoutes(ctx: HubContext): ApiRoute[] {
       // The admin page's scope: the report shows the machine's paths and network, for teachers only.
       requireScope(res, ['admin-ui']);
       res.json(await doctorReport(ctx.config, { refresh: refreshParam(req), runningHub: { port: ctx.publicPort() } }));
+    }),
+    route('get', '/lectern/isolation', async (_req, res) => {
+      requireScope(res, ['admin-ui']);
+      res.json(await ctx.isolation());
     }),
   ];
 }

@@ -10,7 +10,7 @@ import type { TokenRecord } from '../../store/tokens.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import type { Identity, Service } from '../identity.js';
-import type { ServerPhase } from '../server-manager.js';
+import type { ServerPhase } from '../../servers/server-state.js';
 
 type AccessMap = readonly (readonly [scope: string, keys: readonly string[]])[];
 
@@ -103,6 +103,10 @@ export function serverModel(ctx: HubContext, access: ModelAccess | null, user: U
       memory_bytes: view.usage.memoryBytes,
       processes: view.usage.processes,
     },
+    // Lectern extensions: the sandbox it runs in (null: not isolated, or not running), and what its
+    // student should know about it (a kernel stopped for using too much memory).
+    lectern_sandbox: view.sandbox,
+    lectern_notice: view.notice,
   };
   if (access?.serverState({ server: `${user.name}/${name}` })) model.state = view.phase === 'stopped' ? {} : (record?.state ?? {});
   return model;

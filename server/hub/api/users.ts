@@ -4,13 +4,12 @@
  * are in passwords.ts).
  */
 import { rename as renameFolder, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AccountError, createAccount } from '../../auth/accounts.js';
 import { normalizeUsername, usernameProblem } from '../../auth/usernames.js';
 import { scopeFilter } from '../../rbac/scopes.js';
-import { folderNameFor, usersFolder } from '../../spawner/user-folders.js';
+import { studentFolder } from '../../servers/student-folders.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
@@ -179,11 +178,10 @@ function truthy(value: unknown): boolean {
 
 /** A renamed student keeps their notebooks: their folder follows the name. */
 async function moveNotebookFolder(ctx: HubContext, from: string, to: string): Promise<void> {
-  const root = usersFolder(ctx.config);
-  const source = join(root, folderNameFor(from));
+  const source = studentFolder(ctx.config, from);
   const exists = await stat(source).then(
     () => true,
     () => false,
   );
-  if (exists) await renameFolder(source, join(root, folderNameFor(to)));
+  if (exists) await renameFolder(source, studentFolder(ctx.config, to));
 }

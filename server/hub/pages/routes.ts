@@ -74,7 +74,7 @@ export function pagesRouter(ctx: HubContext): Router {
       view.phase
     ];
     const dashboardUrl = hasScope((identityOf(res) as Identity).scopes, 'admin-ui') ? urls.hub('admin') : null;
-    res.type('html').send(homePage(urls, { user: user.name, state, serverUrl: urls.server(user.name), failure: view.failure, dashboardUrl }));
+    res.type('html').send(homePage(urls, { user: user.name, state, serverUrl: urls.server(user.name), failure: view.failure, notice: view.notice, dashboardUrl }));
   });
 
   router.get(['/spawn', '/spawn/:name'], loggedIn, async (req, res) => {

@@ -74,6 +74,8 @@ export interface HomeView {
   state: 'running' | 'starting' | 'stopping' | 'stopped';
   serverUrl: string;
   failure: string | null;
+  /** Something to know about the running server (a kernel stopped for using too much memory). */
+  notice: string | null;
   /** The teacher dashboard, for those allowed to open it; null for everyone else. */
   dashboardUrl: string | null;
 }
@@ -89,6 +91,7 @@ export function homePage(urls: HubUrls, view: HomeView): string {
   <h1>My server</h1>
   <p>Status: <strong id="server-state">${label}</strong></p>
   ${view.failure ? html`<p class="error" role="alert">${view.failure}</p>` : ''}
+  ${view.notice ? html`<p class="error" role="status">${view.notice}</p>` : ''}
   <div class="actions">
     ${view.state === 'running' ? html`<a class="button" href="${view.serverUrl}">Open my server</a>` : ''}
     ${view.state === 'stopped' ? html`<a class="button" href="${urls.hub('spawn')}">Start my server</a>` : ''}

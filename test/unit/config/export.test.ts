@@ -111,7 +111,8 @@ describe('jupyterhub_config.py', () => {
     assert.match(header, /Passwords\. JupyterHub cannot check Lectern's password hashes/);
     assert.match(header, /NativeAuthenticator/);
     assert.match(header, /FirstUseAuthenticator/);
-    assert.match(header, /Copy the users folder, \/srv\/lectern\/users/);
+    assert.match(header, /Copy each student's files, \/srv\/lectern\/users\/<name>\/home,/);
+    assert.match(header, /the sandbox \(spawner\.isolation\)/);
     assert.match(header, /Running servers/);
     assert.match(header, /sign-up awaiting approval, left out: newcomer/);
     assert.match(header, /role assistant: ghost/);
@@ -127,6 +128,7 @@ describe('jupyterhub_config.py', () => {
     assert.equal(c.Spawner?.default_url, '/lab');
     assert.equal(c.Spawner?.start_timeout, 90);
     assert.equal(c.Spawner?.http_timeout, 20);
+    assert.equal(c.Spawner?.mem_limit, '2048M', 'the memory limit per student, for the spawners that enforce one');
     assert.equal(c.JupyterHub?.concurrent_spawn_limit, 6);
     assert.equal(c.JupyterHub?.active_server_limit, 25);
     assert.equal(c.JupyterHub?.allow_named_servers, true);
@@ -226,7 +228,7 @@ describe('values.yaml for Zero to JupyterHub', () => {
     assert.equal(values.hub.activeServerLimit, 30);
     assert.equal(values.hub.baseUrl, '/class/');
     assert.deepEqual(values.hub.services, { grader: {} });
-    assert.deepEqual(values.singleuser, { defaultUrl: '/lab', startTimeout: 120 });
+    assert.deepEqual(values.singleuser, { defaultUrl: '/lab', startTimeout: 120, memory: { limit: '2048M' } });
     assert.deepEqual(values.cull, { enabled: true, timeout: 1800, every: 300 });
   });
 
@@ -235,6 +237,8 @@ describe('values.yaml for Zero to JupyterHub', () => {
     assert.ok(!('activeServerLimit' in values.hub));
     assert.ok(!('baseUrl' in values.hub));
     assert.ok(!('defaultUrl' in values.singleuser));
+    const unlimited = parseYaml(exportFile('z2jh', input({ spawner: { memoryLimitMb: 0 } })).text) as { singleuser: Record<string, unknown> };
+    assert.ok(!('memory' in unlimited.singleuser), 'no memory limit: none in the chart either');
   });
 });
 

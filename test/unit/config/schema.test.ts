@@ -29,6 +29,8 @@ describe('configSchema', () => {
         command: null,
         args: [],
         environment: {},
+        isolation: 'auto',
+        memoryLimitMb: 2048,
         notebookRoot: null,
         defaultUrl: '',
         startTimeout: 60,

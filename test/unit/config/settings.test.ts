@@ -24,6 +24,8 @@ describe('the settings table', () => {
       'spawner.concurrentSpawnLimit': false,
       'spawner.activeServerLimit': false,
       'spawner.minFreeMemoryMb': false,
+      'spawner.memoryLimitMb': false,
+      'spawner.isolation': true,
       'spawner.python': true,
       'spawner.launchMode': true,
       'network.port': true,

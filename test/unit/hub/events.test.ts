@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HubEvents, type HubCounts, type HubEvent, type ServerState } from '../../../server/hub/events.js';
+import { HubEvents, type HubCounts, type HubEvent } from '../../../server/hub/events.js';
+import type { ServerState } from '../../../server/servers/server-state.js';
 import { createLogger } from '../../../server/logging/logger.js';
 
 function harness() {
@@ -20,7 +21,15 @@ function harness() {
   return { servers, accounts, events, listen, logged };
 }
 
-const alice = (phase: ServerState['phase'], failure: string | null = null): ServerState => ({ user: 'alice', name: '', phase, started: null, failure });
+const alice = (phase: ServerState['phase'], failure: string | null = null): ServerState => ({
+  user: 'alice',
+  name: '',
+  phase,
+  started: null,
+  failure,
+  notice: null,
+  sandbox: null,
+});
 const counts = (extra: Partial<HubCounts> = {}): HubCounts => ({ users: 2, signedIn: 0, pendingApproval: 0, running: 0, starting: 0, failed: 0, ...extra });
 
 describe('HubEvents', () => {

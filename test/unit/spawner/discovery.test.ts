@@ -256,11 +256,11 @@ describe('environment discovery', () => {
         assert.equal(choice.override?.usable, true);
       }
       const lab = chooseEnvironment(candidates, { path: '/home/t/projects/venv', mode: 'lab' });
-      assert.deepEqual(lab.plan?.command, ['/home/t/projects/venv/bin/python3', '-m', 'jupyterlab']);
+      assert.deepEqual(lab.plan?.command, ['/home/t/projects/venv/bin/python3', '-s', '-m', 'jupyterlab']);
       const notebook = chooseEnvironment(candidates, { path: '/home/t/projects/venv', mode: 'notebook' });
-      assert.deepEqual(notebook.plan?.command, ['/home/t/projects/venv/bin/python3', '-m', 'notebook']);
+      assert.deepEqual(notebook.plan?.command, ['/home/t/projects/venv/bin/python3', '-s', '-m', 'notebook']);
       const server = chooseEnvironment(candidates, { path: '/usr', mode: 'server' });
-      assert.deepEqual(server.plan?.command, ['/usr/bin/python3', '-m', 'jupyter_server']);
+      assert.deepEqual(server.plan?.command, ['/usr/bin/python3', '-s', '-m', 'jupyter_server']);
       assert.equal(server.plan?.ui, 'none');
     });
 

@@ -46,7 +46,7 @@ describe('launch plan', () => {
   it('follows a configured launch mode, in the environment that has it', async () => {
     const launch = await resolveLaunch(settings({ launchMode: 'lab' }), { find });
     assert.equal(launch.plan?.mode, 'lab');
-    assert.deepEqual(launch.plan?.command, ['/home/t/miniconda3/bin/python3', '-m', 'jupyterlab']);
+    assert.deepEqual(launch.plan?.command, ['/home/t/miniconda3/bin/python3', '-s', '-m', 'jupyterlab']);
   });
 
   it('follows a configured environment, and its best mode', async () => {

@@ -1,75 +1,80 @@
 /**
  * The life of each student's server, as JupyterHub's `User.spawn` / `User.stop` orchestrate it:
  *
- *   start: issue the server's API token and OAuth client → spawner.start() → wait until it answers
- *          → add its proxy route → record it → "ready"
- *   stop:  remove the route → spawner.stop() (signal ladder) → revoke token and OAuth client → record it
+ *   start: wait for a start slot → get ready to spawn (Jupyter found, sandbox as configured) →
+ *          issue the server's credentials → spawner.start() → wait until it answers → add its proxy
+ *          route → record it → "ready"
+ *   stop:  remove the route → spawner.stop() (signal ladder) → revoke its credentials → record it
  *
  * Every step reports progress events, which the progress page shows live. A server whose process
  * dies is noticed at once (the spawner's `onExit`): its route goes, and the student is told why.
+ *
+ * This layer sits between the HTTP layer (`hub/`) and the spawners (`spawner/`): it gets spawners
+ * from a `SpawnerFactory` and never names one, and it tells the hub of changes through the small
+ * interfaces below, never by importing the hub's parts.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouteTable } from '../proxy/route-table.js';
-import { accessScopesFor, serverOAuthClientAllowedScopes, serverTokenScopes } from '../rbac/roles.js';
-import { hashSecret } from '../auth/secrets.js';
-import { issueToken } from '../auth/tokens.js';
+import { waitForHttpServer } from '../spawner/readiness.js';
+import { availableMemoryBytes, processStartTime, processTable, processTree, treeUsage } from '../spawner/processes.js';
+import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
+import { CapacityError, SpawnError, type SpawnContext, type Spawner, type SpawnerFactory } from '../spawner/spawner.js';
 import type { Database } from '../store/database.js';
 import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
 import type { TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
-import type { LaunchPlan } from '../spawner/discovery.js';
-import type { LaunchResolution } from '../spawner/launch-plan.js';
-import { LocalProcessSpawner } from '../spawner/local-process.js';
-import { waitForHttpServer } from '../spawner/readiness.js';
-import { availableMemoryBytes, processGroupsUsage, processStartTime } from '../spawner/processes.js';
-import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
-import { folderNameFor, usersFolder } from '../spawner/user-folders.js';
-import { CapacityError, SpawnError, type SpawnContext, type Spawner } from '../spawner/spawner.js';
-import { resolveToken } from '../auth/tokens.js';
-import { StartQueue } from './start-queue.js';
 import type { RunningServer } from '../culler/idle-culler.js';
-import type { HubEvents, ServerState, ServerUsageSample } from './events.js';
-import type { HubMetrics } from './metrics.js';
-import type { ServerGate } from './server-gate.js';
-import type { HubUrls } from './urls.js';
-
-export type ServerPhase = 'stopped' | 'spawning' | 'running' | 'stopping';
-
-/** One event of the progress stream, in JupyterHub's shape. */
-export interface ProgressEvent {
-  progress: number;
-  message: string;
-  ready?: true;
-  failed?: true;
-  url?: string;
-  html_message?: string;
-}
-
-/** What the pages and the API may know about a server. */
-/** A running server's use of the machine: its whole process tree (server and kernels). */
-export interface ServerUsage {
-  cpuPercent: number;
-  memoryBytes: number;
-  processes: number;
-}
-
-export interface ServerView {
-  phase: ServerPhase;
-  /** Latest CPU and memory figures while it runs, if the OS gives them. */
-  usage: ServerUsage | null;
-  /** Why the last start failed or the server stopped on its own; cleared by the next start. */
-  failure: string | null;
-  started: string | null;
-  events: readonly ProgressEvent[];
-}
+import { jupyterhubEnvironment, readServerToken, removeServerToken, saveServerToken, ServerCredentials } from './credentials.js';
+import { serverPaths, type ServerPaths } from './server-paths.js';
+import type { ProgressEvent, ServerPhase, ServerState, ServerUsageSample, ServerView } from './server-state.js';
+import { StartQueue } from './start-queue.js';
+import { cpuPercent, killProcesses, largestKernel, memoryLimitNotice } from './usage.js';
 
 export class ServerBusyError extends Error {
   override readonly name = 'ServerBusyError';
+}
+
+/** The URLs of servers (the hub's `HubUrls`). */
+export interface ServerUrls {
+  readonly base: string;
+  /** `/user/alice/`, URL-encoded. */
+  server(user: string, serverName?: string): string;
+  /** The proxy's route key for a server: the decoded path. */
+  serverRoute(user: string, serverName?: string): string;
+}
+
+/** Lets browsers into plain-mode servers, which check no logins with the hub themselves (the hub's `ServerGate`). */
+export interface ServerGuard {
+  protect(routePrefix: string, server: { owner: string; serverName: string; token: string }): void;
+  unprotect(routePrefix: string): void;
+}
+
+/** Told of every phase change and usage sample (the teacher's live dashboard). */
+export interface ServerEvents {
+  serverChanged(state: ServerState): void;
+  usageSampled(samples: ServerUsageSample[]): void;
+}
+
+export interface ServerManagerDeps {
+  /** The hub's live configuration. */
+  config: LecternConfig;
+  db: Database;
+  users: UserRepository;
+  tokens: TokenRepository;
+  oauthClients: OAuthClientRepository;
+  servers: ServerRepository;
+  routes: RouteTable;
+  urls: ServerUrls;
+  /** The hub API as single-user servers reach it (loopback), e.g. `http://127.0.0.1:8081/hub/api`. */
+  hubApiUrl: () => string;
+  log: Logger;
+  metrics: { observeSpawn(seconds: number, status: 'success' | 'failure'): void };
+  spawners: SpawnerFactory;
+  gate: ServerGuard;
+  events: ServerEvents;
 }
 
 interface ManagedServer extends ServerView {
@@ -83,32 +88,13 @@ interface ManagedServer extends ServerView {
   /** The server's own API token, kept in memory while it runs (the culler asks the server with it). */
   token: string | undefined;
   tokenId: number | undefined;
+  /** How browsers get in: jupyterhub-singleuser logs them in itself; plain modes sit behind the gate. */
+  plainMode: boolean;
   events: ProgressEvent[];
   listeners: Set<(event: ProgressEvent) => void>;
   starting: Promise<void> | undefined;
   stopping: Promise<void> | undefined;
   abortStart: AbortController | undefined;
-}
-
-export interface ServerManagerDeps {
-  config: LecternConfig;
-  db: Database;
-  users: UserRepository;
-  tokens: TokenRepository;
-  oauthClients: OAuthClientRepository;
-  servers: ServerRepository;
-  routes: RouteTable;
-  urls: HubUrls;
-  /** The hub API as single-user servers reach it (loopback), e.g. `http://127.0.0.1:8081/hub/api`. */
-  hubApiUrl: () => string;
-  log: Logger;
-  metrics: HubMetrics;
-  /** How servers are launched (see spawner/launch-plan.ts), resolved when the first one starts. */
-  launch: () => Promise<LaunchResolution>;
-  /** Lets browsers into plain-mode servers, which do not check logins with the hub themselves. */
-  gate: ServerGate;
-  /** Told of every phase change and usage sample, for the teacher's live dashboard. */
-  events: HubEvents;
 }
 
 const LOG_TAIL_LINES = 12;
@@ -117,10 +103,12 @@ export class ServerManager {
   private readonly managed = new Map<string, ManagedServer>();
   private readonly log: Logger;
   private readonly startQueue: StartQueue;
+  private readonly credentials: ServerCredentials;
 
   constructor(private readonly deps: ServerManagerDeps) {
     this.log = deps.log;
     this.startQueue = new StartQueue(deps.config.spawner.concurrentSpawnLimit);
+    this.credentials = new ServerCredentials(deps);
   }
 
   /** A new `spawner.concurrentSpawnLimit` from the settings page: starts waiting in line may go ahead. */
@@ -130,7 +118,7 @@ export class ServerManager {
 
   view(user: UserRecord, name = ''): ServerView {
     const server = this.managed.get(key(user, name));
-    return server ?? { phase: 'stopped', usage: null, failure: null, started: null, events: [] };
+    return server ?? { phase: 'stopped', usage: null, failure: null, notice: null, sandbox: null, started: null, events: [] };
   }
 
   /**
@@ -151,6 +139,7 @@ export class ServerManager {
       );
     }
     server.failure = null;
+    server.notice = null;
     server.events = [];
     this.setPhase(server, 'spawning');
     server.abortStart = new AbortController();
@@ -267,11 +256,11 @@ export class ServerManager {
       const { name } = record;
       const prefix = this.deps.urls.server(user.name, name);
       const paths = this.paths(user.name, name);
-      const token = await readFile(tokenFile(paths.runtimeDir), 'utf8').catch(() => '');
-      const tokenRecord = token ? resolveToken(this.deps.tokens, token) : undefined;
+      const token = await readServerToken(paths.tokenFile);
+      const tokenRecord = token ? this.credentials.resolve(token) : undefined;
       const alive = Boolean(record.url && tokenRecord && (await answersWithToken(`${record.url}${prefix}api/status`, token)));
-      const spawner = this.localSpawner(this.spawnContext(user.name, name, token), undefined);
       if (alive && record.url && tokenRecord) {
+        const spawner = this.deps.spawners.forAdoption(this.spawnContext(user.name, name, token));
         const server = this.entry(user, name);
         const target = await spawner.adopt(record.state);
         server.spawner = spawner;
@@ -279,6 +268,8 @@ export class ServerManager {
         server.token = token;
         server.target = target;
         server.started = record.started;
+        server.plainMode = isPlainMode(record.state.mode);
+        server.sandbox = spawner.sandbox;
         this.setPhase(server, 'running');
         spawner.onExit = (code, exitSignal) => void this.onServerExit(server, code, exitSignal);
         this.addRoute(server);
@@ -287,12 +278,8 @@ export class ServerManager {
       }
       this.log.warn(`${user.name}'s server from a previous run does not answer as itself: cleaning it up`);
       await killIfStillOurs(record.state);
-      this.deps.db.transaction(() => {
-        this.deps.oauthClients.delete(clientId(user.name, name));
-        this.deps.tokens.deleteServerTokens(user.id, serverTokenNote(prefix));
-        this.deps.servers.saveStopped(user.id, name);
-      });
-      await rm(tokenFile(paths.runtimeDir), { force: true });
+      this.credentials.revoke(user, name, { prefix });
+      await removeServerToken(paths.tokenFile);
     }
     await this.deps.db.commit();
   }
@@ -324,31 +311,44 @@ export class ServerManager {
     return running;
   }
 
-  /** Samples the CPU and memory of every running server's process tree, in one pass. */
+  /**
+   * Measures the CPU and memory of every running server's process tree, in one pass over the
+   * process table, and stops the largest kernel of a server over `spawner.memoryLimitMb`.
+   */
   async sampleUsage(now = performance.now()): Promise<void> {
-    const byGroup = new Map<number, ManagedServer>();
+    const measured: [ManagedServer, number][] = [];
     for (const server of this.managed.values()) {
-      const group = server.phase === 'running' ? server.spawner?.processGroup : undefined;
-      if (group) byGroup.set(group, server);
+      const pid = server.phase === 'running' ? server.spawner?.pid : undefined;
+      if (pid) measured.push([server, pid]);
       else {
         server.usage = null;
         server.cpuSample = undefined;
       }
     }
-    const usage = await processGroupsUsage(new Set(byGroup.keys()));
+    const table = measured.length > 0 ? await processTable() : [];
+    const limitMb = this.deps.config.spawner.memoryLimitMb;
     const samples: ServerUsageSample[] = [];
-    for (const [group, server] of byGroup) {
-      const sample = usage.get(group);
-      if (!sample) continue;
-      const previous = server.cpuSample;
-      const seconds = previous ? (now - previous.at) / 1000 : 0;
-      server.usage = {
-        cpuPercent: previous && seconds > 0 ? Math.max(0, ((sample.cpuSeconds - previous.cpuSeconds) / seconds) * 100) : 0,
-        memoryBytes: sample.memoryBytes,
-        processes: sample.processes,
-      };
-      server.cpuSample = { cpuSeconds: sample.cpuSeconds, at: now };
-      samples.push({ user: server.user.name, name: server.name, cpuPercent: server.usage.cpuPercent, memoryBytes: server.usage.memoryBytes });
+    for (const [server, pid] of measured) {
+      const tree = processTree(table, pid);
+      if (tree.length === 0) continue;
+      const usage = treeUsage(tree);
+      const reading = { cpuSeconds: usage.cpuSeconds, at: now };
+      server.usage = { cpuPercent: cpuPercent(server.cpuSample, reading), memoryBytes: usage.memoryBytes, processes: usage.processes };
+      server.cpuSample = reading;
+      samples.push({ user: server.user.name, name: server.name, cpuPercent: server.usage.cpuPercent, memoryBytes: usage.memoryBytes });
+      const serverPid = server.spawner?.serverPid;
+      if (limitMb > 0 && usage.memoryBytes > limitMb * 2 ** 20 && serverPid) {
+        const kernel = largestKernel(table, serverPid);
+        if (!kernel) continue;
+        killProcesses(kernel.processes);
+        server.notice = memoryLimitNotice(usage, limitMb);
+        this.log.warn(`stopped a kernel of ${server.user.name}'s server: over the memory limit`, {
+          usedMb: Math.round(usage.memoryBytes / 2 ** 20),
+          limitMb,
+          kernelMb: Math.round(kernel.memoryBytes / 2 ** 20),
+        });
+        this.deps.events.serverChanged(stateOf(server));
+      }
     }
     this.deps.events.usageSampled(samples);
   }
@@ -396,6 +396,8 @@ export class ServerManager {
         usage: null,
         cpuSample: undefined,
         failure: null,
+        notice: null,
+        sandbox: null,
         started: null,
         events: [],
         listeners: new Set(),
@@ -403,6 +405,7 @@ export class ServerManager {
         target: undefined,
         token: undefined,
         tokenId: undefined,
+        plainMode: false,
         starting: undefined,
         stopping: undefined,
         abortStart: undefined,
@@ -436,14 +439,17 @@ export class ServerManager {
         signal,
       );
       await this.refuseWhenMemoryIsLow();
-      const plan = await this.launchPlan();
-      const token = this.registerServer(server, prefix, userOptions, plan);
+      const prepared = await this.deps.spawners.prepare();
+      const { token, tokenId } = this.credentials.issue(user, name, prefix, userOptions, prepared.mode);
       server.token = token;
+      server.tokenId = tokenId;
+      server.plainMode = isPlainMode(prepared.mode);
+      server.sandbox = prepared.sandbox;
       // Not committed yet: the server checks its token against the database in memory, and a
       // restart only looks for servers recorded running, which is committed once this one is ready.
       // The start waits for no disk write; the next commit or the flush timer saves the token.
-      await saveServerToken(paths.runtimeDir, token);
-      const spawner = this.localSpawner(this.spawnContext(user.name, name, token), plan);
+      await saveServerToken(paths.tokenFile, token);
+      const spawner = prepared.create(this.spawnContext(user.name, name, token));
       server.spawner = spawner;
       const exited = new AbortController();
       spawner.onExit = (code, exitSignal) => {
@@ -474,7 +480,7 @@ export class ServerManager {
       });
     } catch (error) {
       const reason = error instanceof SpawnError ? error.message : `Could not start the server: ${(error as Error).message}`;
-      const failure = error instanceof CapacityError ? reason : `${reason}${await logTail(paths.logFile)}`;
+      const failure = error instanceof CapacityError || !server.spawner ? reason : `${reason}${await logTail(paths.logFile)}`;
       this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'failure');
       this.log.warn(`${user.name}'s server failed to start: ${reason}`);
       // Set before the teardown, so the dashboard hears "stopped" once, with the reason.
@@ -500,86 +506,31 @@ export class ServerManager {
     }
   }
 
-  /**
-   * Issues the server's API token and, for jupyterhub-singleuser (which logs browsers in with
-   * OAuth), registers its OAuth client; returns the token.
-   */
-  private registerServer(server: ManagedServer, prefix: string, userOptions: Record<string, unknown>, plan: LaunchPlan): string {
-    const { user, name } = server;
-    return this.deps.db.transaction(() => {
-      this.deps.servers.saveOptions(user.id, name, userOptions);
-      const { token, record } = issueToken(this.deps.tokens, {
-        kind: 'server',
-        userId: user.id,
-        scopes: serverTokenScopes(),
-        note: serverTokenNote(prefix),
-      });
-      server.tokenId = record.id;
-      if (plan.mode !== 'singleuser') return token;
-      this.deps.oauthClients.upsert({
-        identifier: clientId(user.name, name),
-        secretHash: hashSecret(token),
-        redirectUri: `${prefix}oauth_callback`,
-        description: `Server at ${prefix}`,
-        allowedScopes: serverOAuthClientAllowedScopes(user.name, name),
-        userId: user.id,
-      });
-      return token;
-    });
-  }
-
-  private hubEnvironment(user: string, name: string, prefix: string, token: string): Record<string, string> {
-    const apiUrl = this.deps.hubApiUrl();
-    const accessScopes = JSON.stringify(accessScopesFor(user, name));
-    const env: Record<string, string> = {
-      JUPYTERHUB_API_TOKEN: token,
-      JPY_API_TOKEN: token,
-      JUPYTERHUB_CLIENT_ID: clientId(user, name),
-      JUPYTERHUB_API_URL: apiUrl,
-      JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
-      JUPYTERHUB_BASE_URL: this.deps.urls.base,
-      JUPYTERHUB_SERVICE_PREFIX: prefix,
-      JUPYTERHUB_USER: user,
-      JUPYTERHUB_SERVER_NAME: name,
-      JUPYTERHUB_HOST: '',
-      JUPYTERHUB_OAUTH_CALLBACK_URL: `${prefix}oauth_callback`,
-      JUPYTERHUB_OAUTH_ACCESS_SCOPES: accessScopes,
-      JUPYTERHUB_OAUTH_SCOPES: accessScopes,
-      JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: '[]',
-      JUPYTERHUB_ROOT_DIR: this.paths(user, name).notebookDir,
-    };
-    if (this.deps.config.spawner.defaultUrl) env.JUPYTERHUB_DEFAULT_URL = this.deps.config.spawner.defaultUrl;
-    return env;
-  }
-
-  /** The launch plan, or the reason there is none as the student's error. */
-  private async launchPlan(): Promise<LaunchPlan> {
-    const resolution = await this.deps.launch();
-    if (!resolution.plan) throw new SpawnError(`Cannot start a Jupyter server: ${resolution.problem ?? resolution.reason}`);
-    return resolution.plan;
-  }
-
   private spawnContext(user: string, name: string, token: string): SpawnContext {
-    const prefix = this.deps.urls.server(user, name);
+    const { urls, config } = this.deps;
+    const prefix = urls.server(user, name);
+    const { home, runtimeDir, tmpDir, logFile } = this.paths(user, name);
     return {
       user,
       serverName: name,
-      hubEnvironment: this.hubEnvironment(user, name, prefix, token),
+      hubEnvironment: jupyterhubEnvironment({
+        user,
+        serverName: name,
+        prefix,
+        token,
+        apiUrl: this.deps.hubApiUrl(),
+        baseUrl: urls.base,
+        rootDir: home,
+        defaultUrl: config.spawner.defaultUrl,
+      }),
       token,
       servicePrefix: prefix,
-      defaultUrl: this.deps.config.spawner.defaultUrl,
-      ...this.paths(user, name),
+      defaultUrl: config.spawner.defaultUrl,
+      home,
+      runtimeDir,
+      tmpDir,
+      logFile,
     };
-  }
-
-  private localSpawner(context: SpawnContext, plan: LaunchPlan | undefined): LocalProcessSpawner {
-    return new LocalProcessSpawner(context, {
-      plan,
-      args: this.deps.config.spawner.args,
-      environment: this.deps.config.spawner.environment,
-      stopTimeouts: this.deps.config.spawner.stopTimeouts,
-      log: this.log.child('spawner'),
-    });
   }
 
   /**
@@ -587,9 +538,9 @@ export class ServerManager {
    * the hub, is put behind the gate first.
    */
   private addRoute(server: ManagedServer): void {
-    const { user, name, spawner, target, token } = server;
+    const { user, name, target, token } = server;
     const prefix = this.deps.urls.serverRoute(user.name, name);
-    if (isPlainMode(spawner?.state.mode) && token) this.deps.gate.protect(prefix, { owner: user.name, serverName: name, token });
+    if (server.plainMode && token) this.deps.gate.protect(prefix, { owner: user.name, serverName: name, token });
     this.deps.routes.add(prefix, target as string, { user: user.name, server_name: name });
   }
 
@@ -611,17 +562,13 @@ export class ServerManager {
 
   private forgetCredentials(server: ManagedServer): void {
     const { user, name } = server;
-    void rm(tokenFile(this.paths(user.name, name).runtimeDir), { force: true });
-    this.deps.db.transaction(() => {
-      if (server.tokenId !== undefined) this.deps.tokens.delete(server.tokenId);
-      // The OAuth client's access tokens go with it.
-      this.deps.oauthClients.delete(clientId(user.name, name));
-      this.deps.servers.saveStopped(user.id, name);
-    });
+    void removeServerToken(this.paths(user.name, name).tokenFile);
+    this.credentials.revoke(user, name, server.tokenId !== undefined ? { tokenId: server.tokenId } : { prefix: this.deps.urls.server(user.name, name) });
     server.tokenId = undefined;
     server.token = undefined;
     server.spawner = undefined;
     server.target = undefined;
+    server.sandbox = null;
   }
 
   /** A running server's process ended without being asked to: drop its route and say why. */
@@ -636,24 +583,9 @@ export class ServerManager {
     await this.deps.db.commit();
   }
 
-  /**
-   * Where a server's files go. Every server of a user shares the user's notebook folder; each has
-   * its own runtime folder and log (server names cannot start with `_`, so `_default` is free).
-   */
-  private paths(user: string, name: string): Pick<SpawnContext, 'notebookDir' | 'runtimeDir' | 'logFile'> {
-    const { dataDir } = this.deps.config;
-    const folder = folderNameFor(user);
-    return {
-      notebookDir: join(usersFolder(this.deps.config), folder),
-      runtimeDir: join(dataDir, 'runtime', folder, name || '_default'),
-      logFile: name ? join(dataDir, 'logs', folder, `${name}.log`) : join(dataDir, 'logs', `${folder}.log`),
-    };
+  private paths(user: string, name: string): ServerPaths {
+    return serverPaths(this.deps.config, user, name);
   }
-}
-
-/** The OAuth client id JupyterHub gives a server; also the single-user server's cookie name. */
-export function clientId(user: string, serverName: string): string {
-  return `jupyterhub-user-${encodeURIComponent(user)}${serverName ? `-${encodeURIComponent(serverName)}` : ''}`;
 }
 
 /** Plain `jupyter lab` / `notebook` / `server`, as opposed to jupyterhub-singleuser (the default of older state). */
@@ -662,7 +594,8 @@ function isPlainMode(mode: unknown): boolean {
 }
 
 function stateOf(server: ManagedServer): ServerState {
-  return { user: server.user.name, name: server.name, phase: server.phase, started: server.started, failure: server.failure };
+  const { user, name, phase, started, failure, notice, sandbox } = server;
+  return { user: user.name, name, phase, started, failure, notice, sandbox };
 }
 
 function key(user: UserRecord, name: string): string {
@@ -677,22 +610,6 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 async function logTail(file: string): Promise<string> {
   const tail = await readLogTail(file, LOG_TAIL_LINES);
   return tail ? `\n\nLast lines of the server's log:\n${tail}` : '';
-}
-
-/** The note on a server's API token, as JupyterHub writes it; also how a leftover token is found. */
-function serverTokenNote(prefix: string): string {
-  return `Server at ${prefix}`;
-}
-
-/** Where a running server's API token is kept, so a restarted hub can prove the server is ours. */
-function tokenFile(runtimeDir: string): string {
-  return join(runtimeDir, 'hub-api-token');
-}
-
-/** Kept beside Jupyter's own runtime files (0600 in a 0700 folder), never in the database. */
-async function saveServerToken(runtimeDir: string, token: string): Promise<void> {
-  await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
-  await writeFile(tokenFile(runtimeDir), token, { mode: 0o600 });
 }
 
 /** True if `url` answers 200 with JSON when asked with `token`: the server we started, and alive. */

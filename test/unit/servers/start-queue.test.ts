@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StartQueue } from '../../../server/hub/start-queue.js';
+import { StartQueue } from '../../../server/servers/start-queue.js';
 
 /** Starts waiting in `queue`, recording the places each is told and whether it got a slot. */
 function waiter(queue: StartQueue) {

@@ -1,0 +1,113 @@
+/**
+ * The spawners the hub uses: local processes (local-process.ts), launched as discovery and the
+ * configuration decide (launch-plan.ts), in the sandbox `spawner.isolation` asks for and this
+ * machine offers (sandbox/isolation.ts). A start that cannot be done as configured is refused with
+ * the reason; it never falls back to something the teacher did not ask for.
+ */
+import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { LecternConfig } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { LaunchPlan } from './discovery.js';
+import type { LaunchResolution } from './launch-plan.js';
+import { LocalProcessSpawner, type LocalProcessOptions } from './local-process.js';
+import { bubblewrapLauncher, systemLayout, type SystemLayout } from './sandbox/bubblewrap.js';
+import type { Isolation } from './sandbox/isolation.js';
+import { unsandboxed, type Launcher } from './sandbox/launcher.js';
+import { isInside } from './sandbox/place.js';
+import { seatbeltLauncher } from './sandbox/seatbelt.js';
+import { SpawnError, type SpawnerFactory, type SpawnContext } from './spawner.js';
+
+export interface LocalSpawnersOptions {
+  /** The hub's live spawner settings: a change on the settings page applies to the next start. */
+  settings: Pick<LecternConfig['spawner'], 'args' | 'environment' | 'stopTimeouts'>;
+  /** How servers are launched (see launch-plan.ts). */
+  launch: () => Promise<LaunchResolution>;
+  /** Whether, and in what, they are sandboxed (see sandbox/isolation.ts). */
+  isolation: () => Promise<Isolation>;
+  /** The hub's Jupyter config folder (JUPYTER_CONFIG_DIR of every server; read-only in the sandbox). */
+  jupyterConfigDir: string;
+  /** What no sandboxed server may see even where a wider rule would show it: the data dir, the students' folders, the teacher's home. */
+  hidden: string[];
+  log: Logger;
+}
+
+export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
+  let system: Promise<SystemLayout> | undefined;
+  const spawner = (context: SpawnContext, plan: LaunchPlan | undefined, launcher: Launcher, sandboxPaths: LocalProcessOptions['sandboxPaths']) =>
+    new LocalProcessSpawner(context, {
+      plan,
+      launcher,
+      sandboxPaths,
+      jupyterConfigDir: options.jupyterConfigDir,
+      args: options.settings.args,
+      environment: options.settings.environment,
+      stopTimeouts: options.settings.stopTimeouts,
+      log: options.log,
+    });
+  return {
+    async prepare() {
+      const [resolution, isolation] = await Promise.all([options.launch(), options.isolation()]);
+      const { plan } = resolution;
+      if (!plan) throw new SpawnError(`Cannot start a Jupyter server: ${resolution.problem ?? resolution.reason}`);
+      if (isolation.problem) throw new SpawnError(isolation.problem);
+      await prepareJupyterConfigDir(options.jupyterConfigDir);
+      let launcher = unsandboxed;
+      if (isolation.sandbox === 'bubblewrap') launcher = bubblewrapLauncher(isolation.program as string, await (system ??= systemLayout()));
+      if (isolation.sandbox === 'sandbox-exec') launcher = seatbeltLauncher;
+      // A sandbox sees paths as the kernel resolved them: a rule for a path through a link names nothing.
+      const readOnly = [...(await readablePaths(plan)), await resolved(options.jupyterConfigDir)];
+      const hidden = await Promise.all(options.hidden.map(resolved));
+      return { mode: plan.mode, sandbox: launcher.sandbox, create: (context) => spawner(context, plan, launcher, { readOnly, hidden }) };
+    },
+    // Adopted servers are stopped and watched, never launched: how they run was settled at their start.
+    forAdoption: (context) => spawner(context, undefined, unsandboxed, { readOnly: [], hidden: [] }),
+  };
+}
+
+/**
+ * The hub's Jupyter config folder. Its `migrated` marker tells Jupyter that IPython 3's config has
+ * been moved already: without it, a server finding a student's `~/.ipython` would copy her old
+ * config into this folder (and, read-only in the sandbox, fail to start).
+ */
+async function prepareJupyterConfigDir(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  await writeFile(path.join(folder, 'migrated'), 'Lectern: servers read no IPython or Jupyter config of their students.\n');
+}
+
+/**
+ * What a server must be able to read to run at all, besides the OS: the environment's folder, the
+ * installation its interpreter really lives in (a venv's `python` links to its base Python), the
+ * configured program, and files its configured command line names. Paths that do not exist are
+ * left out.
+ */
+export async function readablePaths(plan: LaunchPlan): Promise<string[]> {
+  const found = new Set<string>();
+  const add = async (candidate: string | undefined, asInstallation: boolean) => {
+    if (!candidate) return;
+    const real = await realpath(candidate).catch(() => null);
+    if (!real) return;
+    const folder = path.dirname(real);
+    // `<prefix>/bin/python3.11` or `<prefix>\Scripts\x.exe`: the whole installation is needed; but
+    // never the whole disk, for a program in `/bin`.
+    const prefix = path.dirname(folder);
+    const installation = asInstallation && /^(bin|Scripts)$/i.test(path.basename(folder)) && path.dirname(prefix) !== prefix ? prefix : real;
+    found.add(installation);
+  };
+  await add(plan.environment?.path, false);
+  await add(plan.environment?.python, true);
+  await add(plan.command[0], true);
+  for (const folder of plan.pathPrefix) await add(folder, false);
+  // A file named on a configured command line: `python /home/t/start-jupyter.py`.
+  for (const argument of plan.command.slice(1)) {
+    if (path.isAbsolute(argument) && (await stat(argument).catch(() => null))?.isFile()) await add(argument, false);
+  }
+  // A path inside another one adds nothing.
+  const all = [...found];
+  return all.filter((candidate) => !all.some((other) => other !== candidate && isInside(candidate, other)));
+}
+
+/** `folder` with its links resolved, or as it is while it does not exist. */
+function resolved(folder: string): Promise<string> {
+  return realpath(folder).catch(() => folder);
+}

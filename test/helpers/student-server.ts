@@ -1,0 +1,34 @@
+/**
+ * A student's way into their own server, as a browser takes it: the hub starts it (the progress
+ * page's event stream while it starts), the browser follows the redirects into it (OAuth with
+ * jupyterhub-singleuser, the gate's cookie for a plain server), then starts kernels as a notebook
+ * page does.
+ */
+import assert from 'node:assert/strict';
+import { readEvents, type HttpClient, type Hop } from './http-client.js';
+
+/** Starts the user's server from the hub and follows the browser's way into it. */
+export async function startAndOpen(client: HttpClient, user: string): Promise<{ response: Response; hops: Hop[] }> {
+  const spawn = await client.follow('/hub/spawn');
+  if (!spawn.hops.some((hop) => hop.url.includes(`/hub/spawn-pending/${user}`))) return spawn;
+  const stream = await client.request(`/hub/api/users/${user}/server/progress`, { referer: `/hub/spawn-pending/${user}` });
+  const events = await readEvents(stream, (event) => Boolean(event.ready || event.failed));
+  assert.equal(events.at(-1)?.ready, true, JSON.stringify(events.at(-1)));
+  const opened = await client.follow(`/hub/spawn-pending/${user}`);
+  return { response: opened.response, hops: [...spawn.hops, ...opened.hops] };
+}
+
+/**
+ * Starts a python3 kernel in the server at `prefix` (`/user/alice/`), as a notebook page does: with
+ * its Origin, and with Jupyter's XSRF token when the server issued one (jupyterhub-singleuser does).
+ */
+export async function startKernel(client: HttpClient, prefix: string): Promise<string> {
+  const xsrf = client.cookie('_xsrf');
+  const response = await client.request(`${prefix}api/kernels`, {
+    method: 'POST',
+    headers: { Origin: client.origin, 'Content-Type': 'application/json', ...(xsrf ? { 'X-XSRFToken': xsrf } : {}) },
+    body: JSON.stringify({ name: 'python3' }),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return ((await response.json()) as { id: string }).id;
+}
