@@ -23,6 +23,20 @@ export interface ServerModel {
   stopped: boolean;
   url: string;
   lectern_usage?: ServerUsageModel | null;
+  /** The sandbox it runs in; null when it is not isolated (or not running). */
+  lectern_sandbox?: SandboxKind | null;
+  lectern_notice?: string | null;
+}
+
+export type SandboxKind = 'bubblewrap' | 'sandbox-exec';
+
+/** `GET /hub/api/lectern/isolation`: whether students' servers run in a sandbox. */
+export interface Isolation {
+  setting: 'auto' | 'sandbox' | 'off';
+  sandbox: SandboxKind | null;
+  program: string | null;
+  problem: string | null;
+  warning: string | null;
 }
 
 export interface UserModel {
@@ -93,6 +107,10 @@ export interface ServerEvent {
   phase: ServerPhase;
   started: string | null;
   failure: string | null;
+  /** Something its student should know (a kernel stopped for using too much memory). */
+  notice: string | null;
+  /** The sandbox it runs in; null when it is not isolated (or stopped). */
+  sandbox: SandboxKind | null;
 }
 
 export interface UsageSample {

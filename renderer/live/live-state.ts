@@ -159,5 +159,7 @@ export class LiveState {
 
 /** The server's fields only: an event's `type` (and anything a newer hub adds) stays out of the state. */
 function serverOf(event: ServerEvent): ServerEvent {
-  return { user: event.user, name: event.name, phase: event.phase, started: event.started, failure: event.failure };
+  const { user, name, phase, started, failure } = event;
+  // A hub older than the sandbox sends neither field.
+  return { user, name, phase, started, failure, notice: event.notice ?? null, sandbox: event.sandbox ?? null };
 }

@@ -1,6 +1,7 @@
 /**
  * The dashboard: where students join (address, QR code, class code) big enough to read from the
- * back of the room, and live counts of who is in and whose server is up.
+ * back of the room, live counts of who is in and whose server is up, and whether students are kept
+ * apart from each other and from this computer (and if not, what that means and how to fix it).
  */
 import type { JoinState, JoinUrls } from '../api/types.js';
 import { h, replaceChildren } from '../dom.js';
@@ -8,16 +9,19 @@ import { copyMessage, copyText } from '../ui/clipboard.js';
 import { notify } from '../ui/notices.js';
 import { fillPanel } from '../ui/panel.js';
 import { addressLabel, breakableUrl, chooseAddress, networkPicker, svgDataUrl } from './join-address.js';
+import { isolationView } from './isolation.js';
 import { openProjector } from './projector.js';
 import type { Screen, ScreenContext } from './screen.js';
 
 export function dashboardScreen(ctx: ScreenContext): Screen {
   const joinPanel = h('div', { class: 'join-panel' });
   const countsPanel = h('div', { class: 'counts-panel' });
+  const isolationPanel = h('div', { class: 'isolation-panel' });
   const element = h(
     'section',
     { class: 'screen dashboard', attrs: { 'aria-labelledby': 'dashboard-title' } },
     h('h1', { id: 'dashboard-title', tabIndex: -1 }, 'Dashboard'),
+    isolationPanel,
     h(
       'div',
       { class: 'dashboard-grid' },
@@ -45,7 +49,10 @@ export function dashboardScreen(ctx: ScreenContext): Screen {
   return {
     title: 'Dashboard',
     element,
-    show: () => void loadJoin(),
+    show: () => {
+      void loadJoin();
+      void fillPanel(isolationPanel, 'Whether students are kept apart', () => isolationView(ctx.api));
+    },
     hide: () => {},
   };
 }

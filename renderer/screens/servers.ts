@@ -1,18 +1,20 @@
 /**
  * Servers: every student server that is up, starting, stopping or failed, live — how long it has
- * run, when it was last used, what it takes of the machine — with stop for one, a class or all,
- * and each server's log. A failed start stays listed with its error until the next start.
+ * run, when it was last used, what it takes of the machine, whether it is isolated in a sandbox —
+ * with stop for one, a class or all, and each server's log. A failed start stays listed with its
+ * error until the next start.
  */
 import { errorMessage } from '../api/client.js';
-import type { GroupModel, UserModel } from '../api/types.js';
+import type { GroupModel, SandboxKind, UserModel } from '../api/types.js';
 import { h, replaceChildren, uniqueId } from '../dom.js';
 import { serverKey, type LiveChange } from '../live/live-state.js';
 import { statusBadge, statusOf, type ServerStatus } from '../live/server-status.js';
 import { confirmAction } from '../ui/dialog.js';
 import { ago, bytes, exactTime, percent, plural, since } from '../ui/format.js';
 import { notify, notifyError } from '../ui/notices.js';
-import { problemView } from '../ui/panel.js';
+import { fillPanel, problemView } from '../ui/panel.js';
 import { sortableHead, sortRows, type Column, type SortOrder } from '../ui/sortable-table.js';
+import { isolationView, sandboxBadge } from './isolation.js';
 import type { Screen, ScreenContext } from './screen.js';
 import { logPanel } from './server-log.js';
 import { startServer, stopServer } from './user-actions.js';
@@ -32,6 +34,8 @@ interface ServerRow {
   started: string | null;
   lastActivity: string | null;
   usage: { cpuPercent: number; memoryBytes: number } | null;
+  sandbox: SandboxKind | null;
+  notice: string | null;
 }
 
 const STATUS_ORDER: Record<ServerStatus, number> = { failed: 0, starting: 1, running: 2, stopping: 3, stopped: 4 };
@@ -48,6 +52,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
   const classSelect = h('select', { id: classId });
   const stopAllButton = h('button', { type: 'button', class: 'danger' }, 'Stop all servers');
   const summary = h('p', { class: 'hint', attrs: { 'aria-live': 'polite' } });
+  const isolationPanel = h('div', { class: 'isolation-panel' });
   const tableBox = h('div', { class: 'table-wrap' });
   const log = logPanel(api);
   const classTools = h(
@@ -62,6 +67,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
     { class: 'screen servers', attrs: { 'aria-labelledby': 'servers-title' } },
     h('h1', { id: 'servers-title', tabIndex: -1 }, 'Servers'),
     h('div', { class: 'toolbar' }, classTools, h('span', { class: 'spacer' }), stopAllButton),
+    isolationPanel,
     summary,
     tableBox,
     log.element,
@@ -82,6 +88,8 @@ export function serversScreen(ctx: ScreenContext): Screen {
           started: server.started,
           lastActivity: activity.get(serverKey(server)) ?? null,
           usage: server.usage,
+          sandbox: server.sandbox,
+          notice: server.notice,
         }));
     }
     return users.flatMap((user) =>
@@ -93,6 +101,8 @@ export function serversScreen(ctx: ScreenContext): Screen {
         started: server.started,
         lastActivity: server.last_activity,
         usage: server.lectern_usage ? { cpuPercent: server.lectern_usage.cpu_percent, memoryBytes: server.lectern_usage.memory_bytes } : null,
+        sandbox: server.lectern_sandbox ?? null,
+        notice: server.lectern_notice ?? null,
       })),
     );
   };
@@ -169,7 +179,14 @@ export function serversScreen(ctx: ScreenContext): Screen {
       'tr',
       { class: server.status === 'failed' ? 'row-problem' : '' },
       h('th', { scope: 'row', class: 'col-student' }, label),
-      h('td', { class: 'col-state' }, statusBadge(server.status), server.failure ? h('span', { class: 'failure' }, server.failure) : null),
+      h(
+        'td',
+        { class: 'col-state' },
+        statusBadge(server.status),
+        server.status === 'running' ? sandboxBadge(server.sandbox) : null,
+        server.failure ? h('span', { class: 'failure' }, server.failure) : null,
+        server.notice ? h('span', { class: 'notice' }, server.notice) : null,
+      ),
       uptime,
       activity,
       cpu,
@@ -280,6 +297,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
     show: () => {
       visible = true;
       void load();
+      void fillPanel(isolationPanel, 'Whether students are kept apart', () => isolationView(ctx.api));
       tick = setInterval(refreshCells, TICK_MS);
       activityRefresh = setInterval(() => void load(), ACTIVITY_REFRESH_MS);
     },
