@@ -8,11 +8,19 @@ const prerequisites = [
   ['/usr/bin/jupyterhub-singleuser', 'Debian package jupyterhub'],
   ['/usr/bin/jupyterhub', 'Debian package jupyterhub'],
   ['/usr/bin/chromium', 'Debian package chromium'],
+  ['/usr/bin/bwrap', 'Debian package bubblewrap'],
 ];
 const missing = prerequisites.filter(([path]) => !existsSync(path));
 if (missing.length > 0) {
   for (const [path, pkg] of missing) console.error(`Missing ${path} (${pkg}).`);
   console.error('Install everything the tests need with: scripts/setup.sh --for-tests');
+  process.exit(1);
+}
+// The isolation tests run students' servers in bubblewrap sandboxes, which need user namespaces.
+const sandbox = spawnSync('/usr/bin/bwrap', ['--unshare-all', '--share-net', '--as-pid-1', '--ro-bind', '/', '/', '--', 'true'], { encoding: 'utf8' });
+if (sandbox.status !== 0) {
+  console.error(`bubblewrap cannot make a sandbox on this machine: ${sandbox.stderr.trim() || sandbox.error?.message}`);
+  console.error('The tests need unprivileged user namespaces: see the README, "Students are isolated", for how to allow them.');
   process.exit(1);
 }
 
