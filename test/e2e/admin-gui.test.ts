@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, logInAt } from '../helpers/browser.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { decodeQrPng } from '../helpers/qr.js';
 
@@ -41,12 +41,8 @@ describe('the teacher GUI in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     page.on('pageerror', (error) => assert.fail(`error in the page: ${error.message}`));
-    await page.goto(`${t.hub.url}hub/admin`);
     // Not logged in: the hub sends the teacher to its login page, and back after.
-    await page.getByLabel('Username').fill(TEACHER.name);
-    await page.getByLabel('Password').fill(TEACHER.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL('**/hub/admin');
+    await logInAt(page, `${t.hub.url}hub/admin`, TEACHER.name, TEACHER.password);
   });
 
   after(async () => {
@@ -275,10 +271,7 @@ describe('the teacher GUI when a start fails and a sign-up waits', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
     page.on('pageerror', (error) => assert.fail(`error in the page: ${error.message}`));
-    await page.goto(`${t.hub.url}hub/admin`);
-    await page.getByLabel('Username').fill(TEACHER.name);
-    await page.getByLabel('Password').fill(TEACHER.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAt(page, `${t.hub.url}hub/admin`, TEACHER.name, TEACHER.password);
     await page.getByRole('navigation', { name: 'Teacher screens' }).getByRole('link', { name: 'Servers' }).click();
     await page.getByRole('heading', { level: 1, name: 'Servers' }).waitFor();
 

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, logInAt } from '../helpers/browser.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 
 describe('the teacher GUI when students are not isolated', () => {
@@ -25,11 +25,7 @@ describe('the teacher GUI when students are not isolated', () => {
     await t.addUser('lovelace', 'lovelace-password-1', true);
     await t.addUser('ada', 'ada-password-1');
     page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-    await page.goto(`${t.hub.url}hub/admin`);
-    await page.getByLabel('Username').fill('lovelace');
-    await page.getByLabel('Password').fill('lovelace-password-1');
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL('**/hub/admin');
+    await logInAt(page, `${t.hub.url}hub/admin`, 'lovelace', 'lovelace-password-1');
   });
   after(async () => {
     await browser?.close();

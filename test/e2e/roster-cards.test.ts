@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, logInAt } from '../helpers/browser.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { decodeQrPng } from '../helpers/qr.js';
 
@@ -53,11 +53,7 @@ describe('a class from a roster to login cards, in Chromium', () => {
 
   it('imports 30 students after the bad rows are fixed, and one card’s QR code logs its student in once', async () => {
     const teacher = await (await browser.newContext(TABLET)).newPage();
-    await teacher.goto(`${t.hub.url}hub/login?next=%2Fhub%2Froster`);
-    await teacher.getByLabel('Username').fill('teach');
-    await teacher.getByLabel('Password').fill('teacher-password-1');
-    await teacher.getByRole('button', { name: 'Log in' }).click();
-    await teacher.waitForURL('**/hub/roster');
+    await logInAt(teacher, `${t.hub.url}hub/roster`, 'teach', 'teacher-password-1');
 
     const text = teacher.getByLabel('Or paste the roster here');
     const importButton = teacher.getByRole('button', { name: 'Import' });
