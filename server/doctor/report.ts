@@ -139,8 +139,11 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
   }
   if (runningAsRoot) {
     warnings.push(
-      "Lectern runs as root, so students' servers do too (with --allow-root): any student could read or change any " +
-        'file on this machine. Run Lectern as an ordinary user.',
+      isolation.sandbox
+        ? "Lectern runs as root, so students' servers do too (with --allow-root). Their sandboxes keep them to their own " +
+            'folders, but run Lectern as an ordinary user, so that a flaw in a sandbox or in Jupyter cannot reach the whole machine.'
+        : "Lectern runs as root, so students' servers do too (with --allow-root): any student could read or change any " +
+            'file on this machine. Run Lectern as an ordinary user.',
     );
   }
 
