@@ -64,6 +64,20 @@ export function scrubUrl(url: string): string {
   return (cut === -1 ? url : url.slice(0, cut)).replace(SECRET_IN_PATH, '$1[secret]');
 }
 
+/**
+ * Where secrets show up in a Jupyter server's log: tokens, OAuth codes and states, XSRF tokens and
+ * passwords in URLs (`/user/ann/?token=…`, a Referer), and the Cookie and Authorization headers
+ * that Notebook and Jupyter Server print on a server error.
+ */
+const SECRET_QUERY = /([?&;](?:token|access_token|code|state|_xsrf|password)=)[^&;#\s"'<>]+/gi;
+const SECRET_JSON_HEADER = /("(?:cookie|authorization|x-xsrftoken|set-cookie)"\s*:\s*")(?:[^"\\]|\\.)*/gi;
+const SECRET_HEADER = /\b((?:cookie|authorization|x-xsrftoken|set-cookie)\s*:\s*)[^\n]*/gi;
+
+/** `text` (a server's log) with every secret it can recognise replaced by `[secret]`, for showing to a teacher or student. */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRET_QUERY, '$1[secret]').replace(SECRET_JSON_HEADER, '$1[secret]').replace(SECRET_HEADER, '$1[secret]');
+}
+
 function formatFields(fields: LogFields | undefined): string {
   if (!fields) return '';
   let out = '';

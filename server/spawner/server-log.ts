@@ -5,6 +5,7 @@
  * write lands at the new start, since it opened the file for appending.
  */
 import { copyFile, open, rename, stat, truncate } from 'node:fs/promises';
+import { redactSecrets } from '../logging/logger.js';
 
 const KEEP = 2;
 
@@ -21,7 +22,11 @@ export async function rotateLogIfLarge(file: string, maxBytes: number): Promise<
   return true;
 }
 
-/** The last `maxLines` lines of a log (read from its last 64 KiB at most), or '' if there is none. */
+/**
+ * The last `maxLines` lines of a log (read from its last 64 KiB at most), or '' if there is none,
+ * with the secrets Jupyter prints (tokens in URLs, headers on a server error) redacted: what it
+ * returns is shown to teachers and students.
+ */
 export async function readLogTail(file: string, maxLines: number): Promise<string> {
   let handle;
   try {
@@ -37,7 +42,7 @@ export async function readLogTail(file: string, maxLines: number): Promise<strin
     const lines = buffer.toString('utf8').split('\n');
     if (length < size) lines.shift(); // the first line was cut by the 64 KiB window
     if (lines.at(-1) === '') lines.pop();
-    return lines.slice(-maxLines).join('\n');
+    return redactSecrets(lines.slice(-maxLines).join('\n'));
   } finally {
     await handle.close();
   }

@@ -234,4 +234,15 @@ describe('plain mode: the real classic `jupyter notebook` 6', () => {
     });
     assert.equal(post.status, 403);
   });
+
+  it('shows her server’s log without the secrets the Notebook writes into it', async () => {
+    const carol = t.client();
+    await carol.logIn('carol', 'carol-password-1');
+    await startAndOpen(carol, 'carol');
+    const missing = await carol.request('/user/carol/no-such-page?token=leaked-query-token', { referer: '/user/carol/tree?token=leaked-referer-token' });
+    assert.equal(missing.status, 404);
+    const log = await (await t.api('/lectern/users/carol/server/log?lines=200')).text();
+    assert.match(log, /404 GET \/user\/carol\/no-such-page\?token=\[secret\]/, 'the Notebook logged the request, its token redacted');
+    assert.ok(!log.includes('leaked-'), log);
+  });
 });

@@ -36,6 +36,13 @@ describe('REST API', () => {
   });
   after(() => t.stop());
 
+  it('refuses a token lifetime no date can hold with a 400 that says how long a token may last', async () => {
+    const refused = await t.api('/users/alice/tokens', { method: 'POST', ...json({ expires_in: 1e308 }) });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { message: string }).message, /expires_in.*at most 3153600000 seconds \(100 years\); send null for one that never expires/);
+    assert.equal((await t.api('/users/alice/tokens', { method: 'POST', ...json({ expires_in: 3153600000 }) })).status, 201);
+  });
+
   it('grants a config role’s scopes: a helper sees only the members of their class', async () => {
     const tara = as(t, await tokenFor(t, 'tara'));
     const listed = (await (await tara('/users')).json()) as { name: string }[];

@@ -19,9 +19,17 @@ import { route, type ApiRoute } from './route.js';
 import { existingUser } from './users.js';
 import { parseBody } from './validation.js';
 
+/** A token may last at most a century; `null` (never expires) is the way to ask for longer. */
+const MAX_EXPIRES_IN_SECONDS = 100 * 365 * 24 * 3600;
+
 const createTokenBody = z.strictObject({
   note: z.string().optional(),
-  expires_in: z.number().positive().nullable().optional(),
+  expires_in: z
+    .number()
+    .positive()
+    .max(MAX_EXPIRES_IN_SECONDS, `A token can last at most ${MAX_EXPIRES_IN_SECONDS} seconds (100 years); send null for one that never expires`)
+    .nullable()
+    .optional(),
   roles: z.array(z.string()).optional(),
   scopes: z.array(z.string()).optional(),
   // JupyterHub lets a client with no token ask for one with credentials.
