@@ -35,6 +35,7 @@ import { prometheusText } from './proxy/proxy-stats.js';
 import { createPublicListener } from './proxy/public-listener.js';
 import { createRouteApi } from './proxy/route-api.js';
 import { RouteTable } from './proxy/route-table.js';
+import { studentServerCookies } from './proxy/server-cookies.js';
 import { ServerManager } from './servers/server-manager.js';
 import { migrateStudentFolders, usersFolder } from './servers/student-folders.js';
 import { launchPlanProvider } from './spawner/launch-plan.js';
@@ -230,15 +231,20 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       homeUrl: urls.hub('home'),
       renderErrorPage: (status, message) => errorPage(urls, status, message),
       guard: gate.guard,
+      setCookiePolicy: studentServerCookies,
     });
-    cleanups.push(() => proxy.close());
 
     metrics.addSource(() => prometheusText(proxy.stats, routes.size));
 
     const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };
     const publicServer = createPublicListener(proxy, { tls });
     await listen(publicServer, config.network.port, config.network.ip);
-    cleanups.push(() => closeServer(publicServer));
+    cleanups.push(() => {
+      // The proxy first: a listener closes only once its connections have, and it does not count
+      // websockets (students' open notebooks), which only the proxy can end.
+      proxy.close();
+      return closeServer(publicServer);
+    });
     port = (publicServer.address() as AddressInfo).port;
 
     const apiServer = createHttpServer(app);

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HttpClient, readEvents } from '../helpers/http-client.js';
-import { fakeServer, projectRoot, startTestHub } from '../helpers/hub.js';
+import WebSocket from 'ws';
+import { ADMIN_TOKEN, fakeServer, projectRoot, startTestHub } from '../helpers/hub.js';
 import { pidAlive, serverPid } from '../helpers/processes.js';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { execFileSync } from 'node:child_process';
@@ -84,6 +85,32 @@ describe('server lifecycle', () => {
       assert.ok(usage.processes >= 1);
     } finally {
       await t.stop();
+    }
+  });
+
+  it('quits while a student’s notebook still holds its websocket open', async () => {
+    const t = await startTestHub(fakeServer('ok'));
+    let stopped = false;
+    try {
+      await t.addUser('alice', 'alice-password-1');
+      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      const socket = new WebSocket(`${t.origin.replace(/^http/, 'ws')}/user/alice/api/kernels/k1/channels`, { headers: { Authorization: `token ${ADMIN_TOKEN}` } });
+      await new Promise((resolve, reject) => {
+        socket.once('upgrade', resolve);
+        socket.once('error', reject);
+      });
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      // Without the proxy ending websockets first, the public listener waited for them forever.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        t.stop().then(() => (stopped = true)),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('the hub did not stop within a minute while a websocket was open')), 60_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      await closed;
+    } finally {
+      if (!stopped) await t.stop();
     }
   });
 
