@@ -24,9 +24,33 @@ export function startSession(
   return { cookieValue, session: sessions.create(userId, hashSecret(cookieValue), expiresAt) };
 }
 
+/**
+ * The login the request's cookie stands for. A request carrying the cookie twice (another path, or
+ * planted by a page of the same host) stands for none: which one is the browser's own cannot be told.
+ */
 export function findSession(sessions: SessionRepository, req: IncomingMessage): SessionRecord | undefined {
-  const value = readCookie(req, SESSION_COOKIE);
-  return value ? sessions.findByHash(hashSecret(value)) : undefined;
+  const values = cookieValues(req.headers.cookie, SESSION_COOKIE);
+  return values.length === 1 ? sessions.findByHash(hashSecret(values[0] as string)) : undefined;
+}
+
+/** True when the request carries more than one login cookie: someone planted one. */
+export function hasTossedSessionCookie(req: IncomingMessage): boolean {
+  return cookieValues(req.headers.cookie, SESSION_COOKIE).length > 1;
+}
+
+/**
+ * Expires the login cookie at every path that could have sent it with a request for `path`: a
+ * browser sends a cookie only where its Path is a prefix of the request's path, so this clears the
+ * planted one whatever Path it was given, and the browser's own.
+ */
+export function clearSessionCookiesFor(res: ServerResponse, path: string, secure: boolean): void {
+  const segments = path.split('/').filter(Boolean);
+  const paths = new Set(['/']);
+  for (let i = 1; i <= segments.length; i++) {
+    const prefix = `/${segments.slice(0, i).join('/')}`;
+    paths.add(prefix).add(`${prefix}/`);
+  }
+  for (const cookiePath of paths) appendSetCookie(res, serializeCookie(SESSION_COOKIE, '', { path: cookiePath, secure }, 0));
 }
 
 export function setSessionCookie(res: ServerResponse, value: string, scope: CookieScope, maxAgeDays: number): void {
@@ -50,11 +74,16 @@ function appendSetCookie(res: ServerResponse, cookie: string): void {
 }
 
 export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
+  return cookieValues(req.headers.cookie, name)[0];
+}
+
+/** Every value of the cookies called `name` in a Cookie header (browsers send one per path). */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  if (header === undefined) return [];
+  const values: string[] = [];
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');
-    if (eq !== -1 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+    if (eq !== -1 && pair.slice(0, eq).trim() === name) values.push(pair.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
 }

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import express, { type Express } from 'express';
+import { clearSessionCookiesFor, hasTossedSessionCookie } from '../auth/sessions.js';
 import { scrubUrl } from '../logging/logger.js';
 import { installRoot } from '../package-info.js';
 import { apiRouter } from './api/index.js';
@@ -35,6 +36,12 @@ export function createHubApp(ctx: HubContext): Express {
       'Referrer-Policy': 'same-origin',
       'Content-Security-Policy': api ? API_CSP : PAGE_CSP,
     });
+    // A second login cookie was planted (by a page of the same host, under another path): this
+    // request is logged out (see findSession), and the browser is told to forget both.
+    if (hasTossedSessionCookie(req)) {
+      clearSessionCookiesFor(res, req.path, ctx.secure);
+      log.warn(`a request to ${scrubUrl(req.originalUrl)} carried two login cookies: treated as logged out, both cleared`);
+    }
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = `${res.statusCode} ${req.method} ${scrubUrl(req.originalUrl)} ${ms.toFixed(1)}ms`;

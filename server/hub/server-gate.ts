@@ -22,11 +22,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hashSecret } from '../auth/secrets.js';
+import { cookieValues } from '../auth/sessions.js';
 import { tokenFromAuthorizationHeader } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import { type GuardVerdict, type RouteGuard, rewriteRequestHeaders } from '../proxy/proxy.js';
 import { forwardedPath, segmentCount, stripSegments } from '../proxy/request-path.js';
 import { normalizePrefix } from '../proxy/route-table.js';
+import { LECTERN_COOKIE_PREFIX } from '../proxy/server-cookies.js';
 import { hasScope, type ScopeTarget } from '../rbac/scopes.js';
 import type { SessionRepository } from '../store/sessions.js';
 import type { UserRepository } from '../store/users.js';
@@ -54,8 +56,7 @@ export interface GatedServer {
 }
 
 /** The gate cookie's name; every cookie starting with `lectern-` is kept from the servers. */
-export const SERVER_COOKIE = 'lectern-server';
-const LECTERN_COOKIE_PREFIX = 'lectern-';
+export const SERVER_COOKIE = `${LECTERN_COOKIE_PREFIX}server`;
 const ACCESS_SCOPE = 'access:servers';
 /** Methods that change nothing, which another site may send (a link, an image). */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -236,17 +237,6 @@ export class ServerGate {
     const key = `${grant.sessionId} ${grant.prefix}`;
     if (this.grantOf.get(key) === hash) this.grantOf.delete(key);
   }
-}
-
-/** Every value of the cookies called `name` in a Cookie header (browsers send one per path). */
-function cookieValues(header: string | undefined, name: string): string[] {
-  if (header === undefined) return [];
-  const values: string[] = [];
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq !== -1 && pair.slice(0, eq).trim() === name) values.push(pair.slice(eq + 1).trim());
-  }
-  return values;
 }
 
 /** The Cookie header without Lectern's own cookies, or undefined if nothing else is left. */

@@ -149,21 +149,28 @@ export function upstreamRequestHeaders(
 
 /**
  * The target's response headers for the client, in `rawHeaders` form: the upstream connection's
- * hop-by-hop headers go, and Node frames the body for the client's connection itself. (The list is
- * copied, not filtered in place: Node builds the upstream response's header object from it later,
- * when the keep-alive pool asks.)
+ * hop-by-hop headers go, Node frames the body for the client's connection itself, and each
+ * Set-Cookie goes through `vetCookie` when given (its answer replaces it; undefined drops it). (The
+ * list is copied, not filtered in place: Node builds the upstream response's header object from it
+ * later, when the keep-alive pool asks.)
  */
-export function clientResponseHeaders(raw: string[]): string[] {
+export function clientResponseHeaders(raw: string[], vetCookie?: (setCookie: string) => string | undefined): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
+    let value = raw[i + 1] as string;
     if (name.length === 10 || name.length === 16 || name.length === 17) {
       const lower = name.toLowerCase();
       if (lower === 'connection' || lower === 'keep-alive' || lower === 'proxy-connection' || lower === 'transfer-encoding') {
         continue;
       }
+      if (vetCookie !== undefined && lower === 'set-cookie') {
+        const vetted = vetCookie(value);
+        if (vetted === undefined) continue;
+        value = vetted;
+      }
     }
-    out.push(name, raw[i + 1] as string);
+    out.push(name, value);
   }
   return out;
 }

@@ -36,6 +36,8 @@ export interface ForwardingContext {
   readonly proxyTimeout: number;
   readonly autoRewrite: boolean;
   readonly protocolRewrite: string | undefined;
+  /** Vets each Set-Cookie of a response (see `ProxyOptions.setCookiePolicy`). */
+  readonly setCookiePolicy: ((route: Route, setCookie: string) => string | undefined) | undefined;
   agentFor(target: ForwardTarget): Agent;
   /** Answers one of the proxy's own errors (counted and rendered by the proxy). */
   answerError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void;
@@ -118,7 +120,8 @@ export class Exchange {
     }
     const status = upstreamResponse.statusCode ?? 502;
     this.status = status;
-    const headers = clientResponseHeaders(upstreamResponse.rawHeaders);
+    const policy = this.context.setCookiePolicy;
+    const headers = clientResponseHeaders(upstreamResponse.rawHeaders, policy && ((cookie) => policy(this.route, cookie)));
     if (this.context.autoRewrite || this.context.protocolRewrite !== undefined) this.rewriteLocation(headers, status);
     try {
       const reason = upstreamResponse.statusMessage;

@@ -16,7 +16,8 @@
  *   directory or Lectern's own pages; websockets get a bare status line;
  * - `/_chp_healthz` answered by the proxy itself;
  * - beyond CHP, an optional `guard` that may refuse, redirect or rewrite a routed request before it
- *   is forwarded (the hub's gate for servers that check no logins themselves).
+ *   is forwarded (the hub's gate for servers that check no logins themselves), and an optional
+ *   `setCookiePolicy` that vets the cookies a target sets.
  * Plain HTTP goes through `http-forwarder.ts`; websockets through http-proxy-3.
  */
 
@@ -88,7 +89,16 @@ export interface ProxyOptions {
    * gate in front of servers that check no logins themselves). Without it everything routed goes.
    */
   guard?: RouteGuard;
+  /**
+   * Asked about each Set-Cookie of a routed response, web or websocket handshake: the cookie to
+   * pass on (the same, or changed), or undefined to drop it. Without it every cookie goes through,
+   * as CHP passes them. The hub keeps a student's server from setting cookies for the hub or for
+   * other servers with it.
+   */
+  setCookiePolicy?: SetCookiePolicy;
 }
+
+export type SetCookiePolicy = (route: Route, setCookie: string) => string | undefined;
 
 /**
  * Decides whether a routed request or websocket handshake is forwarded; it may rewrite the
@@ -133,6 +143,19 @@ export function rewriteRequestHeaders(req: IncomingMessage, changes: Readonly<Re
   req.rawHeaders = rewritten;
 }
 
+/** The route a websocket handshake was forwarded on, for vetting the cookies its answer sets. */
+const ROUTE = Symbol('lectern.route');
+type RoutedRequest = IncomingMessage & { [ROUTE]?: Route };
+
+/** Applies `policy` to the Set-Cookie headers of a parsed header object, in place. */
+function vetSetCookieHeader(headers: IncomingMessage['headers'], route: Route, policy: SetCookiePolicy): void {
+  const cookies = headers['set-cookie'];
+  if (cookies === undefined) return;
+  const kept = cookies.map((cookie) => policy(route, cookie)).filter((cookie): cookie is string => cookie !== undefined);
+  if (kept.length === 0) delete headers['set-cookie'];
+  else headers['set-cookie'] = kept;
+}
+
 const HEALTH_CHECK_PATH = '/_chp_healthz';
 const HEALTH_CHECK_BODY = JSON.stringify({ status: 'OK' });
 const NO_ROUTE_MESSAGE = 'There is nothing at this address.';
@@ -152,6 +175,7 @@ export class Proxy {
   private readonly log: Logger;
   private readonly fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   private readonly guard: RouteGuard | undefined;
+  private readonly setCookiePolicy: SetCookiePolicy | undefined;
   private readonly errors: ErrorResponder;
   private readonly hostRouting: boolean;
   private readonly prependPath: boolean;
@@ -213,8 +237,10 @@ export class Proxy {
       customHeaders,
       customNames: new Set(customHeaders.map(([name]) => name.toLowerCase())),
     };
+    this.setCookiePolicy = options.setCookiePolicy;
     this.forwarding = {
       log: this.log,
+      setCookiePolicy: options.setCookiePolicy,
       stats: this.stats,
       headerPolicy,
       proxyTimeout: options.proxyTimeout ?? 0,
@@ -236,7 +262,7 @@ export class Proxy {
     // forwarding reach the per-request callbacks below; what arrives here is an upgrade client
     // socket's own error, which handleUpgrade already handles on the socket.
     this.websockets.on('error', () => undefined);
-    this.websockets.on('proxyReqWs', (upstreamRequest, _req, socket) => this.watchWebsocket(upstreamRequest, socket as Socket));
+    this.websockets.on('proxyReqWs', (upstreamRequest, req, socket) => this.watchWebsocket(upstreamRequest, req, socket as Socket));
     this.websockets.on('open', (upstream) => {
       // After http-proxy-3's own socket setup, which asks for keepalive with the OS's 2-hour delay.
       upstream.setKeepAlive(true, WEBSOCKET_KEEPALIVE_MS);
@@ -320,6 +346,7 @@ export class Proxy {
     }
     // http-proxy-3 joins the target's path itself, from req.url.
     req.url = this.withoutPrefix(route, path);
+    (req as RoutedRequest)[ROUTE] = route;
 
     // http-proxy-3 pipes the target's socket into the client's right after relaying the 101, and
     // that 'pipe' event is the first moment a 'data' listener is safe: added earlier, it would
@@ -423,7 +450,7 @@ export class Proxy {
    * other side when one side closes, and the public listener allows half-open sockets, so a client
    * that never closes its side would keep both its socket and its file descriptor forever.
    */
-  private watchWebsocket(upstreamRequest: ClientRequest, socket: Socket): void {
+  private watchWebsocket(upstreamRequest: ClientRequest, req: IncomingMessage, socket: Socket): void {
     socket.setKeepAlive(true, WEBSOCKET_KEEPALIVE_MS);
     const timeout = this.forwarding.proxyTimeout;
     if (timeout > 0) {
@@ -451,12 +478,19 @@ export class Proxy {
       socket.removeListener('end', abandon);
       socket.removeListener('close', abandon);
     };
+    // These listeners run before http-proxy-3's own, which write the answer's headers to the client.
+    const route = (req as RoutedRequest)[ROUTE];
+    const vetCookies = (response: IncomingMessage): void => {
+      if (route !== undefined && this.setCookiePolicy !== undefined) vetSetCookieHeader(response.headers, route, this.setCookiePolicy);
+    };
     upstreamRequest.once('response', (response: IncomingMessage) => {
       handshakeDone();
+      vetCookies(response);
       this.stats.countResponse(response.statusCode ?? 0);
     });
-    upstreamRequest.once('upgrade', (_response: IncomingMessage, upstream: Socket) => {
+    upstreamRequest.once('upgrade', (response: IncomingMessage, upstream: Socket) => {
       handshakeDone();
+      vetCookies(response);
       this.stats.countResponse(101);
       this.stats.websocketsOpened++;
       this.stats.activeWebsockets++;
