@@ -34,6 +34,8 @@ export function createHubApp(ctx: HubContext): Express {
       'X-JupyterHub-Version': JUPYTERHUB_VERSION,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'same-origin',
+      // A window a student's page opens (or that opens the hub) gets no handle on the hub's pages.
+      'Cross-Origin-Opener-Policy': 'same-origin',
       'Content-Security-Policy': api ? API_CSP : PAGE_CSP,
     });
     // A second login cookie was planted (by a page of the same host, under another path): this

@@ -161,7 +161,7 @@ describe('the teacher dashboard on a running hub', () => {
     it('lets the GUI in a teacher’s browser follow it with the login cookie', async () => {
       const browser = t.client();
       await browser.logIn('mrs-t', 'teacher-password-1');
-      const response = await browser.request('/hub/api/lectern/events', { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+      const response = await browser.request('/hub/api/lectern/events', { headers: { 'Sec-Fetch-Site': 'same-origin' }, referer: '/hub/admin' });
       assert.equal(response.status, 200);
       const feed = new EventFeed(response);
       assert.equal((await feed.until(() => true))[0]?.type, 'snapshot');
@@ -262,7 +262,7 @@ describe('the teacher dashboard on a running hub', () => {
       const dashboard = await browser.request('/hub/admin');
       assert.equal(dashboard.status, built ? 200 : 503);
       await dashboard.arrayBuffer();
-      const me = await browser.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+      const me = await browser.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' }, referer: '/hub/admin' });
       assert.equal(((await me.json()) as { name: string }).name, 'teacher');
 
       const again = await t.client().request(action, { method: 'POST', headers: { Origin: t.origin } });

@@ -97,7 +97,7 @@ describe('password resets and changes', () => {
     const authorize = await student.request('/hub/api/oauth2/authorize?client_id=jupyterhub-user-alice&response_type=code');
     assert.equal(authorize.status, 302);
     assert.match(authorize.headers.get('location') ?? '', /^\/hub\/change-password\?next=%2Fhub%2Fapi%2Foauth2%2Fauthorize/);
-    const api = await student.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+    const api = await student.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' }, referer: '/hub/home' });
     assert.equal(api.status, 200, 'API calls are not pages: they are not redirected');
     const form = await student.request('/hub/change-password?next=%2Fhub%2Fhome');
     assert.equal(form.status, 200);

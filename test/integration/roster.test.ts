@@ -176,7 +176,7 @@ describe('roster import and login cards', () => {
     assert.match(links.get('dan') ?? '', new RegExp(`^${t.origin}/hub/login-link/[\\w-]{43}$`));
     const { status, client, body } = await useLink(links.get('dan') as string);
     assert.equal(status, 303, body);
-    const me = await client.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' } });
+    const me = await client.request('/hub/api/user', { headers: { 'Sec-Fetch-Site': 'same-origin' }, referer: '/hub/home' });
     assert.equal(((await me.json()) as { name: string }).name, 'dan');
 
     const again = await useLink(links.get('dan') as string);
