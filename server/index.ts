@@ -4,7 +4,7 @@
  * and the tests all start Lectern through here.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { issueLoginLink } from './auth/login-links.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { generatePassword, PasswordHasher } from './auth/passwords.js';
 import { newSecret } from './auth/secrets.js';
-import type { LecternConfig } from './config/schema.js';
+import { portRange, type LecternConfig } from './config/schema.js';
 import { createHubApp } from './hub/app.js';
 import { CardSheets } from './hub/card-sheets.js';
 import type { HubContext } from './hub/context.js';
@@ -30,12 +30,14 @@ import { errorPage } from './hub/pages/templates.js';
 import { ServerGate } from './hub/server-gate.js';
 import { HubUrls } from './hub/urls.js';
 import { createLogger, type Logger } from './logging/logger.js';
-import { Proxy } from './proxy/proxy.js';
+import { Proxy, type GuardVerdict } from './proxy/proxy.js';
 import { prometheusText } from './proxy/proxy-stats.js';
 import { createPublicListener } from './proxy/public-listener.js';
 import { createRouteApi } from './proxy/route-api.js';
 import { RouteTable } from './proxy/route-table.js';
 import { studentServerCookies } from './proxy/server-cookies.js';
+import { ServerOrigins } from './proxy/server-origins.js';
+import { OriginPorts } from './servers/origin-ports.js';
 import { ServerManager } from './servers/server-manager.js';
 import { migrateStudentFolders, usersFolder } from './servers/student-folders.js';
 import { launchPlanProvider } from './spawner/launch-plan.js';
@@ -198,6 +200,34 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       joinAddresses: new JoinAddresses({ network: config.network, port: () => port, settings, db }),
     };
     const launch = launchPlanProvider(config.spawner);
+    // The hub's app is made once the context is whole; the proxy hands it what no route takes.
+    let hubApp: RequestListener = (_req, res) => res.writeHead(503).end();
+    const proxy: Proxy = new Proxy({
+      log: log.child('proxy'),
+      routes,
+      fallback: (req, res) => hubApp(req, res),
+      homeUrl: urls.hub('home'),
+      renderErrorPage: (status, message) => errorPage(urls, status, message),
+      guard: (req, route): GuardVerdict => origins?.guard(req, route) ?? gate.guard(req, route),
+      setCookiePolicy: studentServerCookies,
+    });
+    const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };
+    const origins: ServerOrigins | undefined =
+      config.network.serverOrigins === 'ports'
+        ? new ServerOrigins({ proxy, ip: config.network.ip, tls, hubPort: () => port, log: log.child('origins') })
+        : undefined;
+    const originPorts =
+      origins &&
+      new OriginPorts({
+        origins,
+        db,
+        servers: ctx.serverRecords,
+        users,
+        routeOf: (user, serverName) => urls.serverRoute(user, serverName),
+        range: portRange(config.network.serverPorts),
+        hubPort: () => port,
+        log: log.child('origins'),
+      });
     ctx.servers = new ServerManager({
       config,
       db,
@@ -218,34 +248,28 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
         hidden: [config.dataDir, usersFolder(config), homedir()],
         log: log.child('spawner'),
       }),
+      origins: originPorts,
       gate,
       events: ctx.events,
     });
     cleanups.push(() => ctx.servers.stopAll());
 
     const app = createHubApp(ctx);
-    const proxy = new Proxy({
-      log: log.child('proxy'),
-      routes,
-      fallback: app,
-      homeUrl: urls.hub('home'),
-      renderErrorPage: (status, message) => errorPage(urls, status, message),
-      guard: gate.guard,
-      setCookiePolicy: studentServerCookies,
-    });
-
+    hubApp = origins ? origins.fallback(app) : app;
     metrics.addSource(() => prometheusText(proxy.stats, routes.size));
 
-    const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };
     const publicServer = createPublicListener(proxy, { tls });
     await listen(publicServer, config.network.port, config.network.ip);
-    cleanups.push(() => {
+    cleanups.push(async () => {
       // The proxy first: a listener closes only once its connections have, and it does not count
       // websockets (students' open notebooks), which only the proxy can end.
       proxy.close();
-      return closeServer(publicServer);
+      await origins?.closeAll();
+      await closeServer(publicServer);
     });
     port = (publicServer.address() as AddressInfo).port;
+    // Each server's origin from the last run, so bookmarks of servers not started yet lead somewhere.
+    await originPorts?.reopenAll();
 
     const apiServer = createHttpServer(app);
     await listenOnHubPort(apiServer, config.dataDir, log);

@@ -81,6 +81,8 @@ export interface JoinAddress {
 export interface JoinUrls {
   addresses: JoinAddress[];
   preferred: string | null;
+  /** The ports students' servers open on (`8001-8200`, `0`: any), for firewalls; null when they share the hub's. */
+  serverPorts?: string | null;
 }
 
 /** `GET /hub/api/lectern/join`: how students get in. */

@@ -90,7 +90,14 @@ function joinView(ctx: ScreenContext, urls: JoinUrls, join: JoinState | null, re
     code ? h('p', { class: 'join-code' }, 'Class code: ', h('strong', null, code)) : null,
     h('div', { class: 'actions' }, copyButton, projectorButton),
     urls.addresses.length > 1 ? networkPicker(ctx.api, urls, chosen, reload) : h('p', { class: 'hint' }, addressLabel(chosen)),
+    urls.serverPorts ? h('p', { class: 'hint server-ports' }, serverPortsHint(urls.serverPorts)) : null,
   ].filter((part): part is HTMLElement => part !== null);
+}
+
+/** Each student's server opens on a port of its own: what a firewall between students and this computer must let through. */
+function serverPortsHint(ports: string): string {
+  const which = ports === '0' ? 'a port the system chooses' : `one of the ports ${ports.replace('-', '–')}`;
+  return `Each student’s server opens at this address on ${which}, so that no student’s page can act as you. A firewall must let those through too.`;
 }
 
 function countsView(ctx: ScreenContext): HTMLElement[] {

@@ -89,6 +89,11 @@ export function formatDoctorReport(report: DoctorReport): string {
   if (net.lanAddresses.length === 0) lines.push('  LAN addresses: none');
   else lines.push(`  LAN addresses: ${net.lanAddresses.map((a) => `${a.address} (${a.interfaceName}, ${a.kind})`).join(', ')}`);
   if (net.joinUrls.length > 0) lines.push(`  Students join at: ${net.joinUrls.join('  ')}`);
+  lines.push(
+    net.serverPorts === null
+      ? "  Students' servers: at the hub's own address (network.serverOrigins: shared)"
+      : `  Students' servers: each at a port of its own, from ${net.serverPorts === '0' ? 'any free port' : net.serverPorts} (a firewall must let those through too)`,
+  );
   lines.push('');
 
   lines.push('Firewall:');

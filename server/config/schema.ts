@@ -49,6 +49,18 @@ function normaliseBaseUrl(value: string): string {
   return `${value.replace(/\/+/g, '/').replace(/\/$/, '')}/`;
 }
 
+/** `network.serverPorts` as ports: `[first, last]`, or null for "0" (the system chooses). */
+export function portRange(value: string): [first: number, last: number] | null {
+  if (value === '0') return null;
+  const [first = 0, last = 0] = value.split('-').map(Number);
+  return [first, last];
+}
+
+function validPortRange(value: string): boolean {
+  const range = portRange(value);
+  return range === null || (range[0] >= 1 && range[1] <= 65535 && range[0] <= range[1]);
+}
+
 const seconds = (help: string, fallback: number) =>
   z.number().positive().default(fallback).describe(help).meta({ allowed: 'a positive number of seconds' });
 
@@ -87,6 +99,26 @@ const networkSchema = z
       .describe('URL path prefix of the whole hub, for running behind another server (e.g. /class/). Always ends with one "/".')
       .meta({ allowed: 'a URL path starting with "/" (no "?", "#" or spaces)' }),
     tls: tlsSchema,
+    serverOrigins: z
+      .enum(['ports', 'shared'])
+      .default('ports')
+      .describe(
+        'How browsers keep students’ servers apart from the hub and from each other. "ports": each server has an origin of ' +
+          'its own, a port of serverPorts at the address the browser used, so a page of a student’s server opened by the ' +
+          'teacher cannot act as the teacher on the hub. "shared": every server under the hub’s own address (/user/NAME/), as ' +
+          'JupyterHub without subdomains; needed behind a reverse proxy that forwards one address, and then a student’s page ' +
+          'opened by the teacher can act as the teacher: choose it knowingly.',
+      ),
+    serverPorts: z
+      .string()
+      .regex(/^(0|\d{1,5}-\d{1,5})$/)
+      .refine(validPortRange, { message: 'must be a range of ports from 1 to 65535 with its first port no higher than its last, or "0"' })
+      .default('8001-8200')
+      .describe(
+        'With serverOrigins "ports": the ports students’ servers get their origins from, one each, kept for the next start ' +
+          '(bookmarks keep working). Let them through the firewall as the hub’s port. "0": ports the system chooses.',
+      )
+      .meta({ env: 'LECTERN_SERVER_PORTS', allowed: 'a range of ports such as "8001-8200", or "0"' }),
   })
   .prefault({})
   .describe('Where students reach the hub.');

@@ -19,7 +19,7 @@ import { access, open, rm, stat, statfs } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { LecternConfig } from '../config/schema.js';
+import { portRange, type LecternConfig } from '../config/schema.js';
 import { lanAddresses, type LanAddress } from '../lan/addresses.js';
 import { joinUrls } from '../lan/join-url.js';
 import { lecternVersion } from '../package-info.js';
@@ -74,6 +74,8 @@ export interface NetworkCheck {
   joinUrls: string[];
   /** The hub listens on loopback only: no student can reach it. */
   loopbackOnly: boolean;
+  /** The ports students' servers have their own origins on (`network.serverPorts`); null when they share the hub's (`serverOrigins: shared`). */
+  serverPorts: string | null;
 }
 
 export interface FirewallCheck {
@@ -110,7 +112,7 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
     isolationProvider(config.spawner.isolation)(),
     inspectDataDir(config.dataDir),
     inspectNetwork(config, options.runningHub),
-    inspectFirewalls(options.runningHub?.port ?? config.network.port),
+    inspectFirewalls(options.runningHub?.port ?? config.network.port, config.network.serverOrigins === 'ports' ? config.network.serverPorts : null),
   ]);
   const runningAsRoot = process.getuid?.() === 0;
 
@@ -136,6 +138,12 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
   }
   if (!network.loopbackOnly) {
     for (const firewall of firewalls.filter((f) => f.state === 'on')) warnings.push(`${firewall.name} is on. ${firewall.hint}`);
+  }
+  if (config.network.serverOrigins === 'shared') {
+    warnings.push(
+      "Students' servers share the hub's address (network.serverOrigins: shared): a page of a student's server that you open " +
+        'can act as you on the hub. Set it to "ports" unless a reverse proxy in front of Lectern forwards one address only.',
+    );
   }
   if (runningAsRoot) {
     warnings.push(
@@ -231,7 +239,8 @@ async function inspectNetwork(config: LecternConfig, runningHub: DoctorOptions['
       : joinUrls({ bindIp: ip, port, baseUrl: config.network.baseUrl, tls: config.network.tls !== undefined, addresses }).map(
           (join) => join.url,
         );
-  return { ip, port, portStatus: status, portDetail: detail, lanAddresses: addresses, joinUrls: urls, loopbackOnly };
+  const serverPorts = config.network.serverOrigins === 'ports' ? config.network.serverPorts : null;
+  return { ip, port, portStatus: status, portDetail: detail, lanAddresses: addresses, joinUrls: urls, loopbackOnly, serverPorts };
 }
 
 /** Whether Lectern could listen on `ip:port`, found by trying (and letting go at once). */
@@ -271,9 +280,13 @@ export function checkPort(ip: string, port: number): Promise<{ status: PortStatu
   });
 }
 
-/** The firewalls this OS has that are cheap to detect, with how to let students through each. */
-async function inspectFirewalls(port: number): Promise<FirewallCheck[]> {
+/**
+ * The firewalls this OS has that are cheap to detect, with how to let students through each: to the
+ * hub's port and, with a port per server, to `serverPorts` (`8001-8200`, or "0" for any).
+ */
+async function inspectFirewalls(port: number, serverPorts: string | null): Promise<FirewallCheck[]> {
   const tcp = port === 0 ? '<port>' : String(port);
+  const range = serverPorts === null ? null : (portRange(serverPorts) ?? [1024, 65535]);
   switch (process.platform) {
     case 'win32':
       // Detecting it means parsing netsh's localised output: the hint alone is more reliable.
@@ -284,7 +297,7 @@ async function inspectFirewalls(port: number): Promise<FirewallCheck[]> {
           hint:
             'When Windows asks whether Node.js (Lectern) may communicate on networks, allow Private networks. Set the classroom ' +
             'Wi-Fi to a Private network (Settings → Network & internet → Wi-Fi → Network profile type). Or add an inbound rule ' +
-            `in an administrator PowerShell: New-NetFirewallRule -DisplayName "Lectern" -Direction Inbound -Protocol TCP -LocalPort ${tcp} -Action Allow -Profile Private`,
+            `in an administrator PowerShell: New-NetFirewallRule -DisplayName "Lectern" -Direction Inbound -Protocol TCP -LocalPort ${tcp}${range ? `,${range[0]}-${range[1]}` : ''} -Action Allow -Profile Private`,
         },
       ];
     case 'darwin': {
@@ -308,7 +321,7 @@ async function inspectFirewalls(port: number): Promise<FirewallCheck[]> {
         found.push({
           name: 'ufw',
           state: enabled === null ? 'unknown' : enabled ? 'on' : 'off',
-          hint: `Let students in with: sudo ufw allow ${tcp}/tcp`,
+          hint: `Let students in with: sudo ufw allow ${tcp}/tcp${range ? `, and to their servers with: sudo ufw allow ${range[0]}:${range[1]}/tcp` : ''}`,
         });
       }
       const firewallCmd = findExecutable('firewall-cmd', '/usr/bin:/bin:/usr/sbin:/sbin', 'linux');
@@ -317,7 +330,9 @@ async function inspectFirewalls(port: number): Promise<FirewallCheck[]> {
         found.push({
           name: 'firewalld',
           state: output === null ? 'unknown' : /^running/m.test(output) ? 'on' : 'off',
-          hint: `Let students in with: sudo firewall-cmd --add-port=${tcp}/tcp --permanent, then sudo firewall-cmd --reload`,
+          hint:
+            `Let students in with: sudo firewall-cmd --add-port=${tcp}/tcp --permanent` +
+            `${range ? `, to their servers with: sudo firewall-cmd --add-port=${range[0]}-${range[1]}/tcp --permanent` : ''}, then sudo firewall-cmd --reload`,
         });
       }
       return found;

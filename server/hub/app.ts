@@ -4,7 +4,7 @@
  * listener where single-user servers reach the API (JUPYTERHUB_API_URL).
  */
 import { join } from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import { clearSessionCookiesFor, hasTossedSessionCookie } from '../auth/sessions.js';
 import { scrubUrl } from '../logging/logger.js';
 import { installRoot } from '../package-info.js';
@@ -16,8 +16,20 @@ import { errorHandler, HttpError, notFound } from './http-error.js';
 import { pagesRouter } from './pages/routes.js';
 import { metricsHandler } from './metrics.js';
 
-const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** A Host header's host name or bracketed IPv6 address, without the port. */
+const HOST_NAME = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d+)?$/;
+
+/**
+ * Where the hub's forms may lead. A login, a login link or an OAuth confirmation ends at a student's
+ * server, and browsers hold every redirect after a form to `form-action`: with a port per server
+ * (network.serverOrigins: ports), that is any port of the host the browser used.
+ */
+function formAction(req: Request, scheme: string, serverPorts: boolean): string {
+  const host = serverPorts ? HOST_NAME.exec(req.headers.host ?? '')?.[1] : undefined;
+  return host ? `form-action 'self' ${scheme}://${host}:*` : "form-action 'self'";
+}
 
 export function createHubApp(ctx: HubContext): Express {
   const { urls, log } = ctx;
@@ -36,7 +48,7 @@ export function createHubApp(ctx: HubContext): Express {
       'Referrer-Policy': 'same-origin',
       // A window a student's page opens (or that opens the hub) gets no handle on the hub's pages.
       'Cross-Origin-Opener-Policy': 'same-origin',
-      'Content-Security-Policy': api ? API_CSP : PAGE_CSP,
+      'Content-Security-Policy': api ? API_CSP : `${PAGE_CSP}; ${formAction(req, ctx.secure ? 'https' : 'http', ctx.config.network.serverOrigins === 'ports')}`,
     });
     // A second login cookie was planted (by a page of the same host, under another path): this
     // request is logged out (see findSession), and the browser is told to forget both.

@@ -28,6 +28,7 @@ import type { TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import type { RunningServer } from '../culler/idle-culler.js';
 import { jupyterhubEnvironment, readServerToken, removeServerToken, saveServerToken, ServerCredentials } from './credentials.js';
+import type { OriginPorts } from './origin-ports.js';
 import { serverPaths, type ServerPaths } from './server-paths.js';
 import type { ProgressEvent, ServerPhase, ServerState, ServerUsageSample, ServerView } from './server-state.js';
 import { StartQueue } from './start-queue.js';
@@ -73,6 +74,8 @@ export interface ServerManagerDeps {
   log: Logger;
   metrics: { observeSpawn(seconds: number, status: 'success' | 'failure'): void };
   spawners: SpawnerFactory;
+  /** Each server's own origin (a port of its own); undefined when servers share the hub's (`network.serverOrigins: shared`). */
+  origins: OriginPorts | undefined;
   gate: ServerGuard;
   events: ServerEvents;
 }
@@ -173,16 +176,18 @@ export class ServerManager {
     await Promise.all([...this.managed.values()].map((server) => this.stop(server.user, server.name)));
   }
 
-  /** Stops every server of `user` (before the account is deleted or renamed). */
+  /** Stops every server of `user` and closes their origins (before the account is deleted or renamed). */
   async stopAllOf(user: UserRecord): Promise<void> {
     const own = [...this.managed.values()].filter((server) => server.user.id === user.id);
     await Promise.all(own.map((server) => this.stop(server.user, server.name)));
     for (const server of own) this.managed.delete(key(server.user, server.name));
+    await this.deps.origins?.close(user, this.deps.servers.listForUser(user.id).map((record) => record.name));
   }
 
-  /** Stops a named server and deletes its record (JupyterHub's `remove`). */
+  /** Stops a named server, closes its origin and deletes its record (JupyterHub's `remove`). */
   async remove(user: UserRecord, name: string): Promise<void> {
     await this.stop(user, name);
+    await this.deps.origins?.close(user, [name]);
     this.managed.delete(key(user, name));
     this.deps.servers.delete(user.id, name);
     await this.deps.db.commit();
@@ -445,6 +450,7 @@ export class ServerManager {
       server.tokenId = tokenId;
       server.plainMode = isPlainMode(prepared.mode);
       server.sandbox = prepared.sandbox;
+      await this.deps.origins?.open(user, name);
       // Not committed yet: the server checks its token against the database in memory, and a
       // restart only looks for servers recorded running, which is committed once this one is ready.
       // The start waits for no disk write; the next commit or the flush timer saves the token.

@@ -123,4 +123,12 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: "each server's own origin: the public port browsers reach it at, kept across starts",
+    sql: `
+      ALTER TABLE servers ADD COLUMN origin_port INTEGER;
+      CREATE UNIQUE INDEX servers_origin_port ON servers(origin_port) WHERE origin_port IS NOT NULL;
+    `,
+  },
 ];

@@ -12,6 +12,8 @@ export interface ServerRecord {
   state: Record<string, unknown>;
   started: string | null;
   lastActivity: string | null;
+  /** The public port of the server's own origin, kept across starts; null until it first has one. */
+  originPort: number | null;
 }
 
 interface ServerRow {
@@ -22,6 +24,7 @@ interface ServerRow {
   state: string;
   started: string | null;
   last_activity: string | null;
+  origin_port: number | null;
 }
 
 const toServer = (row: ServerRow): ServerRecord => ({
@@ -32,6 +35,7 @@ const toServer = (row: ServerRow): ServerRecord => ({
   state: JSON.parse(row.state) as Record<string, unknown>,
   started: row.started,
   lastActivity: row.last_activity,
+  originPort: row.origin_port,
 });
 
 export class ServerRepository {
@@ -80,6 +84,18 @@ export class ServerRepository {
       userId,
       name,
     ]);
+  }
+
+  /** Every server's origin port, with the server's user and name. */
+  listOriginPorts(): { userId: number; name: string; port: number }[] {
+    return this.db
+      .all<{ user_id: number; name: string; origin_port: number }>('SELECT user_id, name, origin_port FROM servers WHERE origin_port IS NOT NULL')
+      .map((row) => ({ userId: row.user_id, name: row.name, port: row.origin_port }));
+  }
+
+  /** Gives the server (whose record exists) its origin port, or takes it away (null). */
+  saveOriginPort(userId: number, name: string, port: number | null): void {
+    this.db.run('UPDATE servers SET origin_port = ? WHERE user_id = ? AND name = ?', [port, userId, name]);
   }
 
   touch(userId: number, name: string, when: string): void {

@@ -58,6 +58,7 @@ describe('the teacher GUI in Chromium', () => {
     assert.equal(decodeQrPng(await qr.screenshot()), address, 'a phone scanning the QR code opens the join address');
     await page.locator('.connection-live').waitFor();
     await page.getByText(/Students are kept apart: each server runs in a sandbox \(bubblewrap\)/).waitFor();
+    await page.getByText('Each student’s server opens at this address on a port the system chooses', { exact: false }).waitFor();
 
     const running = page.locator('.count-running dd');
     assert.equal(await running.innerText(), '0');

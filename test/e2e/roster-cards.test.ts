@@ -106,6 +106,8 @@ describe('a class from a roster to login cards, in Chromium', () => {
     const student = await (await browser.newContext(PHONE)).newPage();
     await student.goto(link as string);
     await student.waitForURL(/\/user\/s05\//);
+    assert.notEqual(new URL(student.url()).origin, t.origin, 'her server opens at an origin of its own');
+    await student.goto(`${t.hub.url}hub/home`);
     const me = (await student.evaluate("fetch('/hub/api/user').then((response) => response.json())")) as { name: string };
     assert.equal(me.name, 's05', 'logged in as the card’s student, with no password typed');
     await screenshot(student, 'student-in');

@@ -18,13 +18,31 @@ interface StoredCookie {
 }
 
 export class HttpClient {
-  readonly cookies = new Map<string, StoredCookie>();
-
   /** @param recorder if given, sees every response, to check API ones against the OpenAPI description. */
   constructor(
     readonly origin: string,
     private readonly recorder?: ResponseRecorder,
+    /** Browsers keep cookies per host, whatever the port: every origin of the hub's host shares them. */
+    readonly cookies = new Map<string, StoredCookie>(),
   ) {}
+
+  /** The same browser at another origin of the same host (a student's server's own port). */
+  at(origin: string): HttpClient {
+    return new HttpClient(origin, this.recorder, this.cookies);
+  }
+
+  /**
+   * The origin of `user`'s server as the hub sends browsers there: each server has one of its own
+   * (`network.serverOrigins: ports`), else the hub's.
+   */
+  async serverOrigin(user: string, serverName = ''): Promise<string> {
+    const path = `/user/${encodeURIComponent(user)}/${serverName ? `${encodeURIComponent(serverName)}/` : ''}`;
+    const response = await fetch(new URL(path, this.origin), { redirect: 'manual' });
+    await response.arrayBuffer();
+    const location = response.headers.get('location');
+    const target = location === null ? undefined : new URL(location, this.origin);
+    return target !== undefined && target.pathname === path ? target.origin : this.origin;
+  }
 
   async request(path: string, init: RequestInit & { referer?: string } = {}): Promise<Response> {
     const url = new URL(path, this.origin);

@@ -39,7 +39,7 @@ export async function startTestHub(overrides: ConfigOverrides = {}, options: Sta
       {
         dataDir,
         logLevel: 'debug',
-        network: { ip: '127.0.0.1', port: 0 },
+        network: { ip: '127.0.0.1', port: 0, serverPorts: '0' },
         services: [{ name: 'test-admin', apiToken: ADMIN_TOKEN, admin: true }],
         spawner: { stopTimeouts: { interrupt: 3, terminate: 2, kill: 2 } },
       },

@@ -31,7 +31,8 @@ interface RunningCli {
 /** Starts `lectern start` and waits until it prints where it runs. */
 async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
   const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', '0', ...args], {
-    env: { ...process.env, LECTERN_CONFIG: '', ...env },
+    // Ports the system chooses for students' servers' origins, as for the hub's own (port 0).
+    env: { ...process.env, LECTERN_CONFIG: '', LECTERN_SERVER_PORTS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -67,7 +68,7 @@ describe('the lectern command', () => {
     const result = lectern(['start', '--config', config, '--data-dir', join(dir, 'bad-data')]);
     assert.equal(result.code, 1);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-    assert.match(result.stderr, /unknown key "network\.prot" \(allowed: ip, port, baseUrl, tls\)/);
+    assert.match(result.stderr, /unknown key "network\.prot" \(allowed: ip, port, baseUrl, tls, serverOrigins, serverPorts\)/);
   });
 
   it('names a bad option value after the option', () => {

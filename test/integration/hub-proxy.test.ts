@@ -48,7 +48,7 @@ describe('the hub’s proxy', () => {
   it('serves metrics for the hub and the proxy to read:metrics holders only', async () => {
     const alice = t.client();
     await alice.logIn('alice', 'alice-password-1');
-    assert.equal((await alice.request('/user/alice/lab')).status, 200);
+    assert.equal((await alice.at(await alice.serverOrigin('alice')).request('/user/alice/lab')).status, 200);
     const metrics = await fetch(`${t.origin}/hub/metrics`, { headers: { Authorization: `token ${ADMIN_TOKEN}` } });
     assert.equal(metrics.status, 200);
     const text = await metrics.text();

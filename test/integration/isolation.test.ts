@@ -93,8 +93,9 @@ print(json.dumps(result))
 for (const mode of MODES) {
   describe(`students are isolated: ${mode.title} in bubblewrap`, () => {
     let t: TestHub;
+    /** Ann's browser at the hub, and at her server's own origin. */
     let ann: HttpClient;
-    let anna: HttpClient;
+    let annServer: HttpClient;
     let kernel: string;
     const teacherFile = join(homedir(), `.lectern-isolation-canary-${process.pid}-${randomBytes(4).toString('hex')}`);
 
@@ -103,13 +104,13 @@ for (const mode of MODES) {
       await writeFile(teacherFile, 'the teacher’s grades');
       for (const name of ['ann', 'anna']) await t.addUser(name, `${name}-password-1`);
       ann = t.client();
-      anna = t.client();
+      const anna = t.client();
       await ann.logIn('ann', 'ann-password-1');
       await anna.logIn('anna', 'anna-password-1');
-      await startAndOpen(anna, 'anna');
-      assert.equal((await putFile(anna, '/user/anna/', 'essay.txt', ANNA_SECRET)).status, 201);
-      await startAndOpen(ann, 'ann');
-      kernel = await startKernel(ann, '/user/ann/');
+      const { server: annaServer } = await startAndOpen(anna, 'anna');
+      assert.equal((await putFile(annaServer, '/user/anna/', 'essay.txt', ANNA_SECRET)).status, 201);
+      ({ server: annServer } = await startAndOpen(ann, 'ann'));
+      kernel = await startKernel(annServer, '/user/ann/');
     });
     after(async () => {
       await rm(teacherFile, { force: true });
@@ -129,7 +130,7 @@ for (const mode of MODES) {
     it('refuses everything ann’s kernel tries against anna, the hub and the teacher', async () => {
       const annaToken = (await readFile(join(t.dataDir, 'runtime', 'anna', '_default', 'hub-api-token'), 'utf8')).trim();
       const result = await probe(
-        ann,
+        annServer,
         '/user/ann/',
         kernel,
         attemptsCode({
@@ -153,12 +154,12 @@ for (const mode of MODES) {
 
     it('refuses a path out of her folder through Jupyter’s own contents API (`..%2F`)', async () => {
       for (const path of ['..%2Fanna%2Fessay.txt', '..%2F..%2Fanna%2Fhome%2Fessay.txt', '%2E%2E%2F%2E%2E%2Fanna%2Fhome%2Fessay.txt']) {
-        const read = await ann.request(`/user/ann/api/contents/${path}`);
+        const read = await annServer.request(`/user/ann/api/contents/${path}`);
         const body = await read.text();
         assert.ok(read.status >= 400 && read.status < 500, `GET ${path}: ${read.status}`);
         assert.ok(!body.includes(ANNA_SECRET), `GET ${path} does not show anna's file`);
       }
-      const written = await putFile(ann, '/user/ann/', '..%2F..%2Fanna%2Fhome%2Fpwned.txt', 'from ann');
+      const written = await putFile(annServer, '/user/ann/', '..%2F..%2Fanna%2Fhome%2Fpwned.txt', 'from ann');
       assert.ok(written.status >= 400 && written.status < 500, `PUT: ${written.status}`);
       assert.equal(await stat(join(t.dataDir, 'users', 'anna', 'home', 'pwned.txt')).catch(() => null), null);
     });
@@ -168,7 +169,7 @@ for (const mode of MODES) {
       // Config files are Python that Jupyter runs when it reads them: this one leaves a mark.
       const config = "import os\nopen(os.path.join(os.path.expanduser('~'), 'user-config-was-read'), 'w').write('yes')\n";
       const written = await probe(
-        ann,
+        annServer,
         '/user/ann/',
         kernel,
         `
@@ -186,19 +187,19 @@ print(json.dumps({'written': len(written)}))
       );
       assert.equal(written.written, 4, 'her own folder is hers to write');
       assert.equal((await t.api('/users/ann/server', { method: 'DELETE' })).status, 204);
-      await startAndOpen(ann, 'ann');
-      kernel = await startKernel(ann, '/user/ann/');
-      assert.equal((await runCode(ann, `/user/ann/api/kernels/${kernel}/channels`, 'print(6*7)')).trim(), '42');
+      ({ server: annServer } = await startAndOpen(ann, 'ann'));
+      kernel = await startKernel(annServer, '/user/ann/');
+      assert.equal((await runCode(annServer, `/user/ann/api/kernels/${kernel}/channels`, 'print(6*7)')).trim(), '42');
       assert.equal(await stat(marker).catch(() => null), null, 'the restarted server read none of her config files');
     });
 
     it('lets ann work as before: code, files, pip install --user into her own folder, a restart', async () => {
-      assert.equal((await putFile(ann, '/user/ann/', 'notes.txt', 'my notes')).status, 201);
-      const read = await ann.request('/user/ann/api/contents/notes.txt');
+      assert.equal((await putFile(annServer, '/user/ann/', 'notes.txt', 'my notes')).status, 201);
+      const read = await annServer.request('/user/ann/api/contents/notes.txt');
       assert.equal(((await read.json()) as { content: string }).content, 'my notes');
 
       const installed = await probe(
-        ann,
+        annServer,
         '/user/ann/',
         kernel,
         `
@@ -218,9 +219,9 @@ print(json.dumps({'code': pip.returncode, 'userSite': site.getusersitepackages()
       assert.ok(await stat(join(site, 'tinypkg', '__init__.py')), 'on the disk, in her own folder');
 
       assert.equal((await t.api('/users/ann/server', { method: 'DELETE' })).status, 204);
-      await startAndOpen(ann, 'ann');
-      kernel = await startKernel(ann, '/user/ann/');
-      const output = await runCode(ann, `/user/ann/api/kernels/${kernel}/channels`, 'import tinypkg; print(tinypkg.VALUE, open("notes.txt").read())');
+      ({ server: annServer } = await startAndOpen(ann, 'ann'));
+      kernel = await startKernel(annServer, '/user/ann/');
+      const output = await runCode(annServer, `/user/ann/api/kernels/${kernel}/channels`, 'import tinypkg; print(tinypkg.VALUE, open("notes.txt").read())');
       assert.equal(output.trim(), '42 my notes', 'after a restart her package imports and her files are there');
     });
   });
@@ -233,13 +234,12 @@ describe('without a sandbox (spawner.isolation: off)', () => {
       for (const name of ['ann', 'anna']) await t.addUser(name, `${name}-password-1`);
       const ann = t.client();
       await ann.logIn('ann', 'ann-password-1');
-      await startAndOpen(ann, 'ann');
-      await writeFile(join(t.dataDir, 'users', 'ann', 'home', 'mine.txt'), 'hers');
+      const { server } = await startAndOpen(ann, 'ann');
       const annaHome = join(t.dataDir, 'users', 'anna', 'home');
       await t.api('/users/anna/server', { method: 'POST' });
       await writeFile(join(annaHome, 'essay.txt'), ANNA_SECRET);
-      const kernel = await startKernel(ann, '/user/ann/');
-      const output = await runCode(ann, `/user/ann/api/kernels/${kernel}/channels`, `print(open(${JSON.stringify(join(annaHome, 'essay.txt'))}).read())`);
+      const kernel = await startKernel(server, '/user/ann/');
+      const output = await runCode(server, `/user/ann/api/kernels/${kernel}/channels`, `print(open(${JSON.stringify(join(annaHome, 'essay.txt'))}).read())`);
       assert.equal(output.trim(), ANNA_SECRET);
 
       const model = (await (await t.api('/users/ann')).json()) as { servers: Record<string, { lectern_sandbox: string | null }> };

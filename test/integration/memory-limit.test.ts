@@ -22,13 +22,15 @@ interface ServerModel {
 describe('the memory limit per student', () => {
   let t: TestHub;
   let ann: HttpClient;
+  /** Ann's browser at her server's own origin. */
+  let annServer: HttpClient;
 
   before(async () => {
     t = await startTestHub({ spawner: { memoryLimitMb: LIMIT_MB }, culler: { enabled: false } });
     await t.addUser('ann', 'ann-password-1');
     ann = t.client();
     await ann.logIn('ann', 'ann-password-1');
-    await startAndOpen(ann, 'ann');
+    ({ server: annServer } = await startAndOpen(ann, 'ann'));
   });
   after(() => t.stop());
 
@@ -36,9 +38,9 @@ describe('the memory limit per student', () => {
     ((await (await t.api('/users/ann')).json()) as { servers: Record<string, ServerModel> }).servers[''];
 
   it('stops the kernel that went over it, keeps her server, and tells her why', async () => {
-    const kernel = await startKernel(ann, '/user/ann/');
+    const kernel = await startKernel(annServer, '/user/ann/');
     // Written to, so it is resident: twice the limit for her whole server.
-    assert.equal((await runCode(ann, `/user/ann/api/kernels/${kernel}/channels`, `x = b'a' * (${2 * LIMIT_MB} * 2**20); print(len(x) > 0)`)).trim(), 'True');
+    assert.equal((await runCode(annServer, `/user/ann/api/kernels/${kernel}/channels`, `x = b'a' * (${2 * LIMIT_MB} * 2**20); print(len(x) > 0)`)).trim(), 'True');
     const deadline = Date.now() + 60_000;
     let model = await server();
     while (!model?.lectern_notice) {
@@ -53,7 +55,7 @@ describe('the memory limit per student', () => {
     assert.match(home, /A kernel of yours was stopped: your server used \d+ MiB of memory/);
     assert.ok(t.logLines.some((line) => line.includes("stopped a kernel of ann's server: over the memory limit")));
 
-    const fresh = await startKernel(ann, '/user/ann/');
-    assert.equal((await runCode(ann, `/user/ann/api/kernels/${fresh}/channels`, 'print(6*7)')).trim(), '42', 'a new kernel works');
+    const fresh = await startKernel(annServer, '/user/ann/');
+    assert.equal((await runCode(annServer, `/user/ann/api/kernels/${fresh}/channels`, 'print(6*7)')).trim(), '42', 'a new kernel works');
   });
 });

@@ -80,6 +80,8 @@ async function processCommandLines(): Promise<string[]> {
 describe('plain mode: a real `jupyter server` behind the proxy’s gate', () => {
   let t: TestHub;
   let alice: HttpClient;
+  /** Alice's browser at her server's own origin. */
+  let aliceServer: HttpClient;
   let relay: Relay | undefined;
   let routeApi = '';
 
@@ -102,7 +104,9 @@ describe('plain mode: a real `jupyter server` behind the proxy’s gate', () => 
   });
 
   it('starts the server and lets alice in through the hub, with a cookie for her server only', async () => {
-    const { hops } = await startAndOpen(alice, 'alice');
+    const { hops, server } = await startAndOpen(alice, 'alice');
+    aliceServer = server;
+    assert.notEqual(server.origin, t.origin, 'her server is at an origin of its own');
     const visited = hops.map((hop) => new URL(hop.url).pathname);
     assert.ok(visited.includes('/hub/user/alice/'), `the gate sent her to the hub for a cookie: ${visited.join(' → ')}`);
     assert.ok(!visited.some((path) => path.includes('oauth')), 'a plain server has no OAuth of its own');
@@ -112,43 +116,43 @@ describe('plain mode: a real `jupyter server` behind the proxy’s gate', () => 
     assert.match(cookie.attributes, /HttpOnly/);
     assert.match(cookie.attributes, /SameSite=Lax/);
 
-    const status = await alice.request('/user/alice/api/status');
+    const status = await aliceServer.request('/user/alice/api/status');
     assert.equal(status.status, 200);
     assert.ok('started' in ((await status.json()) as object), 'Jupyter Server answered itself');
   });
 
   it('lets her run code in a kernel over the websocket', async () => {
-    const kernel = await startKernel(alice, '/user/alice/');
-    const output = await runCode(alice, `/user/alice/api/kernels/${kernel}/channels`, 'print(6*7)');
+    const kernel = await startKernel(aliceServer, '/user/alice/');
+    const output = await runCode(aliceServer, `/user/alice/api/kernels/${kernel}/channels`, 'print(6*7)');
     assert.equal(output.trim(), '42');
   });
 
   it('refuses a cross-origin POST and a cross-origin websocket, even with her cookie', async () => {
-    const before = (await (await alice.request('/user/alice/api/kernels')).json()) as unknown[];
-    const post = await alice.request('/user/alice/api/kernels', {
+    const before = (await (await aliceServer.request('/user/alice/api/kernels')).json()) as unknown[];
+    const post = await aliceServer.request('/user/alice/api/kernels', {
       method: 'POST',
       headers: { Origin: EVIL, 'Content-Type': 'application/json' },
       body: JSON.stringify({ name: 'python3' }),
     });
     assert.equal(post.status, 403);
-    const afterwards = (await (await alice.request('/user/alice/api/kernels')).json()) as unknown[];
+    const afterwards = (await (await aliceServer.request('/user/alice/api/kernels')).json()) as unknown[];
     assert.equal(afterwards.length, before.length, 'no kernel was started');
 
     const kernel = (before[0] as { id: string }).id;
-    assert.equal(await websocketStatus(alice, `/user/alice/api/kernels/${kernel}/channels`, EVIL), 403);
-    assert.equal(await websocketStatus(alice, `/user/alice/api/kernels/${kernel}/channels`, alice.origin), 101);
+    assert.equal(await websocketStatus(aliceServer, `/user/alice/api/kernels/${kernel}/channels`, EVIL), 403);
+    assert.equal(await websocketStatus(aliceServer, `/user/alice/api/kernels/${kernel}/channels`, aliceServer.origin), 101);
   });
 
   it('refuses bob, and anyone not logged in', async () => {
     const bob = t.client();
     await bob.logIn('bob', 'bob-password-1');
-    assert.equal((await bob.request('/user/alice/api/status')).status, 403);
+    assert.equal((await bob.at(aliceServer.origin).request('/user/alice/api/status')).status, 403);
     const { response } = await bob.follow('/user/alice/tree');
     assert.equal(response.status, 404, 'the hub does not let bob into alice’s server (nor say she exists)');
     assert.equal(bob.cookies.get('lectern-server'), undefined);
 
     const anonymous = t.client();
-    assert.equal((await anonymous.request('/user/alice/api/status')).status, 403);
+    assert.equal((await anonymous.at(aliceServer.origin).request('/user/alice/api/status')).status, 403);
     const page = await anonymous.follow('/user/alice/tree');
     assert.match(page.hops.at(-1)?.url ?? '', /\/hub\/login\?next=/, 'a page visit is sent to the login page');
   });
@@ -157,7 +161,7 @@ describe('plain mode: a real `jupyter server` behind the proxy’s gate', () => 
     const teacher = t.client();
     await teacher.logIn('teach', 'teacher-password-1');
     await teacher.follow('/user/alice/tree');
-    assert.equal((await teacher.request('/user/alice/api/status')).status, 200);
+    assert.equal((await teacher.at(aliceServer.origin).request('/user/alice/api/status')).status, 200);
   });
 
   it('never passes Lectern’s cookies to the server, only the server’s own token', async () => {
@@ -173,9 +177,9 @@ describe('plain mode: a real `jupyter server` behind the proxy’s gate', () => 
     assert.equal(moved.status, 201);
 
     alice.cookies.set('unrelated', { value: 'kept', path: '/', attributes: '' });
-    assert.equal((await alice.request('/user/alice/api/status', { headers: { Authorization: `token ${ADMIN_TOKEN}` } })).status, 200);
-    const kernel = await startKernel(alice, '/user/alice/');
-    assert.equal((await runCode(alice, `/user/alice/api/kernels/${kernel}/channels`, 'print(1+1)')).trim(), '2');
+    assert.equal((await aliceServer.request('/user/alice/api/status', { headers: { Authorization: `token ${ADMIN_TOKEN}` } })).status, 200);
+    const kernel = await startKernel(aliceServer, '/user/alice/');
+    assert.equal((await runCode(aliceServer, `/user/alice/api/kernels/${kernel}/channels`, 'print(1+1)')).trim(), '2');
 
     const token = (await readFile(join(t.dataDir, 'runtime', 'alice', '_default', 'hub-api-token'), 'utf8')).trim();
     const seen = relay.received();
@@ -204,7 +208,7 @@ describe('plain mode: a real `jupyter server` behind the proxy’s gate', () => 
   it('ends her access when she logs out', async () => {
     await alice.request('/hub/logout');
     assert.ok(alice.cookies.get('lectern-server'), 'the browser still holds the server cookie');
-    assert.equal((await alice.request('/user/alice/api/status')).status, 403);
+    assert.equal((await aliceServer.request('/user/alice/api/status')).status, 403);
   });
 });
 
@@ -220,14 +224,14 @@ describe('plain mode: the real classic `jupyter notebook` 6', () => {
   it('serves carol her notebook pages and runs her code, and refuses a cross-origin POST', async () => {
     const carol = t.client();
     await carol.logIn('carol', 'carol-password-1');
-    const { response, hops } = await startAndOpen(carol, 'carol');
+    const { response, hops, server } = await startAndOpen(carol, 'carol');
     assert.equal(response.status, 200, hops.map((hop) => `${hop.status} ${hop.url}`).join('\n'));
     assert.match(new URL(hops.at(-1)!.url).pathname, /^\/user\/carol\/tree/);
     assert.match(await response.text(), /Jupyter Notebook/i);
 
-    const kernel = await startKernel(carol, '/user/carol/');
-    assert.equal((await runCode(carol, `/user/carol/api/kernels/${kernel}/channels`, 'print(6*7)')).trim(), '42');
-    const post = await carol.request('/user/carol/api/contents', {
+    const kernel = await startKernel(server, '/user/carol/');
+    assert.equal((await runCode(server, `/user/carol/api/kernels/${kernel}/channels`, 'print(6*7)')).trim(), '42');
+    const post = await server.request('/user/carol/api/contents', {
       method: 'POST',
       headers: { Origin: EVIL, 'Content-Type': 'application/json' },
       body: JSON.stringify({ type: 'notebook' }),
@@ -238,8 +242,8 @@ describe('plain mode: the real classic `jupyter notebook` 6', () => {
   it('shows her server’s log without the secrets the Notebook writes into it', async () => {
     const carol = t.client();
     await carol.logIn('carol', 'carol-password-1');
-    await startAndOpen(carol, 'carol');
-    const missing = await carol.request('/user/carol/no-such-page?token=leaked-query-token', { referer: '/user/carol/tree?token=leaked-referer-token' });
+    const { server } = await startAndOpen(carol, 'carol');
+    const missing = await server.request('/user/carol/no-such-page?token=leaked-query-token', { referer: '/user/carol/tree?token=leaked-referer-token' });
     assert.equal(missing.status, 404);
     const log = await (await t.api('/lectern/users/carol/server/log?lines=200')).text();
     assert.match(log, /404 GET \/user\/carol\/no-such-page\?token=\[secret\]/, 'the Notebook logged the request, its token redacted');

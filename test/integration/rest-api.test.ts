@@ -92,7 +92,9 @@ describe('REST API', () => {
 
     const alice = t.client();
     await alice.logIn('alice', 'alice-password-1');
-    assert.match(await (await alice.request('/user/alice/nb1/lab')).text(), /at \/user\/alice\/nb1\/lab/);
+    const nb1 = alice.at(await alice.serverOrigin('alice', 'nb1'));
+    assert.notEqual(nb1.origin, await alice.serverOrigin('alice', 'nb2'), 'each named server has an origin of its own');
+    assert.match(await (await nb1.request('/user/alice/nb1/lab')).text(), /at \/user\/alice\/nb1\/lab/);
     const model = (await (await t.api('/users/alice')).json()) as { servers: Record<string, { url: string; user_options: object; ready: boolean }> };
     assert.deepEqual(Object.keys(model.servers), ['nb1', 'nb2']);
     assert.equal(model.servers.nb1?.url, '/user/alice/nb1/');
@@ -119,23 +121,23 @@ describe('REST API', () => {
     assert.equal((await t.api('/proxy', { method: 'POST' })).status, 200);
     const bobClient = t.client();
     await bobClient.logIn('bob', 'bob-password-2');
-    assert.equal((await bobClient.request('/user/bob/lab')).status, 200);
+    assert.equal((await bobClient.at(await bobClient.serverOrigin('bob')).request('/user/bob/lab')).status, 200);
     assert.equal((await t.api('/users/bob/server', { method: 'DELETE' })).status, 204);
   });
 
   it('moves a renamed student’s notebooks with them, and keeps a deleted student’s work on disk', async () => {
-    const folder = join(t.dataDir, 'users', 'bob');
+    const folder = join(t.dataDir, 'users', 'bob', 'home');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 'homework.ipynb'), '{}');
     const renamed = await t.api('/users/bob', { method: 'PATCH', ...json({ name: 'robert' }) });
     assert.equal(renamed.status, 200);
     assert.equal(((await renamed.json()) as { name: string }).name, 'robert');
-    assert.ok(existsSync(join(t.dataDir, 'users', 'robert', 'homework.ipynb')));
+    assert.ok(existsSync(join(t.dataDir, 'users', 'robert', 'home', 'homework.ipynb')));
     assert.equal((await t.client().logIn('robert', 'bob-password-2')).status, 302);
 
     assert.equal((await t.api('/users/robert', { method: 'DELETE' })).status, 204);
     assert.equal((await t.api('/users/robert')).status, 404);
-    assert.ok(existsSync(join(t.dataDir, 'users', 'robert', 'homework.ipynb')), 'deleting an account never deletes work');
+    assert.ok(existsSync(join(t.dataDir, 'users', 'robert', 'home', 'homework.ipynb')), 'deleting an account never deletes work');
   });
 });
 

@@ -45,7 +45,7 @@ describe('server lifecycle', () => {
       const running = async (name: string) => ((await (await t.api(`/users/${name}`)).json()) as { server: string | null }).server !== null;
       const deadline = Date.now() + 4000;
       while (Date.now() < deadline) {
-        assert.equal((await carol.request('/user/carol/lab')).status, 200);
+        assert.equal((await carol.at(await carol.serverOrigin('carol')).request('/user/carol/lab')).status, 200);
         await sleep(200);
       }
       assert.equal(await running('alice'), false, 'alice, idle, was stopped');
@@ -150,6 +150,7 @@ interface HubProcess {
 
 async function startCli(dataDir: string, config: string, port: number): Promise<HubProcess> {
   const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--config', config], {
+    env: { ...process.env, LECTERN_SERVER_PORTS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -183,7 +184,9 @@ describe('after the hub is killed', () => {
       const alice = new HttpClient(origin);
       await alice.logIn('alice', 'alice-password-1');
       await alice.follow(page);
-      assert.equal((await alice.request('/user/alice/api/contents')).status, 200);
+      const serverOrigin = await alice.serverOrigin('alice');
+      assert.notEqual(serverOrigin, origin, 'her server is at an origin of its own');
+      assert.equal((await alice.at(serverOrigin).request('/user/alice/api/contents')).status, 200);
 
       hub.child.kill('SIGKILL');
       await hub.exited;
@@ -194,9 +197,10 @@ describe('after the hub is killed', () => {
       const model = (await (await api('/users/alice')).json()) as { server: string | null; servers: Record<string, { lectern_sandbox: string | null }> };
       assert.equal(model.server, '/user/alice/');
       assert.equal(model.servers['']?.lectern_sandbox, 'bubblewrap', 'still in its sandbox');
+      assert.equal(await alice.serverOrigin('alice'), serverOrigin, 'at the same address as before: her bookmarks keep working');
       await alice.follow(page);
-      assert.equal((await alice.request('/user/alice/api/contents')).status, 200, 'her open notebook keeps working');
-      assert.equal((await fetch(`${origin}/user/alice/api/contents`)).status, 403, 'and nobody else gets in');
+      assert.equal((await alice.at(serverOrigin).request('/user/alice/api/contents')).status, 200, 'her open notebook keeps working');
+      assert.equal((await fetch(`${serverOrigin}/user/alice/api/contents`)).status, 403, 'and nobody else gets in');
 
       hub.child.kill('SIGTERM');
       assert.equal(await hub.exited, 0);

@@ -82,7 +82,7 @@ describe('servers that fail', () => {
       assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
       const alice = t.client();
       await alice.logIn('alice', 'alice-password-1');
-      assert.equal((await alice.request('/user/alice/lab')).status, 200, 'reaches the running server');
+      assert.equal((await alice.at(await alice.serverOrigin('alice')).request('/user/alice/lab')).status, 200, 'reaches the running server');
       const pid = serverPid(t.logLines.join('\n'), 'alice');
       process.kill(pid, 'SIGKILL');
 
@@ -95,7 +95,7 @@ describe('servers that fail', () => {
       assert.match(await response.text(), /stopped unexpectedly \(killed by SIGKILL\)/);
 
       assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
-      assert.equal((await alice.request('/user/alice/lab')).status, 200, 'started again');
+      assert.equal((await alice.at(await alice.serverOrigin('alice')).request('/user/alice/lab')).status, 200, 'started again');
     });
   });
 });

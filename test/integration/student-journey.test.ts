@@ -81,18 +81,23 @@ describe('a student and their real Jupyter server', () => {
     assert.ok(visited.includes('/hub/api/oauth2/authorize'), `went through OAuth: ${visited.join(' → ')}`);
     assert.ok(visited.includes('/user/alice/oauth_callback'));
     assert.equal(response.status, 200, `landed on ${hops.at(-1)?.url}`);
-    assert.match(new URL(hops.at(-1)!.url).pathname, /^\/user\/alice\/tree/);
+    const landed = new URL(hops.at(-1)!.url);
+    assert.match(landed.pathname, /^\/user\/alice\/tree/);
+    assert.notEqual(landed.origin, t.origin, 'her server is at an origin of its own');
+    assert.equal(landed.hostname, new URL(t.origin).hostname, 'on the address she used, another port');
+    assert.equal(landed.origin, await alice.serverOrigin('alice'));
     assert.ok(alice.cookie('jupyterhub-user-alice'), 'the server set its own login cookie');
   });
 
   it('lets her list her files and run code in a kernel over the websocket, through the proxy', async () => {
-    const contents = await alice.request('/user/alice/api/contents');
+    const server = alice.at(await alice.serverOrigin('alice'));
+    const contents = await server.request('/user/alice/api/contents');
     assert.equal(contents.status, 200);
     assert.equal(((await contents.json()) as { type: string }).type, 'directory');
 
     const xsrf = alice.cookie('_xsrf');
     assert.ok(xsrf, 'Jupyter issued an XSRF cookie');
-    const started = await alice.request('/user/alice/api/kernels', {
+    const started = await server.request('/user/alice/api/kernels', {
       method: 'POST',
       headers: { 'X-XSRFToken': xsrf, 'Content-Type': 'application/json' },
       body: JSON.stringify({ name: 'python3' }),
@@ -100,7 +105,7 @@ describe('a student and their real Jupyter server', () => {
     assert.equal(started.status, 201, await started.clone().text());
     const kernel = (await started.json()) as { id: string };
 
-    const output = await runCode(alice, `/user/alice/api/kernels/${kernel.id}/channels`, 'print(6*7)');
+    const output = await runCode(server, `/user/alice/api/kernels/${kernel.id}/channels`, 'print(6*7)');
     assert.equal(output.trim(), '42');
   });
 
@@ -110,7 +115,7 @@ describe('a student and their real Jupyter server', () => {
     const { response, hops } = await bob.follow('/user/alice/tree');
     assert.equal(response.status, 403, hops.map((h) => `${h.status} ${h.url}`).join('\n'));
     assert.ok(hops.some((hop) => hop.url.includes('/hub/api/oauth2/authorize')));
-    const api = await bob.request('/user/alice/api/contents');
+    const api = await bob.at(await bob.serverOrigin('alice')).request('/user/alice/api/contents');
     assert.equal(api.status, 403);
   });
 
@@ -137,7 +142,7 @@ describe('a student and their real Jupyter server', () => {
     const anonymous = t.client();
     const { hops } = await anonymous.follow('/user/alice/tree');
     assert.ok(hops.some((hop) => hop.location?.startsWith('/hub/login?next=')));
-    assert.equal((await anonymous.request('/user/alice/api/contents')).status, 403);
+    assert.equal((await anonymous.at(await anonymous.serverOrigin('alice')).request('/user/alice/api/contents')).status, 403);
   });
 
   it('stops her server: the route goes and her URL says the server is not running', async () => {

@@ -17,7 +17,7 @@ export function joinUrlRoutes(ctx: HubContext): ApiRoute[] {
   return [
     route('get', '/lectern/join-urls', async (_req, res) => {
       requireScope(res, ['admin-ui']);
-      res.json(await withQrCodes(ctx.joinAddresses.list()));
+      res.json(await withQrCodes(ctx.joinAddresses.list(), ctx));
     }),
 
     route('put', '/lectern/join-urls/preferred', async (req, res) => {
@@ -31,12 +31,14 @@ export function joinUrlRoutes(ctx: HubContext): ApiRoute[] {
         throw error;
       }
       ctx.log.info(`students are shown the join address ${address}`);
-      res.json(await withQrCodes(list));
+      res.json(await withQrCodes(list, ctx));
     }),
   ];
 }
 
-async function withQrCodes(list: JoinAddressList) {
+/** The list with a QR code per address, and the ports students' servers open on (null when they share the hub's), for firewalls. */
+async function withQrCodes(list: JoinAddressList, ctx: HubContext) {
   const addresses = await Promise.all(list.addresses.map(async (entry) => ({ ...entry, qrSvg: await qrSvg(entry.url) })));
-  return { addresses, preferred: list.preferred?.address ?? null };
+  const { serverOrigins, serverPorts } = ctx.config.network;
+  return { addresses, preferred: list.preferred?.address ?? null, serverPorts: serverOrigins === 'ports' ? serverPorts : null };
 }

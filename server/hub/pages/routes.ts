@@ -2,7 +2,9 @@
  * The hub's pages: what a student's browser walks through, as JupyterHub's handlers do
  * (reference §6): log in → /hub/spawn → progress page → their server.
  */
+import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { installRoot } from '../../package-info.js';
 import { clearSessionCookie, findSession } from '../../auth/sessions.js';
 import { hasScope } from '../../rbac/scopes.js';
 import { CapacityError } from '../../spawner/spawner.js';
@@ -46,6 +48,10 @@ export function pagesRouter(ctx: HubContext): Router {
   /** Where a logged-in user goes by default: their server if it runs, else start it. */
   const defaultUrl = (user: UserRecord): string =>
     ctx.servers.view(user).phase === 'running' ? urls.server(user.name) : urls.hub('spawn');
+
+  // The logo a student's server shows in its header (jupyterhub-singleuser's pages load `/hub/logo`),
+  // from its own origin: an image, which browsers let another origin show.
+  router.get('/logo', (_req, res) => res.sendFile(join(installRoot, 'assets', 'icons', 'icon.png'), { maxAge: '1d' }));
 
   router.get('/', (req, res) => {
     const identity = identityOf(res);

@@ -172,7 +172,7 @@ describe('loadConfig: sources', () => {
 describe('loadConfig: errors', () => {
   it('names an unknown nested key and the allowed ones', async () => {
     const file = await writeConfig('network:\n  prot: 80\n');
-    assert.equal(await loadError({ file }), `Config file ${file}: unknown key "network.prot" (allowed: ip, port, baseUrl, tls).`);
+    assert.equal(await loadError({ file }), `Config file ${file}: unknown key "network.prot" (allowed: ip, port, baseUrl, tls, serverOrigins, serverPorts).`);
   });
 
   it('names an unknown top-level key', async () => {
@@ -199,7 +199,7 @@ describe('loadConfig: errors', () => {
     const file = await writeConfig('network: 5\nadminUsers: ada\n');
     assert.equal(
       await loadError({ file }),
-      `Config file ${file}: "network" must be a mapping with the keys ip, port, baseUrl, tls (got 5); ` +
+      `Config file ${file}: "network" must be a mapping with the keys ip, port, baseUrl, tls, serverOrigins, serverPorts (got 5); ` +
         '"adminUsers" must be a list of non-empty strings (got "ada").',
     );
     const level = await writeConfig('logLevel: verbose\n');
@@ -255,7 +255,7 @@ describe('loadConfig: errors', () => {
     const message = await loadError({ file });
     assert.equal(
       message,
-      `Config file ${file}: unknown key "network.prot" (allowed: ip, port, baseUrl, tls); ` +
+      `Config file ${file}: unknown key "network.prot" (allowed: ip, port, baseUrl, tls, serverOrigins, serverPorts); ` +
         'unknown key "spawner.kill" (allowed: python, launchMode, command, args, environment, isolation, memoryLimitMb, notebookRoot, defaultUrl, startTimeout, httpTimeout, concurrentSpawnLimit, activeServerLimit, minFreeMemoryMb, logMaxBytes, allowNamedServers, namedServerLimitPerUser, stopTimeouts); ' +
         '"network.port" must be an integer from 0 to 65535 (got -1); and 2 more problems.',
     );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configSchema, defaultDataDir, type LecternConfig } from '../../../server/config/schema.js';
+import { configSchema, defaultDataDir, portRange, type LecternConfig } from '../../../server/config/schema.js';
 
 const TOKEN_A = 'a'.repeat(16);
 const TOKEN_B = 'b'.repeat(16);
@@ -15,7 +15,7 @@ describe('configSchema', () => {
   it('fills every default from an empty file', () => {
     const config: LecternConfig = configSchema.parse({});
     assert.deepEqual({ ...config, dataDir: '<dataDir>' }, {
-      network: { ip: '0.0.0.0', port: 8000, baseUrl: '/' },
+      network: { ip: '0.0.0.0', port: 8000, baseUrl: '/', serverOrigins: 'ports', serverPorts: '8001-8200' },
       dataDir: '<dataDir>',
       logLevel: 'info',
       adminUsers: [],
@@ -64,7 +64,7 @@ describe('configSchema', () => {
     const config = configSchema.parse({ spawner: { stopTimeouts: { interrupt: 3 } }, network: { port: 0 } });
     assert.deepEqual(config.spawner.stopTimeouts, { interrupt: 3, terminate: 5, kill: 5 });
     assert.equal(config.spawner.startTimeout, 60);
-    assert.deepEqual(config.network, { ip: '0.0.0.0', port: 0, baseUrl: '/' });
+    assert.deepEqual(config.network, { ip: '0.0.0.0', port: 0, baseUrl: '/', serverOrigins: 'ports', serverPorts: '8001-8200' });
   });
 
   it('rejects unknown keys at every level', () => {
@@ -91,6 +91,13 @@ describe('configSchema', () => {
   it('bounds the port to 0–65535 integers', () => {
     for (const port of [0, 1, 65535]) assert.equal(configSchema.parse({ network: { port } }).network.port, port);
     for (const port of [-1, 65536, 80.5, '8000']) assert.equal(issuesOf({ network: { port } })[0]?.path, 'network.port');
+  });
+
+  it('takes a range of ports for students’ servers, or "0" for ports the system chooses', () => {
+    for (const good of ['8001-8200', '9000-9000', '0', '1-65535']) assert.equal(configSchema.parse({ network: { serverPorts: good } }).network.serverPorts, good);
+    for (const bad of ['8200-8001', '0-10', '8001-70000', '8001', 'any', '']) assert.equal(issuesOf({ network: { serverPorts: bad } })[0]?.path, 'network.serverPorts', bad);
+    assert.deepEqual(portRange('8001-8200'), [8001, 8200]);
+    assert.equal(portRange('0'), null);
   });
 
   it('requires both cert and key when tls is given', () => {

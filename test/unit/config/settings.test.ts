@@ -131,7 +131,7 @@ describe('previewImport', () => {
       wrong.problems.map((problem) => problem.key).sort(),
       ['network.port', 'network.prot'],
     );
-    assert.match(wrong.problems.find((problem) => problem.key === 'network.prot')?.message ?? '', /is not a Lectern setting \(allowed here: ip, port, baseUrl, tls\)/);
+    assert.match(wrong.problems.find((problem) => problem.key === 'network.prot')?.message ?? '', /is not a Lectern setting \(allowed here: ip, port, baseUrl, tls, serverOrigins, serverPorts\)/);
     assert.deepEqual(wrong.changes, []);
     assert.deepEqual(previewImport(config(), '').problems, [], 'an empty file changes nothing');
   });

@@ -85,7 +85,13 @@ describe("Lectern's migrations", () => {
       'user_options',
       'started',
       'last_activity',
+      'origin_port',
     ]);
+    assert.deepEqual(
+      db.all<{ name: string }>('PRAGMA index_list(servers)').some((index) => index.name === 'servers_origin_port'),
+      true,
+      'no two servers share an origin',
+    );
     assert.deepEqual(
       db.all<{ name: string }>('PRAGMA index_list(api_tokens)').some((index) => index.name === 'api_tokens_prefix'),
       true,
