@@ -17,7 +17,7 @@ import { sortableHead, sortRows, type Column, type SortOrder } from '../ui/sorta
 import { isolationView, sandboxBadge } from './isolation.js';
 import type { Screen, ScreenContext } from './screen.js';
 import { logPanel } from './server-log.js';
-import { startServer, stopServer } from './user-actions.js';
+import { openLiveServer, startServer, stopServer, viewWorkLink } from './user-actions.js';
 
 /** Uptimes and "last active" move on by themselves; a minute is as fine as they are read. */
 const TICK_MS = 30_000;
@@ -159,17 +159,10 @@ export function serversScreen(ctx: ScreenContext): Screen {
     const button = (text: string, focus: string, onclick: () => void, aria: string, extra = 'secondary') =>
       h('button', { type: 'button', class: [extra, 'small'], onclick, attrs: { 'data-focus': `${key}:${focus}`, 'aria-label': aria } }, text);
     const actions: HTMLElement[] = [];
+    actions.push(viewWorkLink(api, server.user));
     if (server.status === 'running') {
       actions.push(button('Stop', 'stop', () => void stopServer(api, server.user, server.name), `Stop ${label}’s server`));
-      actions.push(
-        h('a', {
-          class: 'button secondary small',
-          href: api.hubPath(`user/${encodeURIComponent(server.user)}/${server.name ? `${encodeURIComponent(server.name)}/` : ''}`),
-          target: '_blank',
-          rel: 'noopener',
-          attrs: { 'aria-label': `Open ${label}’s server in a new tab` },
-        }, 'Open'),
-      );
+      actions.push(button('Open live', 'live', () => void openLiveServer(api, server.user, server.name), `Open ${label}’s live server in a new tab`));
     }
     if (server.status === 'failed' && !server.name) {
       actions.push(button('Start again', 'start', () => void startServer(api, server.user), `Start ${label}’s server again`));

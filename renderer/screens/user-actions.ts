@@ -34,6 +34,39 @@ export async function stopServer(api: HubApi, name: string, serverName = ''): Pr
   }
 }
 
+/**
+ * A student's work, as the hub shows it: folders, notebooks, text and images, read only, with
+ * nothing of the student's run. The way to look at work; `openLiveServer` is the deliberate other.
+ */
+export function viewWorkLink(api: HubApi, name: string): HTMLAnchorElement {
+  return h(
+    'a',
+    {
+      class: 'button secondary small',
+      href: api.hubPath(`hub/work/${encodeURIComponent(name)}/`),
+      target: '_blank',
+      rel: 'noopener',
+      attrs: { 'aria-label': `View ${name}’s work in a new tab`, 'data-focus': `${name}:work` },
+    },
+    'View work',
+  );
+}
+
+/** Opens a student's live server in a new tab, once the teacher has read what that means. */
+export async function openLiveServer(api: HubApi, name: string, serverName = ''): Promise<void> {
+  const confirmed = await confirmAction({
+    title: `Open ${name}’s live server?`,
+    message: [
+      `You will use ${name}’s own Jupyter, in a new tab: her notebooks run and her pages show as she made them, and what you run or change there is done as ${name}.`,
+      'Her pages open at an address of their own, so they cannot act as you on Lectern. To look at work without running any of it, use View work.',
+    ],
+    confirm: 'Open live server',
+  });
+  if (!confirmed) return;
+  const path = `user/${encodeURIComponent(name)}/${serverName ? `${encodeURIComponent(serverName)}/` : ''}`;
+  window.open(api.hubPath(path), '_blank', 'noopener');
+}
+
 /** Gives the student a new temporary password and shows it, once. */
 export async function resetPassword(api: HubApi, name: string): Promise<void> {
   const confirmed = await confirmAction({

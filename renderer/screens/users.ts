@@ -18,11 +18,13 @@ import {
   addUserDialog,
   approveSignUp,
   deleteUser,
+  openLiveServer,
   printLoginCards,
   resetPassword,
   setAdmin,
   startServer,
   stopServer,
+  viewWorkLink,
 } from './user-actions.js';
 
 const STATUS_ORDER: Record<ServerStatus, number> = { failed: 0, starting: 1, running: 2, stopping: 3, stopped: 4 };
@@ -33,7 +35,6 @@ interface RowParts {
   user: UserModel;
   statusCell: HTMLTableCellElement;
   toggle: HTMLButtonElement;
-  open: HTMLAnchorElement;
 }
 
 export function usersScreen(ctx: ScreenContext): Screen {
@@ -143,14 +144,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
       const { status } = serverStateOf(live, user);
       void (status === 'running' ? stopServer(api, name) : startServer(api, name));
     };
-    const open = h('a', {
-      class: 'button secondary small',
-      href: api.hubPath(`user/${encodeURIComponent(name)}/`),
-      target: '_blank',
-      rel: 'noopener',
-      attrs: { 'aria-label': `Open ${name}’s server in a new tab` },
-    }, 'Open');
-    rows.set(name, { user, statusCell, toggle, open });
+    rows.set(name, { user, statusCell, toggle });
     updateServerCells(name);
     const select = h('input', {
       type: 'checkbox',
@@ -173,7 +167,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
       h(
         'td',
         { class: 'col-actions' },
-        h('div', { class: 'row-actions' }, toggle, open, h('button', {
+        h('div', { class: 'row-actions' }, toggle, viewWorkLink(api, name), h('button', {
           type: 'button',
           class: 'secondary small',
           attrs: { 'data-focus': `${name}:password` },
@@ -200,6 +194,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
       h(
         'div',
         { class: 'menu-items' },
+        item('Open live server…', () => openLiveServer(api, name)),
         item(user.admin ? 'Remove teacher rights' : 'Make teacher', async () => {
           if (await setAdmin(api, name, !user.admin)) await load();
         }),
@@ -221,7 +216,6 @@ export function usersScreen(ctx: ScreenContext): Screen {
     parts.toggle.textContent = status === 'running' ? 'Stop' : 'Start';
     parts.toggle.setAttribute('aria-label', `${status === 'running' ? 'Stop' : 'Start'} ${name}’s server`);
     parts.toggle.disabled = status === 'starting' || status === 'stopping';
-    parts.open.hidden = status !== 'running';
   };
 
   const renderPending = () => {

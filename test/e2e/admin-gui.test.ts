@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -169,10 +169,35 @@ describe('the teacher GUI in Chromium', () => {
     await page.locator('pre.log', { hasText: 'fake server: listening' }).waitFor();
     await screenshot('servers');
 
+    // Opening a live server is a choice the teacher makes knowing what it means.
+    await page.getByRole('button', { name: 'Open bob’s live server in a new tab' }).click();
+    const warning = page.getByRole('dialog', { name: 'Open bob’s live server?' });
+    await warning.getByText(/what you run or change there is done as bob/).waitFor();
+    await warning.getByRole('button', { name: 'Cancel' }).click();
+
     await page.getByRole('button', { name: 'Stop all servers' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Stop all servers' }).click();
     await page.getByText('No servers are running.').waitFor({ timeout: 30_000 });
     await page.locator('.count-running dd', { hasText: '0' }).waitFor({ state: 'attached' });
+  });
+
+  it('shows a student’s work read only, where her notebook’s script does nothing', async () => {
+    const folder = join(t.dataDir, 'users', 'ada', 'home');
+    await mkdir(folder, { recursive: true });
+    const output = "<script>window.pwned = true; fetch('/hub/api/users/ada', { method: 'PATCH', body: '{\"admin\": true}' })</script><p>my answer is 42</p>";
+    const notebook = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', metadata: { trusted: true }, execution_count: 1, source: 'answer()', outputs: [{ output_type: 'display_data', metadata: {}, data: { 'text/html': output } }] }] };
+    await writeFile(join(folder, 'homework.ipynb'), JSON.stringify(notebook));
+
+    await openScreen('Users', 'Users');
+    const [work] = await Promise.all([page.waitForEvent('popup'), page.getByRole('link', { name: 'View ada’s work in a new tab' }).click()]);
+    await work.getByRole('link', { name: 'homework.ipynb' }).click();
+    await work.getByText('my answer is 42').waitFor();
+    assert.equal(await work.evaluate('window.pwned === undefined'), true, 'her script did not run');
+    assert.equal(((await (await t.api('/users/ada')).json()) as { admin: boolean }).admin, false);
+    // A string, evaluated in the page: the tests are compiled without the DOM's types.
+    assert.equal(await work.evaluate("getComputedStyle(document.querySelector('pre.source')).whiteSpace"), 'pre-wrap', 'the page is styled');
+    await work.screenshot({ path: join(ARTIFACTS, 'admin-work-view.png'), fullPage: true });
+    await work.close();
   });
 
   it('changes settings, says which wait for a restart, and shows a value the hub refuses next to its field', async () => {

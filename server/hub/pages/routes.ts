@@ -18,6 +18,7 @@ import { loginLinkRouter } from './login-links.js';
 import { loginRouter } from './login.js';
 import { passwordPages } from './password.js';
 import { rosterRouter } from './roster.js';
+import { workRouter } from './work.js';
 import { homePage, notRunningPage, spawnPendingPage } from './templates.js';
 
 /** How long /hub/spawn waits for a fast start before showing the progress page. */
@@ -61,6 +62,7 @@ export function pagesRouter(ctx: HubContext): Router {
   router.use(loginRouter(ctx, defaultUrl));
   router.use(loginLinkRouter(ctx));
   router.use(rosterRouter(ctx));
+  router.use(workRouter(ctx));
 
   router.get('/logout', async (req, res) => {
     const session = findSession(ctx.sessions, req);
