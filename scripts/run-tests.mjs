@@ -9,6 +9,7 @@ const prerequisites = [
   ['/usr/bin/jupyterhub', 'Debian package jupyterhub'],
   ['/usr/bin/chromium', 'Debian package chromium'],
   ['/usr/bin/bwrap', 'Debian package bubblewrap'],
+  ['/usr/sbin/nginx', 'Debian package nginx'],
 ];
 const missing = prerequisites.filter(([path]) => !existsSync(path));
 if (missing.length > 0) {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything Lectern needs on Debian/Ubuntu, idempotently, then builds it.
 #   scripts/setup.sh              hub prerequisites: Node packages, Debian's Jupyter, bubblewrap (students' sandboxes)
-#   scripts/setup.sh --for-tests  also what the test suite drives: Chromium
+#   scripts/setup.sh --for-tests  also what the test suite drives: Chromium, and nginx in front of a hub
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debian_packages=(jupyterhub jupyter-notebook python3-jupyter-server python3-ipykernel bubblewrap)
 if [[ "${1:-}" == "--for-tests" ]]; then
-  debian_packages+=(chromium)
+  debian_packages+=(chromium nginx)
 fi
 
 missing=()
