@@ -8,18 +8,18 @@ import assert from 'node:assert/strict';
 import { readEvents, type HttpClient, type Hop } from './http-client.js';
 
 /**
- * Starts the user's server from the hub and follows the browser's way into it. `server` is the same
- * browser at the server's own origin, where its pages and API are.
+ * Starts the user's server from the hub (at `base`, the hub's base URL) and follows the browser's
+ * way into it. `server` is the same browser at the server's own origin, where its pages and API are.
  */
-export async function startAndOpen(client: HttpClient, user: string): Promise<{ response: Response; hops: Hop[]; server: HttpClient }> {
+export async function startAndOpen(client: HttpClient, user: string, base = '/'): Promise<{ response: Response; hops: Hop[]; server: HttpClient }> {
   let hops: Hop[];
   let response: Response;
-  const spawn = await client.follow('/hub/spawn');
-  if (spawn.hops.some((hop) => hop.url.includes(`/hub/spawn-pending/${user}`))) {
-    const stream = await client.request(`/hub/api/users/${user}/server/progress`, { referer: `/hub/spawn-pending/${user}` });
+  const spawn = await client.follow(`${base}hub/spawn`);
+  if (spawn.hops.some((hop) => hop.url.includes(`${base}hub/spawn-pending/${user}`))) {
+    const stream = await client.request(`${base}hub/api/users/${user}/server/progress`, { referer: `${base}hub/spawn-pending/${user}` });
     const events = await readEvents(stream, (event) => Boolean(event.ready || event.failed));
     assert.equal(events.at(-1)?.ready, true, JSON.stringify(events.at(-1)));
-    const opened = await client.follow(`/hub/spawn-pending/${user}`);
+    const opened = await client.follow(`${base}hub/spawn-pending/${user}`);
     ({ response } = opened);
     hops = [...spawn.hops, ...opened.hops];
   } else {
