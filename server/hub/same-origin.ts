@@ -16,7 +16,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /** The hub's origin, as the browser that sent `req` sees it. */
-export function ownOrigin(req: IncomingMessage, secure: boolean): string | undefined {
+function ownOrigin(req: IncomingMessage, secure: boolean): string | undefined {
   const host = firstValue(req.headers['x-forwarded-host']) ?? req.headers.host;
   if (!host) return undefined;
   const scheme = firstValue(req.headers['x-forwarded-proto']) ?? (secure ? 'https' : 'http');
