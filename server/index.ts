@@ -347,7 +347,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       desktopLoginUrl: async () => {
         const admin = users.list().find((user) => user.admin && user.approved);
         if (!admin) throw new Error('There is no admin account to open the teacher dashboard with. Create one with: lectern users add NAME --admin');
-        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(Date.now() + DESKTOP_LOGIN_LINK_MS));
+        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(Date.now() + DESKTOP_LOGIN_LINK_MS), true);
         await db.commit();
         return new URL(`${urls.hub(`login-link/${secret}`)}?next=${encodeURIComponent(urls.hub('admin'))}`, url).href;
       },

@@ -206,7 +206,8 @@ if (reprint) {
     }
     reprintButton.disabled = true;
     try {
-      const response = await postJson(reprint.dataset.cardsApiUrl, { users });
+      const revokeEarlier = document.getElementById('reprint-revoke').checked;
+      const response = await postJson(reprint.dataset.cardsApiUrl, { users, revokeEarlier });
       if (!response.ok) {
         showError(reprintError, await messageOf(response));
         return;

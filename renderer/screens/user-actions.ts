@@ -157,8 +157,10 @@ export async function approveSignUp(api: HubApi, name: string): Promise<boolean>
  */
 export async function printLoginCards(api: HubApi, names: string[]): Promise<void> {
   if (names.length === 0) return;
+  const choice = await cardsChoice(names);
+  if (!choice) return;
   try {
-    const { cardsUrl } = await api.post<{ cardsUrl: string }>('/lectern/login-cards', { users: names });
+    const { cardsUrl } = await api.post<{ cardsUrl: string }>('/lectern/login-cards', { users: names, ...choice });
     await inform(
       'Login cards are ready',
       h('p', null, names.length === 1 ? `The card for ${names[0]} is ready to print.` : `Cards for ${names.length} students are ready to print.`),
@@ -167,6 +169,41 @@ export async function printLoginCards(api: HubApi, names: string[]): Promise<voi
   } catch (error) {
     notifyError(`Login cards could not be made: ${errorMessage(error)}`);
   }
+}
+
+/**
+ * What the new cards do to the old ones, in the teacher's words: cards already handed out keep
+ * working unless the teacher says they were lost, and a card shows a password only if it is a new
+ * one (the old ones are stored as hashes: nobody can print them).
+ */
+function cardsChoice(names: string[]): Promise<{ newPasswords: boolean; revokeEarlier: boolean } | null> {
+  const who = names.length === 1 ? (names[0] as string) : `${names.length} students`;
+  const keep = h('input', { type: 'radio', name: 'passwords', checked: true });
+  const fresh = h('input', { type: 'radio', name: 'passwords' });
+  const revoke = h('input', { type: 'checkbox' });
+  const make = h('button', { type: 'button', class: 'primary' }, 'Make cards');
+  const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+  const modal = openModal(
+    `Login cards for ${who}`,
+    h('p', null, 'Each card’s QR code logs its student in once, for a week. Cards you printed before keep working.'),
+    h(
+      'fieldset',
+      { class: 'choices' },
+      h('legend', null, 'Passwords'),
+      h('label', { class: 'check' }, keep, ' Students keep their passwords. The card says “your password”.'),
+      h('label', { class: 'check' }, fresh, ' New passwords, printed on the cards. Students choose their own at the first login; their old passwords and old cards stop working.'),
+    ),
+    h('label', { class: 'check' }, revoke, ' A card was lost: stop the cards printed before.'),
+    h('div', { class: 'actions' }, cancel, make),
+  );
+  let chosen: { newPasswords: boolean; revokeEarlier: boolean } | null = null;
+  make.onclick = () => {
+    chosen = { newPasswords: fresh.checked, revokeEarlier: revoke.checked };
+    modal.close();
+  };
+  cancel.onclick = () => modal.close();
+  make.focus();
+  return modal.closed.then(() => chosen);
 }
 
 /** The "Add a user" form; resolves with the new name, or null when cancelled. */

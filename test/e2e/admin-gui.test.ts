@@ -116,8 +116,18 @@ describe('the teacher GUI in Chromium', () => {
 
     await page.getByRole('checkbox', { name: 'Select ada' }).check();
     await page.getByRole('button', { name: 'Print login cards (1 selected)' }).click();
+    // A reprint says what it does to the cards and passwords students already have.
+    const choice = page.getByRole('dialog', { name: 'Login cards for ada' });
+    await choice.getByText('Cards you printed before keep working.', { exact: false }).waitFor();
+    await choice.getByLabel(/New passwords, printed on the cards/).check();
+    await choice.getByRole('button', { name: 'Make cards' }).click();
     const ready = page.getByRole('dialog', { name: 'Login cards are ready' });
-    assert.match((await ready.getByRole('link', { name: 'Open login cards' }).getAttribute('href')) ?? '', /\/hub\/cards\//);
+    const cardsUrl = (await ready.getByRole('link', { name: 'Open login cards' }).getAttribute('href')) ?? '';
+    assert.match(cardsUrl, /\/hub\/cards\//);
+    const sheet = await page.context().newPage();
+    await sheet.goto(new URL(cardsUrl, t.hub.url).href);
+    assert.match(await sheet.locator('article.login-card[data-name="ada"]').innerText(), /[a-z]+-[a-z]+-[a-z]+-\d\d/, 'the new password is on the card');
+    await sheet.close();
     await ready.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('checkbox', { name: 'Select ada' }).uncheck();
 

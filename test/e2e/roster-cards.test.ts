@@ -3,6 +3,7 @@
  * bad rows, sees them flagged and Import held back, fixes them, imports, and opens the login
  * cards. One card's QR code, read back from the rendered page as a phone camera would, logs its
  * student in from a browser with no cookies — once: the same code in another browser is refused.
+ * A card reported lost stops working when its student gets a new one.
  * Screenshots land in test-artifacts/.
  */
 import assert from 'node:assert/strict';
@@ -102,6 +103,7 @@ describe('a class from a roster to login cards, in Chromium', () => {
 
     const link = decodeQrPng(await card.locator('.qr svg').screenshot());
     assert.match(link ?? '', new RegExp(`^${t.origin}/hub/login-link/[\\w-]{43}$`));
+    const lostLink = decodeQrPng(await teacher.locator('article.login-card[data-name="s06"] .qr svg').screenshot());
 
     const student = await (await browser.newContext(PHONE)).newPage();
     await student.goto(link as string);
@@ -117,5 +119,15 @@ describe('a class from a roster to login cards, in Chromium', () => {
     await someoneElse.getByText('This login link has already been used or has expired.').waitFor();
     assert.match(someoneElse.url(), /\/hub\/login-link\//);
     await screenshot(someoneElse, 'link-used');
+
+    // s06 lost her card: a new one, and the lost one stops working.
+    await teacher.goto(`${t.hub.url}hub/roster`);
+    await teacher.getByLabel('Login names, one per line or separated by commas').fill('s06');
+    await teacher.getByLabel('A card was lost: stop the cards printed before for these students.').check();
+    await teacher.getByRole('button', { name: 'Make cards' }).click();
+    await teacher.getByRole('link', { name: 'Print the new cards' }).waitFor();
+    const finder = await (await browser.newContext(PHONE)).newPage();
+    await finder.goto(lostLink as string);
+    await finder.getByText('This login link has already been used or has expired.').waitFor();
   });
 });

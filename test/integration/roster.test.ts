@@ -203,18 +203,37 @@ describe('roster import and login cards', () => {
     assert.ok(t.logLines.some((line) => line.includes('/hub/login-link/[secret]')));
   });
 
-  it('refuses revoked, replaced and expired links', async () => {
-    const { cardsUrl: first } = (await (await post('/lectern/login-cards', { users: ['bob', 'eve'] })).json()) as { cardsUrl: string };
+  it('keeps cards already handed out working when cards are printed again, unless told they were lost', async () => {
+    const { cardsUrl: first } = (await (await post('/lectern/login-cards', { users: ['bob', 'eve', 'gus'] })).json()) as { cardsUrl: string };
     const firstLinks = await cardLinks(first);
+    const { cardsUrl: again } = (await (await post('/lectern/login-cards', { users: ['gus'] })).json()) as { cardsUrl: string };
+    assert.match(await (await teacher.request(again)).text(), /<em>your password<\/em>/, 'a reprinted card shows no password: nobody can print the old one');
+    assert.equal((await useLink(firstLinks.get('gus') as string)).status, 303, 'the card handed out before still logs gus in');
+    assert.equal((await useLink((await cardLinks(again)).get('gus') as string)).status, 303, 'and so does the new one');
+
+    const { cardsUrl: lost } = (await (await post('/lectern/login-cards', { users: ['eve'], revokeEarlier: true })).json()) as { cardsUrl: string };
+    assert.match((await useLink(firstLinks.get('eve') as string)).body, REFUSED, 'a lost card stops working when the teacher says so');
+    assert.equal((await useLink((await cardLinks(lost)).get('eve') as string)).status, 303);
+
     const revoke = await t.api('/lectern/users/bob/login-links', { method: 'DELETE' });
     assert.equal(revoke.status, 204);
     assert.match((await useLink(firstLinks.get('bob') as string)).body, REFUSED, 'revoked');
+  });
 
-    const { cardsUrl: second } = (await (await post('/lectern/login-cards', { users: ['eve'] })).json()) as { cardsUrl: string };
-    assert.match((await useLink(firstLinks.get('eve') as string)).body, REFUSED, 'replaced by a reprinted card');
-    const page = await (await teacher.request(second)).text();
-    assert.match(page, /<em>your password<\/em>/, 'a reprinted card shows no password');
+  it('prints new passwords on the cards when asked, and the old password and cards stop working', async () => {
+    await t.addUser('hank', 'hank-password-1');
+    const { cardsUrl: old } = (await (await post('/lectern/login-cards', { users: ['hank'] })).json()) as { cardsUrl: string };
+    const oldLink = (await cardLinks(old)).get('hank') as string;
+    const { cardsUrl } = (await (await post('/lectern/login-cards', { users: ['hank'], newPasswords: true })).json()) as { cardsUrl: string };
+    const page = await (await teacher.request(cardsUrl)).text();
+    const password = /data-name="hank"[\s\S]*?class="password"[^>]*>([a-z]+-[a-z]+-[a-z]+-\d+)</.exec(page)?.[1];
+    assert.ok(password, 'the card shows its new password');
+    assert.equal((await t.client().logIn('hank', password)).status, 302, 'it logs hank in (to choose his own)');
+    assert.equal((await t.client().logIn('hank', 'hank-password-1')).status, 403, 'his old password is gone');
+    assert.match((await useLink(oldLink)).body, REFUSED, 'and so is his old card');
+  });
 
+  it('refuses expired links', async () => {
     const short = (await (await post('/lectern/login-cards', { users: ['fay'], expiresInHours: 0.0002 })).json()) as { cardsUrl: string; expiresAt: string };
     const link = (await cardLinks(short.cardsUrl)).get('fay') as string;
     await new Promise((resolve) => setTimeout(resolve, Date.parse(short.expiresAt) - Date.now() + 50));

@@ -7,6 +7,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { DEFAULT_LINK_HOURS, issueLoginLink, MAX_LINK_HOURS } from '../../auth/login-links.js';
+import { resetPassword } from '../../auth/password-changes.js';
 import { RosterImport, RosterRejectedError, type ImportedAccount } from '../../auth/roster-import.js';
 import { MAX_ROSTER_ROWS, RosterError } from '../../auth/roster.js';
 import { normalizeUsername } from '../../auth/usernames.js';
@@ -21,6 +22,10 @@ const rosterBody = z.strictObject({ text: z.string() });
 const cardsBody = z.strictObject({
   users: z.array(z.string()).min(1, 'Name at least one user').max(MAX_ROSTER_ROWS, `At most ${MAX_ROSTER_ROWS} cards at once`),
   expiresInHours: z.number().positive().max(MAX_LINK_HOURS, `Login links can last at most 30 days (${MAX_LINK_HOURS} hours)`).optional(),
+  /** Stop the cards printed before for these students (lost cards). Without it they keep working. */
+  revokeEarlier: z.boolean().optional(),
+  /** Give these students new temporary passwords, printed on the cards; their old ones, and old cards, stop working. */
+  newPasswords: z.boolean().optional(),
 });
 
 /** What a successful import answers (and the stream's last event carries). */
@@ -46,10 +51,10 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
   };
 
   /**
-   * New login links for `cards`, replacing their earlier ones, and a sheet to print them from. The
-   * links are on disk before the sheet's URL is handed out.
+   * New login links for `cards` (beside their earlier ones, unless `revokeEarlier`), and a sheet to
+   * print them from. The links are on disk before the sheet's URL is handed out.
    */
-  const makeSheet = async (cards: { user: UserRecord; password: string | null }[], hours: number) => {
+  const makeSheet = async (cards: { user: UserRecord; password: string | null }[], hours: number, revokeEarlier = false) => {
     const linksExpireAt = new Date(Date.now() + hours * 3_600_000);
     const printed = ctx.db.transaction(() => {
       ctx.loginLinks.deleteExpiredOrUsed();
@@ -57,7 +62,7 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
         name: user.name,
         displayName: user.displayName,
         password,
-        linkSecret: issueLoginLink(ctx.loginLinks, user.id, linksExpireAt),
+        linkSecret: issueLoginLink(ctx.loginLinks, user.id, linksExpireAt, revokeEarlier),
       }));
     });
     await ctx.db.commit();
@@ -120,11 +125,14 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
         if (!user.approved) throw new HttpError(400, `${name} is waiting for approval: approve the account first, then print the card.`);
         return user;
       });
-      const sheet = await makeSheet(
-        users.map((user) => ({ user, password: null })),
-        body.expiresInHours ?? DEFAULT_LINK_HOURS,
-      );
-      ctx.log.info(`login cards made for ${users.length} user(s)`);
+      const cards: { user: UserRecord; password: string | null }[] = [];
+      for (const user of users) {
+        // A new password ends the old one, its sessions and its cards (auth/password-changes.ts).
+        const password = body.newPasswords ? await resetPassword(ctx, user, true, ctx.config.auth.minPasswordLength) : null;
+        cards.push({ user, password });
+      }
+      const sheet = await makeSheet(cards, body.expiresInHours ?? DEFAULT_LINK_HOURS, body.revokeEarlier ?? false);
+      ctx.log.info(`login cards made for ${users.length} user(s)`, { newPasswords: body.newPasswords ?? false, revokeEarlier: body.revokeEarlier ?? false });
       res.status(201).json(sheet);
     }),
 

@@ -58,10 +58,11 @@ export function rosterPage(urls: HubUrls, view: { user: string }): string {
 </section>
 <section class="card" id="reprint" data-cards-api-url="${urls.api('lectern/login-cards')}">
   <h2>New cards for existing accounts</h2>
-  <p>A lost card, or a sheet that has expired: new cards replace the students' earlier ones, whose QR codes stop
-  working. They show no password; students scan the QR code once, or log in with the password they have.</p>
+  <p>A sheet that has expired, or a student without a card: the cards printed before keep working. The new ones show
+  no password; students scan the QR code once, or log in with the password they have.</p>
   <label for="reprint-names">Login names, one per line or separated by commas</label>
   <textarea id="reprint-names" rows="3" spellcheck="false" autocapitalize="none" autocorrect="off"></textarea>
+  <label class="check"><input type="checkbox" id="reprint-revoke"> A card was lost: stop the cards printed before for these students.</label>
   <div class="actions"><button type="button" id="reprint-button">Make cards</button></div>
   <p class="error" id="reprint-error" role="alert" hidden></p>
 </section>`,
