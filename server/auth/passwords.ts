@@ -113,12 +113,16 @@ const WORDS = [
  * with more words when the configured minimum length asks for a longer one.
  */
 export function generatePassword(minLength = 0, random: (max: number) => number = randomInt): string {
-  const words = Array.from({ length: 3 }, () => WORDS[random(WORDS.length)] as string);
+  // Each word once: "pearl-pearl-zinc" reads like a typo.
+  const unused = [...WORDS];
+  const take = (index: number): string => unused.splice(index, 1)[0] as string;
+  const words = [take(random(unused.length)), take(random(unused.length)), take(random(unused.length))];
   let number = String(10 + random(90));
   const length = (): number => [...words, number].join('-').length;
-  for (let word = WORDS[random(WORDS.length)] as string; length() < minLength; word = WORDS[random(WORDS.length)] as string) {
+  while (length() < minLength) {
     // Words while they fit under bcrypt's limit, then digits to reach the minimum exactly.
-    if (length() + word.length + 1 <= MAX_PASSWORD_BYTES) words.push(word);
+    const index = random(unused.length);
+    if (length() + (unused[index] as string).length + 1 <= MAX_PASSWORD_BYTES) words.push(take(index));
     else number += String(random(10));
   }
   return [...words, number].join('-');

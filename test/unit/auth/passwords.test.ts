@@ -41,6 +41,8 @@ describe('passwords', () => {
       const password = generatePassword();
       assert.match(password, /^[a-z]+-[a-z]+-[a-z]+-\d{2}$/);
       assert.equal(passwordProblem(password, 8), null);
+      const words = password.split('-').slice(0, 3);
+      assert.equal(new Set(words).size, 3, `no word twice: ${password}`);
       seen.add(password);
     }
     assert.ok(seen.size > 45, 'varied');
@@ -51,6 +53,8 @@ describe('passwords', () => {
       const password = generatePassword(minimum);
       assert.equal(passwordProblem(password, minimum), null, password);
       assert.match(password, /^([a-z]+-){3,}\d{2,}$/);
+      const words = password.split('-').slice(0, -1);
+      assert.equal(new Set(words).size, words.length, `no word twice: ${password}`);
     }
   });
 });
