@@ -864,10 +864,11 @@ describe(`${UNDER_TEST.name} conforms to configurable-http-proxy 5.3`, { timeout
       await once(blocker, 'listening');
       cleanups.push(() => blocker.close());
       const taken = (blocker.address() as AddressInfo).port;
-      const [free] = await freePorts();
+      // A free port for each run: the two run at once, and one must not find the other's.
+      const [freeA, freeB] = await freePorts();
       const attempts = [
-        [taken, free],
-        [free, taken],
+        [taken, freeA],
+        [freeB, taken],
       ].map(async ([port, apiPort]) => {
         const run = runCommand(['--ip', '127.0.0.1', '--port', String(port), '--api-ip', '127.0.0.1', '--api-port', String(apiPort)], { CONFIGPROXY_AUTH_TOKEN: 'x' });
         const code = await exitWithin(run.exit, 10_000, 'exit');
