@@ -20,7 +20,7 @@ import { DESKTOP_CHANNELS } from './desktop-channels.js';
 import { guarded, type TrustedWindow } from './ipc-guard.js';
 import { QuitController, quitQuestion } from './quit.js';
 import { trayMenuTemplate, trayTooltip, type TrayActions, type TrayState } from './tray-menu.js';
-import { decideNavigation, windowWebPreferences } from './window-policy.js';
+import { decideNavigation, decideWindowOpen, windowWebPreferences } from './window-policy.js';
 
 /** How often the tray's join address and server count are brought up to date. */
 const TRAY_REFRESH_MS = 3_000;
@@ -119,7 +119,8 @@ async function showFirstAccounts(running: RunningHub): Promise<void> {
 
 /**
  * Applied to every web contents the app creates (the window, and anything it might spawn):
- * navigation stays on the hub, other http(s) pages open in the OS's browser, no new windows, no <webview>.
+ * navigation stays on the hub, other http(s) pages open in the OS's browser, new windows only for
+ * the hub's own pages, no <webview>.
  */
 function lockDown(contents: WebContents): void {
   const guard = (event: { preventDefault(): void }, url: string) => {
@@ -132,7 +133,15 @@ function lockDown(contents: WebContents): void {
   contents.on('will-redirect', (event) => guard(event, event.url));
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    if (hub && decideNavigation(url, new URL(hub.url).origin) !== 'deny') void shell.openExternal(url);
+    const decision = hub ? decideWindowOpen(url, hub.url) : 'deny';
+    if (decision === 'app-window') {
+      // Printing cards or reading a student's work happens here, logged in; this window is locked down too.
+      return {
+        action: 'allow',
+        overrideBrowserWindowOptions: { width: 1000, height: 800, autoHideMenuBar: true, icon: join(icons, 'icon.png'), webPreferences: windowWebPreferences() },
+      };
+    }
+    if (decision === 'open-in-browser') void shell.openExternal(url);
     return { action: 'deny' };
   });
 }

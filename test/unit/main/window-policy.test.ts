@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideNavigation, windowWebPreferences } from '../../../main/window-policy.js';
+import { decideNavigation, decideWindowOpen, windowWebPreferences } from '../../../main/window-policy.js';
 
 const HUB = 'http://127.0.0.1:8000';
 
@@ -18,6 +18,16 @@ describe('the teacher window’s navigation policy', () => {
     }
   });
 
+  it('opens the hub’s own pages in an app window, logged in, and everything else in the browser', () => {
+    const hub = 'http://127.0.0.1:8000/jupyter/';
+    assert.equal(decideWindowOpen('http://127.0.0.1:8000/jupyter/hub/cards/abc', hub), 'app-window', 'a sheet of login cards, to print');
+    assert.equal(decideWindowOpen('http://127.0.0.1:8000/jupyter/hub/work/ann/tree', hub), 'app-window');
+    assert.equal(decideWindowOpen('http://127.0.0.1:8000/jupyter/user/ann/lab', hub), 'open-in-browser', 'a student’s server never gets the teacher’s login');
+    assert.equal(decideWindowOpen('http://127.0.0.1:8000/jupyter/hub/../user/ann/lab', hub), 'open-in-browser');
+    assert.equal(decideWindowOpen('http://127.0.0.1:8001/jupyter/hub/cards/abc', hub), 'open-in-browser', 'a student’s own origin');
+    assert.equal(decideWindowOpen('javascript:alert(1)', hub), 'deny');
+  });
+
   it('isolates and sandboxes the renderer, with no Node and no webview', () => {
     const preferences = windowWebPreferences('/app/preload.cjs');
     assert.equal(preferences.contextIsolation, true);
@@ -27,5 +37,6 @@ describe('the teacher window’s navigation policy', () => {
     assert.equal(preferences.webviewTag, false);
     assert.equal(preferences.webSecurity, true);
     assert.equal(preferences.preload, '/app/preload.cjs');
+    assert.equal('preload' in windowWebPreferences(), false, 'app windows opened from the hub’s pages get no bridge');
   });
 });
