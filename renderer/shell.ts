@@ -67,6 +67,9 @@ export function startShell(ctx: ScreenContext, elements: ShellElements, factorie
     elements.account,
     h('span', { class: 'who' }, ctx.me.name),
     ' ',
+    // The teacher's own Jupyter (a demo on the projector), started only when they ask.
+    h('a', { href: ctx.api.hubPath('hub/home') }, 'My server'),
+    ' ',
     h('a', { href: ctx.api.hubPath('hub/logout') }, 'Log out'),
   );
   ctx.live.subscribe((change) => {

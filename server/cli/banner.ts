@@ -1,7 +1,7 @@
 /**
  * What `lectern start` prints for the teacher: where students join (one URL per network; first, and
  * as a QR code, the address chosen in the teacher dashboard, or else the likeliest), the class join
- * code when students sign up with one, whether students are isolated from each other (and if not,
+ * code when students sign up with one, the teacher dashboard, whether students are isolated from each other (and if not,
  * what that means and the fix), and on the very first start the teacher's own login. Printed
  * to the terminal, not the log: the one-time password must never land in a log file.
  */
@@ -18,7 +18,7 @@ export async function printBanner(hub: RunningHub): Promise<void> {
     lines.push('Students join at:');
     for (const join of urls) lines.push(`  ${join.url}   (${join.kind})`);
   }
-  lines.push(`On this machine: ${hub.url}`);
+  lines.push(`Teacher dashboard: ${hub.url}hub/admin   (on this machine; log in as a teacher)`);
   const joinCode = hub.joinCode();
   if (joinCode) {
     lines.push('', `Class join code: ${joinCode}   (new students type it at ${preferred?.url ?? hub.url}hub/join)`);

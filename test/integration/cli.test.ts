@@ -43,7 +43,7 @@ async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`lectern start did not come up:\n${stdout}\n${stderr}`)), 20_000);
     const check = () => {
-      const match = /On this machine: (http:\/\/[\d.:]+)\//.exec(stdout);
+      const match = /Teacher dashboard: (http:\/\/[\d.:]+)\//.exec(stdout);
       if (match?.[1] && stdout.includes('Press Ctrl-C')) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -46,9 +46,14 @@ export function pagesRouter(ctx: HubContext): Router {
   };
   const me = (res: Response): UserRecord => identityOf(res)?.user as UserRecord;
 
-  /** Where a logged-in user goes by default: their server if it runs, else start it. */
-  const defaultUrl = (user: UserRecord): string =>
-    ctx.servers.view(user).phase === 'running' ? urls.server(user.name) : urls.hub('spawn');
+  /**
+   * Where a logged-in user goes by default: a teacher to the dashboard (their own server starts only
+   * when they ask for it); a student to their server if it runs, else to start it.
+   */
+  const defaultUrl = (user: UserRecord): string => {
+    if (user.admin) return urls.hub('admin');
+    return ctx.servers.view(user).phase === 'running' ? urls.server(user.name) : urls.hub('spawn');
+  };
 
   // The logo a student's server shows in its header (jupyterhub-singleuser's pages load `/hub/logo`),
   // from its own origin: an image, which browsers let another origin show.
