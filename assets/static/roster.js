@@ -50,20 +50,25 @@ function showPreview(preview) {
     addCell(tr, String(row.line));
     addCell(tr, row.name);
     addCell(tr, row.displayName);
-    addCell(tr, row.password === 'given' ? 'from the roster' : 'made up');
+    addCell(tr, row.existing ? '' : row.password === 'given' ? 'from the roster' : 'made up');
     addCell(tr, row.group);
     addCell(tr, row.problems.join(' '), 'problems');
+    addCell(tr, row.note);
   }
   previewTable.hidden = preview.rows.length === 0;
-  const ignored = preview.ignoredColumns.length > 0 ? ` Columns left out: ${preview.ignoredColumns.join(', ')}.` : '';
+  const leftOut = preview.columns.filter((choice) => choice.column === null).map((choice) => choice.label);
+  const notes = [
+    preview.existing > 0 ? ` ${preview.existing} already ${preview.existing === 1 ? 'has an account' : 'have accounts'}: left out.` : '',
+    leftOut.length > 0 ? ` Columns left out: ${leftOut.join(', ')}.` : '',
+  ].join('');
   if (preview.rows.length === 0) {
     statusLine.textContent = 'The roster is empty: paste names, one per line, or open a file.';
   } else if (preview.invalid === 0) {
-    statusLine.textContent = `${preview.valid} ${preview.valid === 1 ? 'student' : 'students'} ready to import.${ignored}`;
+    statusLine.textContent = `${preview.valid} ${preview.valid === 1 ? 'student' : 'students'} ready to import.${notes}`;
   } else {
-    statusLine.textContent = `${preview.invalid} of ${preview.rows.length} rows need fixing (marked below): correct the roster and press Preview again.${ignored}`;
+    statusLine.textContent = `${preview.invalid} of ${preview.rows.length} rows need fixing (marked below): correct the roster and press Preview again.${notes}`;
   }
-  importButton.disabled = !(preview.invalid === 0 && preview.rows.length > 0);
+  importButton.disabled = !(preview.invalid === 0 && preview.valid > 0);
 }
 
 async function preview() {

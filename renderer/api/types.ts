@@ -130,19 +130,32 @@ export type HubEvent =
   | { type: 'users' }
   | { type: 'usage'; servers: UsageSample[] };
 
+/** What a column of a class list holds (server/auth/roster-columns.ts). */
+export type RosterColumn = 'login' | 'fullName' | 'firstName' | 'lastName' | 'email' | 'studentId' | 'group' | 'password';
+
+export interface ColumnChoice {
+  label: string;
+  column: RosterColumn | null;
+}
+
 export interface RosterRow {
   line: number;
   name: string;
   displayName: string | null;
-  password: string | null;
+  password: 'given' | 'generated';
   group: string | null;
   problems: string[];
+  note: string | null;
+  existing: boolean;
 }
 
 export interface RosterPreview {
   rows: RosterRow[];
   valid: number;
   invalid: number;
+  existing: number;
+  header: boolean;
+  columns: ColumnChoice[];
 }
 
 export interface ImportedAccount {
@@ -152,8 +165,6 @@ export interface ImportedAccount {
   password?: string;
 }
 
-/** Events of the roster import's progress stream. */
-export type RosterImportEvent = { progress: number; total: number } | { done: true; imported: ImportedAccount[]; cardsUrl: string };
 
 export interface PasswordReset {
   name: string;

@@ -1,7 +1,8 @@
 /**
  * The dashboard: where students join (address, QR code, class code) big enough to read from the
- * back of the room, live counts of who is in and whose server is up, and whether students are kept
- * apart from each other and from this computer (and if not, what that means and how to fix it).
+ * back of the room, live counts of who is in and whose server is up, the class list to import, and
+ * whether students are kept apart from each other and from this computer (and if not, what that
+ * means and how to fix it).
  */
 import type { JoinState, JoinUrls } from '../api/types.js';
 import { h, replaceChildren } from '../dom.js';
@@ -11,12 +12,14 @@ import { fillPanel } from '../ui/panel.js';
 import { addressLabel, breakableUrl, chooseAddress, networkPicker, svgDataUrl } from './join-address.js';
 import { isolationView } from './isolation.js';
 import { openProjector } from './projector.js';
+import { importRosterDialog } from './roster-import.js';
 import type { Screen, ScreenContext } from './screen.js';
 
 export function dashboardScreen(ctx: ScreenContext): Screen {
   const joinPanel = h('div', { class: 'join-panel' });
   const countsPanel = h('div', { class: 'counts-panel' });
   const isolationPanel = h('div', { class: 'isolation-panel' });
+  const importButton = h('button', { type: 'button', class: 'primary' }, 'Import class list');
   const element = h(
     'section',
     { class: 'screen dashboard', attrs: { 'aria-labelledby': 'dashboard-title' } },
@@ -27,8 +30,17 @@ export function dashboardScreen(ctx: ScreenContext): Screen {
       { class: 'dashboard-grid' },
       h('section', { class: 'card join-card', attrs: { 'aria-labelledby': 'join-title' } }, h('h2', { id: 'join-title' }, 'Students join at'), joinPanel),
       h('section', { class: 'card', attrs: { 'aria-labelledby': 'counts-title' } }, h('h2', { id: 'counts-title' }, 'Right now'), countsPanel),
+      h(
+        'section',
+        { class: 'card class-card', attrs: { 'aria-labelledby': 'class-title' } },
+        h('h2', { id: 'class-title' }, 'Your class'),
+        h('p', null, 'Import the class list your school system exports: every student gets an account and a login card to print.'),
+        h('div', { class: 'actions' }, importButton, h('a', { href: '#/users', class: 'button secondary' }, 'Students')),
+      ),
     ),
   );
+  // The new students' login cards replace this page; the sheet links back.
+  importButton.onclick = () => void importRosterDialog(ctx.api, (cardsUrl) => window.location.assign(cardsUrl));
 
   const renderCounts = () => replaceChildren(countsPanel, countsView(ctx));
   ctx.live.subscribe((change) => {

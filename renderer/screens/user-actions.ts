@@ -82,7 +82,12 @@ export async function resetPassword(api: HubApi, name: string): Promise<void> {
     notifyError(`The password was not changed: ${errorMessage(error)}`);
     return;
   }
-  await inform(
+  await showNewPassword(reset);
+}
+
+/** A password the hub made up, shown this once. */
+function showNewPassword(reset: PasswordReset): Promise<void> {
+  return inform(
     `New password for ${reset.name}`,
     h('p', { class: 'secret' }, reset.password),
     h(
@@ -206,8 +211,12 @@ function cardsChoice(names: string[]): Promise<{ newPasswords: boolean; revokeEa
   return modal.closed.then(() => chosen);
 }
 
-/** The "Add a user" form; resolves with the new name, or null when cancelled. */
-export function addUserDialog(api: HubApi, groups: GroupModel[]): Promise<string | null> {
+/**
+ * The "Add a user" form; resolves with the new name, or null when cancelled. A password left empty
+ * is made up by the hub and shown once, except in first-use mode (`firstUse`), where the first
+ * password the student types becomes theirs.
+ */
+export function addUserDialog(api: HubApi, groups: GroupModel[], firstUse: boolean): Promise<string | null> {
   const ids = { name: uniqueId('new-name'), password: uniqueId('new-password'), group: uniqueId('new-group'), hint: uniqueId('hint') };
   const nameInput = h('input', { id: ids.name, name: 'name', required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: false });
   const passwordInput = h('input', {
@@ -236,7 +245,13 @@ export function addUserDialog(api: HubApi, groups: GroupModel[]): Promise<string
       { class: 'field' },
       h('label', { htmlFor: ids.password }, 'Password'),
       passwordInput,
-      h('p', { class: 'hint', id: ids.hint }, 'Shown as you type, so you can write it down for the student.'),
+      h(
+        'p',
+        { class: 'hint', id: ids.hint },
+        firstUse
+          ? 'Leave it empty and the first password the student types becomes theirs.'
+          : 'Shown as you type, so you can write it down for the student. Leave it empty and one is made up for you.',
+      ),
     ),
     groups.length > 0 ? h('div', { class: 'field' }, h('label', { htmlFor: ids.group }, 'Class'), groupSelect) : null,
     h('label', { class: 'check' }, adminBox, ' Teacher (admin): can manage accounts and settings'),
@@ -256,18 +271,25 @@ export function addUserDialog(api: HubApi, groups: GroupModel[]): Promise<string
       await api.post(userPath(name), { password: passwordInput.value || undefined, admin: adminBox.checked });
       added = name;
       if (groupSelect.value) await api.patch(userPath(name), { groups: [groupSelect.value] });
-      notify(`${name} was added.`);
-      modal.close();
     } catch (error) {
-      if (added) {
-        notifyError(`${name} was added, but not to the class: ${errorMessage(error)}`);
-        modal.close();
-      } else {
+      if (!added) {
         problem.textContent = errorMessage(error);
         problem.hidden = false;
+        return;
       }
+      notifyError(`${name} was added, but not to the class: ${errorMessage(error)}`);
     } finally {
       submit.disabled = false;
+    }
+    modal.close();
+    if (passwordInput.value || firstUse) {
+      notify(`${name} was added.`);
+      return;
+    }
+    try {
+      await showNewPassword(await api.post<PasswordReset>(`/lectern${userPath(name, '/password-reset')}`, { mustChange: true }));
+    } catch (error) {
+      notifyError(`${name} was added without a password, and none could be made up: ${errorMessage(error)} Use New password on their row.`);
     }
   };
   return modal.closed.then(() => added);

@@ -98,6 +98,8 @@ export function usersScreen(ctx: ScreenContext): Screen {
     const visible = sortRows(shown(), columns, order);
     for (const name of selected) if (!users.some((user) => user.name === name)) selected.delete(name);
     const focusKey = document.activeElement?.getAttribute('data-focus') ?? null;
+    // A live update redraws the table: the menu the teacher has open stays open.
+    const openMenu = tableBox.querySelector('details.menu[open]')?.getAttribute('data-user') ?? null;
     rows.clear();
     const selectAll = h('input', {
       type: 'checkbox',
@@ -130,6 +132,8 @@ export function usersScreen(ctx: ScreenContext): Screen {
     labelCardsButton();
     cardsButton.disabled = visible.length === 0;
     if (focusKey) tableBox.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
+    const reopened = openMenu === null ? null : tableBox.querySelector<HTMLDetailsElement>(`details.menu[data-user="${CSS.escape(openMenu)}"]`);
+    if (reopened) reopened.open = true;
   };
 
   const labelCardsButton = () => {
@@ -179,7 +183,7 @@ export function usersScreen(ctx: ScreenContext): Screen {
 
   const moreMenu = (user: UserModel): HTMLElement => {
     const name = user.name;
-    const menu = h('details', { class: 'menu' });
+    const menu = h('details', { class: 'menu', attrs: { 'data-user': name } });
     const item = (label: string, action: () => Promise<unknown>, danger = false) =>
       h('button', {
         type: 'button',
@@ -290,10 +294,11 @@ export function usersScreen(ctx: ScreenContext): Screen {
   };
 
   const addUser = async () => {
-    if (await addUserDialog(api, groups)) await load();
+    if (await addUserDialog(api, groups, join?.mode === 'first-use')) await load();
   };
   const importRoster = async () => {
-    if (await importRosterDialog(api)) await load();
+    // The new students' login cards replace this page; the browser's Back (or the sheet's link) returns.
+    if (await importRosterDialog(api, (cardsUrl) => window.location.assign(cardsUrl))) await load();
   };
   cardsButton.onclick = () => {
     // Cards are for students who can log in: the hub refuses them for teachers and waiting sign-ups.

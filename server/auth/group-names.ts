@@ -10,3 +10,12 @@ import { nameShapeProblem } from './usernames.js';
 export function groupNameProblem(name: string): string | null {
   return nameShapeProblem(name, 'group name');
 }
+
+/**
+ * A class as a school system writes it, as a group name: `Physics 1A` → `Physics-1A`, `7/B` →
+ * `7-B`. A name that is already valid is kept as it is.
+ */
+export function groupNameFromClass(label: string): string {
+  if (groupNameProblem(label) === null) return label;
+  return label.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^[._-]+|[._-]+$/g, '');
+}

@@ -9,6 +9,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import { loginName, type Authenticator } from './authenticator.js';
+import { accountNameFor } from './login-names.js';
 import type { Attempt, LoginThrottle } from './throttle.js';
 
 /** What the login page says for a wrong name or password (the API says JupyterHub's words). */
@@ -41,7 +42,7 @@ export class LoginAttempts {
   ) {}
 
   async logIn(username: string, password: string, address: string): Promise<LoginOutcome> {
-    const name = loginName(username);
+    const name = accountNameFor(loginName(username), this.deps.users);
     const admission = this.admit(name, address);
     if (admission.kind === 'throttled') return admission;
     const result = await this.deps.authenticator.authenticate(name, password);

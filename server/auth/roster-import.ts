@@ -8,7 +8,7 @@ import type { Database } from '../store/database.js';
 import type { GroupRepository } from '../store/groups.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import { generatePassword, type PasswordHasher } from './passwords.js';
-import { parseRoster, previewRoster, RosterError, type ParsedRoster, type RosterPreview } from './roster.js';
+import { parseRoster, previewRoster, RosterError, type ParsedRoster, type RosterEntry, type RosterPreview, type RosterReading } from './roster.js';
 
 export interface RosterImportDeps {
   db: Database;
@@ -48,14 +48,16 @@ export class RosterImport {
   constructor(
     private readonly deps: RosterImportDeps,
     text: string,
+    reading: RosterReading = {},
   ) {
-    this.roster = parseRoster(text);
+    this.roster = parseRoster(text, reading);
     this.preview = this.check();
   }
 
   /** Why `run()` would refuse this roster before doing anything, or null when it can go ahead. */
   refusal(): RosterError | RosterRejectedError | null {
     if (this.preview.rows.length === 0) return new RosterError('The roster has no names. Paste one name per line, or choose a CSV file.');
+    if (this.preview.invalid === 0 && this.preview.valid === 0) return new RosterError('Everyone on the list already has an account: there is nobody to import.');
     return this.preview.invalid > 0 ? new RosterRejectedError(this.preview) : null;
   }
 
@@ -66,28 +68,38 @@ export class RosterImport {
   async run(onProgress: (done: number, total: number) => void = () => {}): Promise<ImportedAccount[]> {
     const refusal = this.refusal();
     if (refusal) throw refusal;
-    const entries = this.roster.entries;
+    const toImport = this.roster.entries.filter((_, index) => !this.preview.rows[index]?.existing);
     let done = 0;
-    const prepared = await Promise.all(
-      entries.map(async (entry) => {
-        const password = entry.password ?? generatePassword(this.deps.minPasswordLength);
-        const passwordHash = await this.deps.hasher.hash(password);
-        onProgress(++done, entries.length);
-        return { entry, password, passwordHash };
-      }),
+    const prepared = new Map(
+      await Promise.all(
+        toImport.map(async (entry) => {
+          const given = entry.cells.password ?? null;
+          const password = given ?? generatePassword(this.deps.minPasswordLength);
+          const passwordHash = await this.deps.hasher.hash(password);
+          onProgress(++done, toImport.length);
+          return [entry, { password, passwordHash, generated: given === null }] as const;
+        }),
+      ),
     );
-    // Hashing takes seconds: another import or a sign-up may have taken a name meanwhile.
+    // Hashing takes seconds: another import or a sign-up may have taken a name meanwhile (a
+    // made-up name then moves on to the next number), or deleted an account the list left out.
     const again = this.check();
     if (again.invalid > 0) throw new RosterRejectedError(again);
+    if (again.rows.some((row, index) => !row.existing && !prepared.has(this.roster.entries[index] as RosterEntry))) {
+      throw new RosterError('Accounts were deleted while the list was imported. Nothing was imported: check the list again.');
+    }
     const { db, users, groups } = this.deps;
     const accounts = db.transaction(() =>
-      prepared.map(({ entry, password, passwordHash }) => {
-        const user = users.create({ name: entry.name, admin: false, passwordHash, displayName: entry.displayName });
-        if (entry.group !== null) {
-          const group = groups.find(entry.group) ?? groups.create(entry.group);
+      again.rows.flatMap((row, index) => {
+        const hashed = prepared.get(this.roster.entries[index] as RosterEntry);
+        if (row.existing || !hashed) return [];
+        const { password, passwordHash, generated } = hashed;
+        const user = users.create({ name: row.name, admin: false, passwordHash, displayName: row.displayName });
+        if (row.group !== null) {
+          const group = groups.find(row.group) ?? groups.create(row.group);
           groups.addMember(group.id, user.id);
         }
-        return { user, group: entry.group, password, generated: entry.password === null };
+        return [{ user, group: row.group, password, generated }];
       }),
     );
     await db.commit();
@@ -96,7 +108,7 @@ export class RosterImport {
 
   private check(): RosterPreview {
     return previewRoster(this.roster, {
-      accountExists: (name) => this.deps.users.find(name) !== undefined,
+      existingAccount: (name) => this.deps.users.find(name),
       minPasswordLength: this.deps.minPasswordLength,
     });
   }

@@ -29,9 +29,9 @@ export async function importRosterFile(config: LecternConfig, file: string, card
   if (running?.apiUrl && running.token) {
     // Checked first, so a bad roster prints its rows' problems rather than one line.
     const preview = (await callHub(running, 'POST', '/lectern/roster/preview', { text })) as RosterPreview;
-    if (preview.invalid > 0 || preview.rows.length === 0) return refuse(file, preview);
+    if (preview.invalid > 0 || preview.valid === 0) return refuse(file, preview);
     const answer = (await callHub(running, 'POST', '/lectern/roster/import', { text })) as { imported: ImportedRow[]; cardsUrl: string };
-    printImported(answer.imported);
+    printImported(answer.imported, preview);
     if (cards) {
       const url = new URL(answer.cardsUrl, running.url ?? running.apiUrl).href;
       console.log(`\nLogin cards: open ${url} in a browser on this machine, logged in as a teacher, and print them within the hour.`);
@@ -49,6 +49,7 @@ export async function importRosterFile(config: LecternConfig, file: string, card
     if (roster.refusal()) return { refused: roster.preview };
     const accounts = await roster.run();
     return {
+      preview: roster.preview,
       imported: accounts.map(({ user, group, password, generated }) => ({
         name: user.name,
         displayName: user.displayName,
@@ -58,7 +59,7 @@ export async function importRosterFile(config: LecternConfig, file: string, card
     };
   });
   if (outcome.refused) return refuse(file, outcome.refused);
-  printImported(outcome.imported);
+  printImported(outcome.imported, outcome.preview);
   if (cards) {
     console.log(
       '\nNo login cards: they are made by a running hub. Start it (lectern start), then print cards for these ' +
@@ -84,6 +85,10 @@ function refuse(file: string, preview: RosterPreview): number {
     console.error(`${file} has no names: nothing was imported. Put one name per line, or a CSV with a "name" column.`);
     return 1;
   }
+  if (preview.invalid === 0) {
+    console.error(`Everyone in ${file} already has an account: nothing was imported.`);
+    return 1;
+  }
   console.error(`Nothing was imported: ${preview.invalid} of ${preview.rows.length} rows of ${file} need fixing.`);
   for (const row of preview.rows) {
     for (const problem of row.problems) console.error(`  line ${row.line} (${row.name || 'no name'}): ${problem}`);
@@ -92,7 +97,8 @@ function refuse(file: string, preview: RosterPreview): number {
   return 1;
 }
 
-function printImported(rows: ImportedRow[]): void {
+/** The accounts made, then what the teacher should know about the list: namesakes, students left out. */
+function printImported(rows: ImportedRow[], preview: RosterPreview): void {
   console.log(`Created ${rows.length} ${rows.length === 1 ? 'account' : 'accounts'}:`);
   const table = [
     ['NAME', 'DISPLAY NAME', 'GROUP', 'PASSWORD'],
@@ -101,4 +107,5 @@ function printImported(rows: ImportedRow[]): void {
   const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => (row[column] ?? '').length)));
   for (const row of table) console.log(`  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}`);
   if (rows.some((row) => row.password !== undefined)) console.log('The generated passwords are shown only this once.');
+  for (const row of preview.rows) if (row.note) console.log(`  line ${row.line}: ${row.note}`);
 }

@@ -93,6 +93,15 @@ describe('the teacher GUI in Chromium', () => {
     await table.getByRole('rowheader', { name: 'grace' }).waitFor();
     assert.equal((await t.api('/users/grace')).status, 200);
 
+    // No password typed: one is made up and shown, rather than an account nobody can log in to.
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await dialog.getByLabel('Username').fill('linus');
+    await dialog.getByRole('button', { name: 'Add user' }).click();
+    const made = page.getByRole('dialog', { name: 'New password for linus' });
+    const madeUp = await made.locator('.secret').innerText();
+    await made.getByRole('button', { name: 'Done' }).click();
+    assert.equal((await t.client().logIn('linus', madeUp)).status, 302, 'linus can log in with the password shown');
+
     await page.getByLabel('Search').fill('gra');
     await waitForRows(1);
     assert.equal(await table.locator('tbody th').innerText(), 'grace');
@@ -100,15 +109,15 @@ describe('the teacher GUI in Chromium', () => {
 
     await page.getByRole('button', { name: 'Import class list' }).click();
     const importer = page.getByRole('dialog', { name: 'Import a class list' });
-    await importer.getByLabel('Class list').fill('name,class\nhopper,physics\nturing,physics\n');
+    await importer.getByText('Or paste the list').click();
+    await importer.getByLabel('Class list, one student per line').fill('name,class\nhopper,physics\nturing,physics\n');
     await importer.getByRole('button', { name: 'Check the list' }).click();
     await importer.getByText('2 students ready to import.').waitFor();
-    await importer.getByRole('button', { name: 'Import 2 students' }).click();
-    await importer.getByText('2 accounts created.').waitFor();
-    const cards = importer.getByRole('link', { name: 'Open login cards to print' });
-    assert.match((await cards.getAttribute('href')) ?? '', /\/hub\/cards\//);
     await screenshot('roster-import');
-    await importer.getByRole('button', { name: 'Done' }).click();
+    await importer.getByRole('button', { name: 'Import 2 students and print cards' }).click();
+    await page.waitForURL(/\/hub\/cards\//);
+    assert.equal(await page.locator('article.login-card').count(), 2, 'the new students’ cards, ready to print');
+    await page.getByRole('link', { name: 'Back to the dashboard' }).click();
     await table.getByRole('rowheader', { name: 'turing' }).waitFor();
     await page.getByLabel('Class').selectOption('physics');
     await waitForRows(2);
@@ -137,6 +146,9 @@ describe('the teacher GUI in Chromium', () => {
     await page.getByRole('row', { name: /turing/ }).getByText('Teacher', { exact: true }).waitFor();
 
     await page.getByLabel('More actions for hopper').click();
+    // A live update (another teacher adds someone) redraws the list: the open menu stays open.
+    await t.addUser('knuth', 'knuth-password-1');
+    await table.getByRole('rowheader', { name: 'knuth' }).waitFor();
     await page.getByRole('button', { name: 'Delete account' }).click();
     await page.getByRole('dialog', { name: 'Delete hopper’s account?' }).getByRole('button', { name: 'Delete account' }).click();
     await table.getByRole('rowheader', { name: 'hopper' }).waitFor({ state: 'detached' });
@@ -188,7 +200,8 @@ describe('the teacher GUI in Chromium', () => {
     await page.getByRole('button', { name: 'Stop all servers' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Stop all servers' }).click();
     await page.getByText('No servers are running.').waitFor({ timeout: 30_000 });
-    await page.locator('.count-running dd', { hasText: '0' }).waitFor({ state: 'attached' });
+    await openScreen('Dashboard', 'Dashboard');
+    await page.locator('.count-running dd', { hasText: '0' }).waitFor();
   });
 
   it('shows a student’s work read only, where her notebook’s script does nothing', async () => {

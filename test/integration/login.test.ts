@@ -69,6 +69,28 @@ describe('logging in with accounts', () => {
     }
   });
 
+  it('takes a teacher to the dashboard, not to a server of their own, and a student to theirs', async () => {
+    await t.addUser('teach', 'teacher-password-1', true);
+    const teacher = t.client();
+    const login = await teacher.logIn('teach', 'teacher-password-1');
+    assert.equal(login.headers.get('location'), '/hub/admin');
+    const hubRoot = await teacher.request('/hub/');
+    assert.equal(hubRoot.headers.get('location'), '/hub/admin');
+    assert.equal(((await (await t.api('/users/teach')).json()) as { server: string | null }).server, null, 'nothing started for the teacher');
+    assert.equal((await t.client().logIn('carol', 'carol-password-1')).headers.get('location'), '/hub/spawn');
+  });
+
+  it('finds a name typed without its accents, unless two accounts would fit', async () => {
+    await t.addUser('amélie', 'amelie-password-1');
+    await t.addUser('léa', 'lea-password-1');
+    await t.addUser('lëa', 'lea-password-2');
+    const amelie = t.client();
+    assert.equal((await amelie.logIn('Amelie', 'amelie-password-1')).status, 302, 'a keyboard without accents is fine');
+    assert.equal(((await (await amelie.request('/hub/api/user', { referer: '/hub/home' })).json()) as { name: string }).name, 'amélie');
+    assert.equal((await t.client().logIn('lea', 'lea-password-1')).status, 403, 'léa or lëa: the hub does not guess');
+    assert.equal((await t.client().logIn('léa', 'lea-password-1')).status, 302);
+  });
+
   it('makes guesses at one account wait after five, the same way for a name that does not exist', async () => {
     const throttledAnswer = async (name: string, password: string) => {
       for (let i = 0; i < 5; i++) assert.equal((await t.client().logIn(name, `guess-${i}-password`)).status, 403);

@@ -76,7 +76,7 @@ describe('roster import and login cards', () => {
   });
   after(() => t.stop());
 
-  it('previews a roster: duplicates, invalid names, existing accounts and long passwords flagged', async () => {
+  it('previews a roster: duplicates, invalid names, existing accounts and long passwords flagged, classes made group names', async () => {
     const text = ['name,display name,password,class', 'ann,Ann A,,physics', 'a b,,,physics', 'Ann,Ann Again,,', 'zed,,,', `long,,${'x'.repeat(73)},`, 'ok,,,Bad Class'].join('\n');
     const response = await post('/lectern/roster/preview', { text });
     assert.equal(response.status, 200);
@@ -87,8 +87,9 @@ describe('roster import and login cards', () => {
     assert.match(problems[4] ?? '', /ann is already on line 2/);
     assert.match(problems[5] ?? '', /An account named zed already exists/);
     assert.match(problems[6] ?? '', /at most 72 bytes/);
-    assert.match(problems[7] ?? '', /Invalid group name "Bad Class"/);
-    assert.deepEqual([preview.valid, preview.invalid], [1, 5]);
+    assert.equal(problems[7], '', 'a class with a space is made a group name');
+    assert.equal(preview.rows.find((row) => row.line === 7)?.group, 'Bad-Class');
+    assert.deepEqual([preview.valid, preview.invalid], [2, 4]);
     assert.equal(JSON.stringify(preview).includes('x'.repeat(73)), false, 'passwords are never echoed');
   });
 
@@ -265,7 +266,7 @@ describe('roster import and login cards', () => {
     assert.doesNotMatch(await refused.text(), /ann-own-password/);
     const gone = await teacher.request('/hub/cards/no-such-sheet');
     assert.equal(gone.status, 410);
-    assert.match(await gone.text(), /New cards for existing accounts/);
+    assert.match(await gone.text(), /choose the students on the dashboard's Users screen and press <strong>Print login cards/);
     const rosterPage = await teacher.request('/hub/roster');
     assert.equal(rosterPage.status, 200);
     assert.match(await rosterPage.text(), /id="preview-button"/);
@@ -298,12 +299,12 @@ describe('lectern users import without a hub', () => {
 
   it('prints the problems of a bad roster, imports nothing and exits 1', async () => {
     const file = join(dir, 'bad.csv');
-    await writeFile(file, 'ann\nbob\nann\n');
+    await writeFile(file, 'login\nann\nbob\nann\n');
     const dataDir = join(dir, 'data-bad');
     const result = await lectern(['users', 'import', file, '--data-dir', dataDir]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /Nothing was imported: 1 of 3 rows/);
-    assert.match(result.stderr, /line 3 \(ann\): ann is already on line 1/);
+    assert.match(result.stderr, /line 4 \(ann\): ann is already on line 2/);
     assert.match((await lectern(['users', 'list', '--data-dir', dataDir])).stdout, /No accounts yet/);
   });
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_LINK_HOURS, issueLoginLink, MAX_LINK_HOURS } from '../../auth/login-links.js';
 import { resetPassword } from '../../auth/password-changes.js';
 import { RosterImport, RosterRejectedError, type ImportedAccount } from '../../auth/roster-import.js';
+import { MAX_ROSTER_COLUMNS, ROSTER_COLUMNS } from '../../auth/roster-columns.js';
 import { MAX_ROSTER_ROWS, RosterError } from '../../auth/roster.js';
 import { normalizeUsername } from '../../auth/usernames.js';
 import type { UserRecord } from '../../store/users.js';
@@ -18,7 +19,12 @@ import { requireScope } from './authorize.js';
 import { route, type ApiParams, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
 
-const rosterBody = z.strictObject({ text: z.string() });
+const rosterBody = z.strictObject({
+  text: z.string(),
+  /** The teacher's reading of the file, from the preview's column choices; guessed when left out. */
+  header: z.boolean().optional(),
+  columns: z.array(z.enum(ROSTER_COLUMNS).nullable()).max(MAX_ROSTER_COLUMNS, `A roster has at most ${MAX_ROSTER_COLUMNS} columns`).optional(),
+});
 const cardsBody = z.strictObject({
   users: z.array(z.string()).min(1, 'Name at least one user').max(MAX_ROSTER_ROWS, `At most ${MAX_ROSTER_ROWS} cards at once`),
   expiresInHours: z.number().positive().max(MAX_LINK_HOURS, `Login links can last at most 30 days (${MAX_LINK_HOURS} hours)`).optional(),
@@ -38,11 +44,12 @@ interface ImportAnswer {
 export function rosterRoutes(ctx: HubContext): ApiRoute[] {
   /** The roster in the body, read and checked; text that cannot be read at all is a 400. */
   const readRoster = (body: unknown): RosterImport => {
-    const { text } = parseBody(rosterBody, body);
+    const { text, ...reading } = parseBody(rosterBody, body);
     try {
       return new RosterImport(
         { db: ctx.db, users: ctx.users, groups: ctx.groups, hasher: ctx.hasher, minPasswordLength: ctx.config.auth.minPasswordLength },
         text,
+        reading,
       );
     } catch (error) {
       if (error instanceof RosterError) throw new HttpError(400, error.message);
@@ -106,6 +113,7 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
       try {
         accounts = await roster.run();
       } catch (error) {
+        if (error instanceof RosterError) throw new HttpError(400, error.message);
         if (!(error instanceof RosterRejectedError)) throw error;
         res.status(400).json(refusedBody(error));
         return;
@@ -166,8 +174,7 @@ async function streamImport(
 ): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
   const send = (event: Record<string, unknown>) => res.write(`data: ${JSON.stringify(event)}\n\n`);
-  const total = roster.preview.rows.length;
-  send({ progress: 0, total });
+  send({ progress: 0, total: roster.preview.valid });
   const fail = (status: number, message: string, error: unknown) => {
     ctx.log.error('roster import failed', { error: (error as Error)?.stack ?? String(error) });
     send({ status, message, done: true });
@@ -175,10 +182,13 @@ async function streamImport(
   };
   let accounts: ImportedAccount[];
   try {
-    accounts = await roster.run((done) => send({ progress: done, total }));
+    accounts = await roster.run((done, total) => send({ progress: done, total }));
   } catch (error) {
     if (error instanceof RosterRejectedError) {
       send({ ...refusedBody(error), done: true });
+      res.end();
+    } else if (error instanceof RosterError) {
+      send({ status: 400, message: error.message, done: true });
       res.end();
     } else {
       fail(500, 'Internal server error: nothing was imported. The hub log has the details.', error);

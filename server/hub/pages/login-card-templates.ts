@@ -21,10 +21,11 @@ export function rosterPage(urls: HubUrls, view: { user: string }): string {
     body: html`<section class="card" id="roster"
   data-preview-url="${urls.api('lectern/roster/preview')}" data-import-url="${urls.api('lectern/roster/import')}">
   <h1>Import a class roster</h1>
-  <p>One student per line: their login <strong>name</strong>, then, if you like, a <strong>display name</strong>,
-  a <strong>password</strong> and a <strong>class</strong>, separated by commas, semicolons or tabs (a copy from a
-  spreadsheet works). A first row <code>name, display name, password, class</code> may put the columns in any
-  order. Leave the password out and one is made up for the student.</p>
+  <p>The class list your school system exports (CSV), a copy from a spreadsheet, or names one per line. A first row
+  naming the columns (<code>First name</code>, <code>Last name</code>, <code>Email</code>, <code>Class</code>…) says
+  what each holds. Each student's login name is made from their name (<code>Zoë Martin</code> logs in as
+  <code>zoe.martin</code>) unless a <code>login</code> column gives it; a password is made up for each student unless a
+  <code>password</code> column gives it. To choose the columns yourself, import from the dashboard.</p>
   <label for="roster-file">Open a CSV or text file</label>
   <input type="file" id="roster-file" accept=".csv,.tsv,.txt,text/csv,text/plain">
   <label for="roster-text">Or paste the roster here</label>
@@ -39,7 +40,7 @@ export function rosterPage(urls: HubUrls, view: { user: string }): string {
   <progress id="import-progress" max="1" value="0" hidden></progress>
   <div class="table-wrap">
     <table id="preview-table" hidden>
-      <thead><tr><th>Line</th><th>Name</th><th>Display name</th><th>Password</th><th>Class</th><th>Problems</th></tr></thead>
+      <thead><tr><th>Line</th><th>Login name</th><th>Full name</th><th>Password</th><th>Class</th><th>Problems</th><th>Notes</th></tr></thead>
       <tbody></tbody>
     </table>
   </div>
@@ -90,13 +91,13 @@ export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: st
     <p class="display-name">${entry.displayName ?? entry.name}</p>
     <dl>
       <dt>Username</dt><dd class="username">${entry.name}</dd>
-      <dt>Password</dt><dd class="password">${entry.password ?? html`<em>your password</em>`}</dd>
     </dl>
   </div>
   <figure class="qr">
     ${new SafeHtml(entry.qrSvg)}
-    <figcaption>Scan to log in<br>once, until ${until}</figcaption>
+    <figcaption>Scan to log in once,<br>until <span class="date">${until}</span></figcaption>
   </figure>
+  <p class="password-line"><span class="label">Password</span> <span class="password">${entry.password ?? html`<em>your password</em>`}</span></p>
   <p class="join">Go to <strong class="join-url">${view.joinUrl}</strong></p>
 </article>`;
   return html`<!doctype html>
@@ -113,7 +114,7 @@ export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: st
   <button type="button" id="print-button">Print</button>
   <p>${view.cards.length} ${view.cards.length === 1 ? 'card' : 'cards'}, ${CARDS_PER_PAGE} to a page: cut along the dashed lines.
   Each QR code logs its student in once, until ${until}. Keep this page to yourself: it can show passwords.</p>
-  <a href="${urls.hub('roster')}">Back to the roster</a>
+  <a href="${urls.hub('admin')}#/users">Back to the dashboard</a>
 </div>
 ${pages.map((page) => html`<section class="sheet">${page.map(card)}</section>`)}
 </body>
@@ -129,9 +130,9 @@ export function cardsExpiredPage(urls: HubUrls, view: { user: string }): string 
     body: html`<section class="card">
   <h1>These login cards have expired</h1>
   <p>A sheet of login cards is kept for an hour, and not after the hub restarts, because it can show passwords.</p>
-  <p>To print new cards, open the roster page and use <strong>New cards for existing accounts</strong>. The new cards
-  replace the old ones; they show no password.</p>
-  <p class="actions"><a class="button" href="${urls.hub('roster')}">Open the roster page</a></p>
+  <p>To print new cards, choose the students on the dashboard's Users screen and press <strong>Print login cards</strong>.
+  Cards printed before keep working.</p>
+  <p class="actions"><a class="button" href="${urls.hub('admin')}#/users">Open the Users screen</a></p>
 </section>`,
   });
 }
