@@ -35,7 +35,7 @@ let window: BrowserWindow | undefined;
 let log: Logger = createLogger({ level: 'info' });
 
 const quitter = new QuitController({
-  activeServers: () => hub?.activeServers() ?? 0,
+  activeServers: () => hub?.activeStudentServers() ?? 0,
   confirm: async (activeServers) => {
     const question = quitQuestion(activeServers);
     const options = { type: 'question' as const, ...question, defaultId: 1, cancelId: 1, noLink: true };
@@ -198,7 +198,7 @@ function createTray(): { refresh(): void } {
   };
   let shown: string | undefined;
   const refresh = () => {
-    const state: TrayState = { joinUrl: joinUrl(), activeServers: hub?.activeServers() ?? 0 };
+    const state: TrayState = { joinUrl: joinUrl(), activeServers: hub?.activeStudentServers() ?? 0 };
     const key = JSON.stringify(state);
     if (key === shown) return;
     shown = key;
@@ -217,7 +217,7 @@ function joinUrl(): string | null {
 }
 
 async function stopAllServers(): Promise<void> {
-  const active = hub?.activeServers() ?? 0;
+  const active = hub?.activeStudentServers() ?? 0;
   if (!hub || active === 0) return;
   const options = {
     type: 'question' as const,
@@ -230,7 +230,7 @@ async function stopAllServers(): Promise<void> {
   };
   const shown = showWindow();
   const { response } = await (shown ? dialog.showMessageBox(shown, options) : dialog.showMessageBox(options));
-  if (response === 0) await hub.stopAllServers();
+  if (response === 0) await hub.stopStudentServers();
 }
 
 /** The preload's functions (`preload.cts`); each handler first checks the call comes from the window. */

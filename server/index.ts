@@ -81,13 +81,12 @@ export interface RunningHub {
   /** Whether students' servers run in a sandbox, and if not, what that means and how to fix it. */
   isolation(): Promise<Isolation>;
   /** How many students' servers are running, starting or stopping. */
-  activeServers(): number;
-  /** Stops every student's server; the hub keeps running. */
-  stopAllServers(): Promise<void>;
+  activeStudentServers(): number;
+  /** Stops every student's server (teachers' own keep running); the hub keeps running. */
+  stopStudentServers(): Promise<void>;
   /**
    * For the desktop app's window: a one-time login link (valid a minute) that logs the first admin
-   * in and opens the teacher dashboard. It replaces that admin's other login links, as a reprinted
-   * login card does.
+   * in and opens the teacher dashboard. It revokes that admin's other login links.
    */
   desktopLoginUrl(): Promise<string>;
   /** Stops every single-user server, closes the listeners, flushes the database. Idempotent. */
@@ -342,8 +341,8 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       joinCode: () => joinCodes?.current() ?? null,
       joinUrls: () => ctx.joinAddresses.list(),
       isolation,
-      activeServers: () => ctx.servers.states().filter((server) => server.phase !== 'stopped').length,
-      stopAllServers: () => ctx.servers.stopAll(),
+      activeStudentServers: () => ctx.servers.activeStudentServers(),
+      stopStudentServers: () => ctx.servers.stopStudents(),
       desktopLoginUrl: async () => {
         const admin = users.list().find((user) => user.admin && user.approved);
         if (!admin) throw new Error('There is no admin account to open the teacher dashboard with. Create one with: lectern users add NAME --admin');

@@ -50,7 +50,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
 
   const classId = uniqueId('class');
   const classSelect = h('select', { id: classId });
-  const stopAllButton = h('button', { type: 'button', class: 'danger' }, 'Stop all servers');
+  const stopAllButton = h('button', { type: 'button', class: 'danger' }, 'Stop all student servers');
   const summary = h('p', { class: 'hint', attrs: { 'aria-live': 'polite' } });
   const isolationPanel = h('div', { class: 'isolation-panel' });
   const tableBox = h('div', { class: 'table-wrap' });
@@ -143,7 +143,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
     const running = rows.filter((server) => server.status === 'running').length;
     const failed = rows.filter((server) => server.status === 'failed').length;
     summary.textContent = rows.length === 0 ? '' : `${plural(running, 'server')} running${failed ? `, ${failed} failed to start` : ''}.`;
-    stopAllButton.disabled = !rows.some((server) => server.status === 'running');
+    stopAllButton.disabled = studentsRunning(rows).length === 0;
     if (focusKey) tableBox.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
   };
 
@@ -217,15 +217,21 @@ export function serversScreen(ctx: ScreenContext): Screen {
     render();
   };
 
+  /** The running servers of students: a teacher's own (the demo on the projector) is not theirs to lose. */
+  const studentsRunning = (rows: ServerRow[]): ServerRow[] => {
+    const teachers = new Set(users.filter((user) => user.admin).map((user) => user.name));
+    return rows.filter((server) => server.status === 'running' && !teachers.has(server.user));
+  };
+
   stopAllButton.onclick = async () => {
-    const running = currentRows().filter((server) => server.status === 'running');
+    const running = studentsRunning(currentRows());
     const confirmed = await confirmAction({
-      title: `Stop all ${plural(running.length, 'server')}?`,
+      title: `Stop ${plural(running.length, 'student server')}?`,
       message: [
         'Every student’s running code stops. Notebooks keep what was last saved; Jupyter saves every few minutes.',
-        'Students can start their server again by logging in.',
+        'Students can start their server again by logging in. Teachers’ own servers keep running.',
       ],
-      confirm: 'Stop all servers',
+      confirm: 'Stop student servers',
       danger: true,
     });
     if (!confirmed) return;

@@ -176,6 +176,22 @@ export class ServerManager {
     await Promise.all([...this.managed.values()].map((server) => this.stop(server.user, server.name)));
   }
 
+  /** Stops every student's server; teachers' own (a demo on the projector) keep running. */
+  async stopStudents(): Promise<void> {
+    const students = [...this.managed.values()].filter((server) => !this.isTeacher(server.user.name));
+    await Promise.all(students.map((server) => this.stop(server.user, server.name)));
+  }
+
+  /** How many students' servers are running, starting or stopping. */
+  activeStudentServers(): number {
+    return this.states().filter((server) => server.phase !== 'stopped' && !this.isTeacher(server.user)).length;
+  }
+
+  /** Whether `name` is an admin now (an account made a teacher after its server started counts). */
+  private isTeacher(name: string): boolean {
+    return this.deps.users.find(name)?.admin ?? false;
+  }
+
   /** Stops every server of `user` and closes their origins (before the account is deleted or renamed). */
   async stopAllOf(user: UserRecord): Promise<void> {
     const own = [...this.managed.values()].filter((server) => server.user.id === user.id);

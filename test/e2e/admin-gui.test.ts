@@ -197,8 +197,16 @@ describe('the teacher GUI in Chromium', () => {
     await warning.getByText(/what you run or change there is done as bob/).waitFor();
     await warning.getByRole('button', { name: 'Cancel' }).click();
 
-    await page.getByRole('button', { name: 'Stop all servers' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Stop all servers' }).click();
+    // The teacher's own server (a demo on the projector) is not one of the students'.
+    const own = await t.api(`/users/${TEACHER.name}/server`, { method: 'POST' });
+    assert.ok([201, 202].includes(own.status), `starting the teacher's server: ${own.status}`);
+    const ownRow = table.getByRole('row', { name: new RegExp(TEACHER.name) });
+    await ownRow.getByText('Running').waitFor();
+    await page.getByRole('button', { name: 'Stop all student servers' }).click();
+    await page.getByRole('dialog', { name: 'Stop 2 student servers?' }).getByRole('button', { name: 'Stop student servers' }).click();
+    for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(name) }).waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await ownRow.getByText('Running').isVisible(), true, 'the teacher’s own server keeps running');
+    await page.getByRole('button', { name: `Stop ${TEACHER.name}’s server` }).click();
     await page.getByText('No servers are running.').waitFor({ timeout: 30_000 });
     await openScreen('Dashboard', 'Dashboard');
     await page.locator('.count-running dd', { hasText: '0' }).waitFor();
