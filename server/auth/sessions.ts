@@ -54,11 +54,16 @@ export function clearSessionCookiesFor(res: ServerResponse, path: string, secure
 }
 
 export function setSessionCookie(res: ServerResponse, value: string, scope: CookieScope, maxAgeDays: number): void {
-  appendSetCookie(res, serializeCookie(SESSION_COOKIE, value, scope, Math.round(maxAgeDays * 86_400)));
+  setCookie(res, SESSION_COOKIE, value, scope, Math.round(maxAgeDays * 86_400));
 }
 
 export function clearSessionCookie(res: ServerResponse, scope: CookieScope): void {
-  appendSetCookie(res, serializeCookie(SESSION_COOKIE, '', scope, 0));
+  setCookie(res, SESSION_COOKIE, '', scope, 0);
+}
+
+/** Adds an HttpOnly, SameSite=Lax cookie to the answer; `maxAgeSeconds` 0 clears it. */
+export function setCookie(res: ServerResponse, name: string, value: string, scope: CookieScope, maxAgeSeconds: number): void {
+  appendSetCookie(res, serializeCookie(name, value, scope, maxAgeSeconds));
 }
 
 function serializeCookie(name: string, value: string, scope: CookieScope, maxAgeSeconds: number): string {

@@ -4,27 +4,41 @@ import type { Database } from './database.js';
 export interface SessionRecord {
   id: number;
   userId: number;
+  /** When the login happened. */
+  created: string;
   expiresAt: string;
 }
+
+interface SessionRow {
+  id: number;
+  user_id: number;
+  created: string;
+  expires_at: string;
+}
+
+const fromRow = (row: SessionRow): SessionRecord => ({ id: row.id, userId: row.user_id, created: row.created, expiresAt: row.expires_at });
 
 export class SessionRepository {
   constructor(private readonly db: Database) {}
 
   create(userId: number, hash: string, expiresAt: string): SessionRecord {
-    const { lastInsertRowid } = this.db.run(
-      'INSERT INTO sessions (user_id, hash, created, expires_at) VALUES (?, ?, ?, ?)',
-      [userId, hash, new Date().toISOString(), expiresAt],
-    );
-    return { id: lastInsertRowid, userId, expiresAt };
+    const created = new Date().toISOString();
+    const { lastInsertRowid } = this.db.run('INSERT INTO sessions (user_id, hash, created, expires_at) VALUES (?, ?, ?, ?)', [
+      userId,
+      hash,
+      created,
+      expiresAt,
+    ]);
+    return { id: lastInsertRowid, userId, created, expiresAt };
   }
 
   /** The live session with this hash; expired sessions are treated as absent. */
   findByHash(hash: string, now = new Date()): SessionRecord | undefined {
-    const row = this.db.get<{ id: number; user_id: number; expires_at: string }>(
-      'SELECT id, user_id, expires_at FROM sessions WHERE hash = ? AND expires_at > ?',
-      [hash, now.toISOString()],
-    );
-    return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at };
+    const row = this.db.get<SessionRow>('SELECT id, user_id, created, expires_at FROM sessions WHERE hash = ? AND expires_at > ?', [
+      hash,
+      now.toISOString(),
+    ]);
+    return row && fromRow(row);
   }
 
   /**
@@ -32,11 +46,11 @@ export class SessionRepository {
    * that must die with it, whether it expired, was logged out or was ended by a password reset.
    */
   findLive(id: number, now = new Date()): SessionRecord | undefined {
-    const row = this.db.get<{ id: number; user_id: number; expires_at: string }>(
-      'SELECT id, user_id, expires_at FROM sessions WHERE id = ? AND expires_at > ?',
-      [id, now.toISOString()],
-    );
-    return row && { id: row.id, userId: row.user_id, expiresAt: row.expires_at };
+    const row = this.db.get<SessionRow>('SELECT id, user_id, created, expires_at FROM sessions WHERE id = ? AND expires_at > ?', [
+      id,
+      now.toISOString(),
+    ]);
+    return row && fromRow(row);
   }
 
   /** Deleting a session also deletes the OAuth tokens issued in it (foreign key cascade). */

@@ -51,7 +51,13 @@ const INTENDED_DIFFERENCES: { step: RegExp; path: RegExp; reason: string }[] = [
     step: /.*/,
     path: /\.servers\.(""|\w+)\.state\.\w+$/,
     reason: 'spawner state is whatever each spawner keeps to find its server again',
-  },  {
+  },
+  {
+    step: /.*/,
+    path: /(^|\.|\])lectern_display_name$/,
+    reason: "Lectern extension: a user's full name from the class list or the join page; JupyterHub clients ignore extra keys",
+  },
+  {
     step: /.*/,
     path: /\.servers\.(""|\w+)\.lectern_(usage|sandbox|notice)$/,
     reason: "Lectern extensions: a server's CPU and memory, its sandbox and a notice for its student; JupyterHub clients ignore extra keys",

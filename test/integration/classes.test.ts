@@ -90,4 +90,30 @@ describe('starting and stopping a class', () => {
     assert.deepEqual(again.started, ['ann', 'ben']);
     await waitUntil(['ann', 'ben'], 'running');
   });
+
+  it('starts and stops the students the teacher chose, by name', async () => {
+    const json = (method: string, users: unknown) => ({ method, body: JSON.stringify({ users }) });
+    const ann = await tokenOf('ann');
+    const refused = await fetch(`${t.hub.url}hub/api/lectern/servers`, {
+      method: 'POST',
+      headers: { Authorization: `token ${ann}` },
+      body: JSON.stringify({ users: ['ben'] }),
+    });
+    assert.equal(refused.status, 403, 'a student cannot start a classmate’s server');
+    const missing = await t.api('/lectern/servers', json('POST', ['cat', 'nobody-here']));
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { message: string }).message, /No such user: nobody-here\. Nothing was changed\./);
+    assert.equal((await t.api('/lectern/servers', json('POST', []))).status, 400);
+    assert.equal((await t.api('/lectern/servers', json('POST', 'ann'))).status, 400);
+
+    // ann, ben and dan run (the limit is three): stop ann and cat, then start cat and ben.
+    const stopped = await t.api('/lectern/servers', json('DELETE', ['ann', 'cat']));
+    assert.equal(stopped.status, 202);
+    assert.deepEqual(await stopped.json(), { stopping: ['ann'], alreadyStopped: ['cat'] });
+    await waitUntil(['ann'], 'stopped');
+    const started = await t.api('/lectern/servers', json('POST', ['cat', 'ben']));
+    assert.equal(started.status, 202);
+    assert.deepEqual(await started.json(), { started: ['cat'], alreadyRunning: ['ben'], refused: [] });
+    await waitUntil(['ben', 'cat', 'dan'], 'running');
+  });
 });

@@ -170,17 +170,26 @@ describe('joining with the class code', () => {
     assert.equal((await t.client().logIn('dana', 'dana-password-1')).status, 302, 'and can log in again later');
   });
 
+  it('says the password rule before the student types one', async () => {
+    const page = await (await t.client().request('/hub/join')).text();
+    assert.match(page, /At least 8 characters/);
+    assert.match(page, /id="password" name="password" type="password" autocomplete="new-password" required\s+minlength="8"/);
+  });
+
   it('refuses a name that is taken, passwords that differ, and a bad name, keeping what was typed', async () => {
     const { code } = await joinSettings(t);
     const taken = await join(t.client(), { code: code ?? '', username: 'dana', password: 'other-password-1' });
     assert.equal(taken.status, 409);
-    assert.match(await taken.text(), /That name is taken: choose another\./);
+    assert.equal(taken.headers.get('cache-control'), 'no-store');
+    const takenPage = await taken.text();
+    assert.match(takenPage, /That name is taken: choose another\./);
+    assert.equal(takenPage.match(/value="other-password-1"/g)?.length, 2, 'a mistake in the name keeps both password boxes filled');
     const differ = await join(t.client(), { code: code ?? '', username: 'eve', password: 'eve-password-1', password2: 'eve-password-2' });
     assert.equal(differ.status, 400);
     const page = await differ.text();
     assert.match(page, /not the same/);
     assert.match(page, /value="eve"/);
-    assert.doesNotMatch(page, /eve-password/, 'passwords are never sent back');
+    assert.doesNotMatch(page, /eve-password/, 'passwords that were the mistake are typed again');
     const bad = await join(t.client(), { code: code ?? '', username: 'eve/../x', password: 'eve-password-1' });
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /may contain only letters, digits/);
@@ -232,12 +241,47 @@ describe('joining with the class code and the teacher’s approval', () => {
     const waiting = await t.client().logIn('hana', 'hana-password-1');
     assert.equal(waiting.status, 403);
     assert.match(await waiting.text(), /Waiting for your teacher to let you in/);
-    assert.deepEqual(waiting.headers.getSetCookie(), []);
+    assert.deepEqual(waiting.headers.getSetCookie().map((cookie) => cookie.split('=')[0]), ['lectern-waiting'], 'not logged in: only the waiting page’s ticket');
+
+    const early = await t.api('/users/hana/server', { method: 'POST' });
+    assert.equal(early.status, 400, 'a waiting sign-up has no server yet');
+    assert.match(((await early.json()) as { message: string }).message, /hana's sign-up is waiting for your approval: let them in first/);
 
     for (let i = 0; i < 2; i++) assert.equal((await t.api('/lectern/users/hana/approve', { method: 'POST' })).status, 204);
     assert.equal((await t.api('/lectern/users/nobody/approve', { method: 'POST' })).status, 404);
     assert.deepEqual((await joinSettings(t)).pending, []);
     assert.equal((await t.client().logIn('hana', 'hana-password-1')).status, 302);
+  });
+
+  it('moves the waiting page on by itself once the teacher lets the student in', async () => {
+    const student = t.client();
+    const signUp = await join(student, { code: 'physics-7b', username: 'ines', password: 'ines-password-1' });
+    assert.equal(signUp.status, 202);
+    assert.match(await signUp.text(), /<meta http-equiv="refresh" content="4; url=\/hub\/waiting">/);
+    assert.ok(student.cookie('lectern-waiting'), 'the waiting page holds a ticket');
+
+    const still = await student.request('/hub/waiting');
+    assert.equal(still.status, 200);
+    assert.match(await still.text(), /Waiting for your teacher to let you in/);
+    assert.equal((await t.client().request('/hub/waiting')).status, 302, 'without the ticket, the login page');
+
+    assert.equal((await t.api('/lectern/users/ines/approve', { method: 'POST' })).status, 204);
+    const moved = await student.request('/hub/waiting');
+    assert.equal(moved.status, 303);
+    assert.equal(moved.headers.get('location'), '/hub/spawn');
+    assert.ok(student.cookie('lectern-session'), 'logged in without typing the password again');
+    assert.equal((await student.request('/hub/home')).status, 200);
+    assert.equal((await student.request('/hub/waiting')).status, 302, 'the ticket is used up');
+  });
+
+  it('tells a waiting student the teacher turned the sign-up away', async () => {
+    const student = t.client();
+    assert.equal((await join(student, { code: 'physics-7b', username: 'jon', password: 'jon-password-1' })).status, 202);
+    assert.equal((await t.api('/users/jon', { method: 'DELETE' })).status, 204);
+    const page = await student.request('/hub/waiting');
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Your teacher did not let this sign-up in/);
+    assert.equal(student.cookie('lectern-session'), undefined);
   });
 
   it('cannot rotate a code fixed in the config, and says where to change it', async () => {

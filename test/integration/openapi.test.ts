@@ -135,6 +135,8 @@ describe('every described operation on a running hub', () => {
       ['/lectern/users/alice/login-links', json('DELETE')],
       ['/lectern/groups/physics/servers', json('POST')],
       ['/lectern/groups/physics/servers', json('DELETE')],
+      ['/lectern/servers', json('POST', { users: ['bob'] })],
+      ['/lectern/servers', json('DELETE', { users: ['bob'] })],
       ['/groups/chemistry', json('DELETE')],
       ['/services'],
       ['/services/test-admin'],

@@ -15,8 +15,8 @@ import type { ServerPhase } from '../../servers/server-state.js';
 type AccessMap = readonly (readonly [scope: string, keys: readonly string[]])[];
 
 const USER_ACCESS: AccessMap = [
-  ['read:users', ['kind', 'name', 'admin', 'roles', 'groups', 'server', 'pending', 'created', 'last_activity']],
-  ['read:users:name', ['kind', 'name', 'admin']],
+  ['read:users', ['kind', 'name', 'lectern_display_name', 'admin', 'roles', 'groups', 'server', 'pending', 'created', 'last_activity']],
+  ['read:users:name', ['kind', 'name', 'lectern_display_name', 'admin']],
   ['read:users:groups', ['kind', 'name', 'groups']],
   ['read:users:activity', ['kind', 'name', 'last_activity']],
   ['read:servers', ['kind', 'name', 'servers']],
@@ -127,6 +127,8 @@ export function userModel(ctx: HubContext, access: ModelAccess, user: UserRecord
     {
       kind: 'user',
       name: user.name,
+      // Lectern extension: the full name from the class list or the join page, accents kept.
+      lectern_display_name: user.displayName,
       admin: user.admin,
       roles: assignedRoles({ kind: 'user', name: user.name, admin: user.admin }, ctx.config.roles),
       groups: ctx.groups.groupsOf(user.id),

@@ -44,6 +44,7 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
     refuseNamedIfDisabled(name);
     const label = name ? `${user.name}:${name}` : user.name;
     if (name) checkNamedServer(ctx, user, name);
+    if (!user.approved) throw new HttpError(400, `${user.name}'s sign-up is waiting for your approval: let them in first, then start the server.`);
     const phase = ctx.servers.view(user, name).phase;
     if (phase === 'spawning') {
       res.status(202).type('text/plain').end();

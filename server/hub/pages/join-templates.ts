@@ -9,11 +9,14 @@ import { layout } from './templates.js';
 
 export interface JoinForm {
   next: string | null;
+  /** The shortest password the hub accepts, said before the student types one. */
+  minPasswordLength: number;
   error?: string;
-  /** What the student typed, shown again after a mistake (never the passwords). */
+  /** What the student typed, shown again after a mistake elsewhere than in the password. */
   code?: string;
   username?: string;
   displayName?: string;
+  password?: string;
 }
 
 export function joinPage(urls: HubUrls, form: JoinForm): string {
@@ -35,25 +38,49 @@ export function joinPage(urls: HubUrls, form: JoinForm): string {
   <label for="displayName">Your name (optional)</label>
   <input id="displayName" name="displayName" autocomplete="name" value="${form.displayName ?? ''}">
   <label for="password">Password</label>
-  <input id="password" name="password" type="password" autocomplete="new-password" required>
+  <input id="password" name="password" type="password" autocomplete="new-password" required
+    minlength="${String(form.minPasswordLength)}" aria-describedby="password-help" value="${form.password ?? ''}">
+  <small id="password-help">At least ${String(form.minPasswordLength)} characters. A few words you will remember are easier to type than symbols.</small>
   <label for="password2">Password again</label>
-  <input id="password2" name="password2" type="password" autocomplete="new-password" required>
+  <input id="password2" name="password2" type="password" autocomplete="new-password" required
+    minlength="${String(form.minPasswordLength)}" value="${form.password ?? ''}">
   <button type="submit">Join</button>
   <p>Already have an account? <a href="${form.next ? urls.login(form.next) : urls.login()}">Log in</a></p>
 </form>`,
   });
 }
 
-/** For a sign-up awaiting approval: right after joining, and at each login until the teacher approves it. */
-export function awaitingApprovalPage(urls: HubUrls, view: { user: string; next: string | null }): string {
+/** How often the waiting page looks whether the teacher has let the student in. */
+const WAITING_REFRESH_SECONDS = 4;
+
+/**
+ * For a sign-up awaiting approval: right after joining, and at each login until the teacher
+ * approves it. It reloads `refreshUrl` every few seconds, without script, and moves on to the
+ * student's server once they are let in.
+ */
+export function awaitingApprovalPage(urls: HubUrls, view: { user: string; next: string | null; refreshUrl: string }): string {
   return layout({
     title: 'Waiting for your teacher',
     urls,
+    refresh: { seconds: WAITING_REFRESH_SECONDS, url: view.refreshUrl },
     body: html`<section class="card" id="awaiting-approval">
   <h1>Waiting for your teacher to let you in</h1>
   <p>Your account <strong>${view.user}</strong> is ready, but your teacher has not let it in yet.
-  Tell your teacher you have joined. Once they have let you in, log in with your username and password.</p>
-  <p class="actions"><a class="button" href="${view.next ? urls.login(view.next) : urls.login()}">Log in</a></p>
+  Tell your teacher you have joined. Keep this page open: it goes on by itself once you are let in.</p>
+  <p class="hint">On another device, log in with your username and password once you are let in.</p>
+</section>`,
+  });
+}
+
+/** For a waiting sign-up the teacher removed instead of letting it in. */
+export function turnedAwayPage(urls: HubUrls, view: { joinUrl: string | null }): string {
+  return layout({
+    title: 'Not let in',
+    urls,
+    body: html`<section class="card" id="turned-away">
+  <h1>Your teacher did not let this sign-up in</h1>
+  <p>The account was removed. Check with your teacher${view.joinUrl ? ', then join again' : ''}.</p>
+  ${view.joinUrl ? html`<p class="actions"><a class="button" href="${view.joinUrl}">Join again</a></p>` : ''}
 </section>`,
   });
 }

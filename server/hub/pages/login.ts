@@ -5,16 +5,18 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { AccountError, createAccount } from '../../auth/accounts.js';
+import { ApprovalWaits, WAITING_COOKIE, WAITING_TICKET_SECONDS } from '../../auth/approval-waits.js';
 import type { JoinCodes } from '../../auth/join-codes.js';
 import { WRONG_CREDENTIALS, type Throttled } from '../../auth/login-attempts.js';
-import { findSession, setSessionCookie, startSession } from '../../auth/sessions.js';
+import { passwordProblem } from '../../auth/passwords.js';
+import { findSession, readCookie, setCookie, setSessionCookie, startSession } from '../../auth/sessions.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
 import { safeNextUrl } from '../next-url.js';
 import { fromOtherSite } from '../same-origin.js';
-import { awaitingApprovalPage, joinPage, type JoinForm } from './join-templates.js';
+import { awaitingApprovalPage, joinPage, turnedAwayPage, type JoinForm } from './join-templates.js';
 import { loginPage } from './templates.js';
 
 /** The throttle's subject for join-code guesses: ":" never appears in a username, so it is no one's name. */
@@ -28,6 +30,15 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
   const joinUrl = (next: string | null) =>
     ctx.joinCodes ? (next ? `${urls.hub('join')}?next=${encodeURIComponent(next)}` : urls.hub('join')) : null;
   const firstUse = ctx.config.auth.loginMode === 'first-use';
+  const waits = new ApprovalWaits();
+  const waitingCookie = { path: urls.hub('waiting'), secure: ctx.secure };
+  const waitingUrl = (next: string | null) => (next ? `${urls.hub('waiting')}?next=${encodeURIComponent(next)}` : urls.hub('waiting'));
+
+  /** The waiting page, with a ticket that logs this browser in once the teacher lets `user` in. */
+  const awaitApproval = (res: Response, status: number, user: UserRecord, next: string | null) => {
+    setCookie(res, WAITING_COOKIE, waits.issue(user.id), waitingCookie, WAITING_TICKET_SECONDS);
+    res.status(status).type('html').send(awaitingApprovalPage(urls, { user: user.name, next, refreshUrl: waitingUrl(next) }));
+  };
 
   /** Where a browser goes once logged in: `next`, or home; by way of choosing a new password if it must. */
   const afterLogin = (user: UserRecord, next: string | null): string => {
@@ -65,7 +76,7 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
         again(outcome.problem ? 400 : 403, outcome.problem ?? WRONG_CREDENTIALS);
         return;
       case 'awaiting-approval':
-        res.status(403).type('html').send(awaitingApprovalPage(urls, { user: outcome.user.name, next }));
+        awaitApproval(res, 403, outcome.user, next);
         return;
       case 'ok':
         await startBrowserSession(ctx, req, res, outcome.user);
@@ -93,7 +104,7 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
       res.redirect(302, next ?? defaultUrl(identity.user));
       return;
     }
-    res.type('html').send(joinPage(urls, { next }));
+    res.type('html').send(joinPage(urls, { next, minPasswordLength: ctx.config.auth.minPasswordLength }));
   });
 
   router.post('/join', form, async (req, res) => {
@@ -101,13 +112,22 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
     if (fromOtherSite(req, ctx.secure)) throw new HttpError(403, 'Join from this hub’s own join page.');
     const fields = formFields(req);
     const next = safeNextUrl(req.query.next, urls);
+    // A setting the teacher may change while the hub runs.
+    const { minPasswordLength } = ctx.config.auth;
     const typed: JoinForm = {
       next,
+      minPasswordLength,
       code: fields('code').slice(0, 64),
       username: fields('username').slice(0, 64),
       displayName: fields('displayName').slice(0, MAX_DISPLAY_NAME),
     };
-    const again = (status: number, error: string) => res.status(status).type('html').send(joinPage(urls, { ...typed, error }));
+    const password = fields('password');
+    // Nothing the student typed is lost to a mistake elsewhere; a password that was the mistake is typed again.
+    const again = (status: number, error: string, keepPassword = true) => {
+      const keep = keepPassword && password === fields('password2') && passwordProblem(password, minPasswordLength) === null;
+      res.set('Cache-Control', 'no-store');
+      res.status(status).type('html').send(joinPage(urls, { ...typed, error, ...(keep ? { password } : {}) }));
+    };
 
     const admission = ctx.logins.admit(JOIN_CODE_SUBJECT, clientAddress(req));
     if (admission.kind === 'throttled') {
@@ -120,9 +140,8 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
     }
     ctx.logins.succeeded(admission.attempt);
 
-    const password = fields('password');
     if (password !== fields('password2')) {
-      again(400, 'The two passwords are not the same: type the same password in both boxes.');
+      again(400, 'The two passwords are not the same: type the same password in both boxes.', false);
       return;
     }
     const displayName = fields('displayName').normalize('NFKC').trim();
@@ -135,7 +154,7 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
     let user: UserRecord;
     try {
       user = await createAccount(
-        { db: ctx.db, users: ctx.users, hasher: ctx.hasher, minPasswordLength: ctx.config.auth.minPasswordLength },
+        { db: ctx.db, users: ctx.users, hasher: ctx.hasher, minPasswordLength },
         { name: fields('username'), admin: false, password, displayName: displayName || null, approved },
       );
     } catch (error) {
@@ -146,10 +165,35 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
     ctx.log.info(`${user.name} joined with the class code${approved ? '' : ', waiting for approval'}`);
     ctx.events.usersChanged();
     if (!approved) {
-      res.status(202).type('html').send(awaitingApprovalPage(urls, { user: user.name, next }));
+      awaitApproval(res, 202, user, next);
       return;
     }
     await startBrowserSession(ctx, req, res, user);
+    res.redirect(303, afterLogin(user, next));
+  });
+
+  /** Where the waiting page refreshes to: it moves on to the student's server once they are let in. */
+  router.get('/waiting', async (req, res) => {
+    const next = safeNextUrl(req.query.next, urls);
+    const ticket = readCookie(req, WAITING_COOKIE);
+    const userId = ticket === undefined ? undefined : waits.find(ticket);
+    if (ticket === undefined || userId === undefined) {
+      res.redirect(302, next ? urls.login(next) : urls.login());
+      return;
+    }
+    const user = ctx.users.findById(userId);
+    if (user?.approved === false) {
+      res.type('html').send(awaitingApprovalPage(urls, { user: user.name, next, refreshUrl: waitingUrl(next) }));
+      return;
+    }
+    waits.end(ticket);
+    setCookie(res, WAITING_COOKIE, '', waitingCookie, 0);
+    if (!user) {
+      res.type('html').send(turnedAwayPage(urls, { joinUrl: joinUrl(next) }));
+      return;
+    }
+    await startBrowserSession(ctx, req, res, user);
+    ctx.log.info(`${user.name} was let in and logged in from the waiting page`);
     res.redirect(303, afterLogin(user, next));
   });
 

@@ -3,13 +3,16 @@
  * student must: until they have, every other hub page sends them here (API calls are not pages and
  * go on as before; the pages to log in and out stay open, to switch accounts).
  *
- * The current password is asked for even then (it is the temporary one the teacher gave): whoever
- * finds a logged-in browser must not be able to lock its owner out. Guesses at it are throttled like
- * logins, per account.
+ * The current password is asked for, so that whoever finds a logged-in browser cannot lock its owner
+ * out; guesses at it are throttled like logins, per account. Not right after the login that brought
+ * a student here to choose their own, though: they have just typed the teacher's temporary password
+ * (or scanned their card), and asking again is only in the way.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { changeOwnPassword } from '../../auth/password-changes.js';
 import { passwordProblem } from '../../auth/passwords.js';
+import type { SessionRecord } from '../../store/sessions.js';
+import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
@@ -22,6 +25,15 @@ import { changePasswordPage } from './password-templates.js';
  * one, and the ways out and in (another student may log in on the same tablet, from a card's QR code).
  */
 const OPEN_WHILE_MUST_CHANGE = /^\/(change-password|login|logout|join|login-link\/[^/]+)$/;
+/** A login this recent has just proved the password, for a student who must choose their own. */
+const FRESH_LOGIN_MS = 10 * 60_000;
+
+/** Whether the change-password form asks `user`, logged in with `session`, for their current password. */
+export function asksCurrentPassword(user: UserRecord, session: SessionRecord | undefined, now = Date.now()): boolean {
+  if (user.passwordHash === null) return false;
+  const fresh = session !== undefined && now - Date.parse(session.created) < FRESH_LOGIN_MS;
+  return !(user.mustChangePassword && fresh);
+}
 
 export function passwordPages(ctx: HubContext): Router {
   const { urls } = ctx;
@@ -41,7 +53,8 @@ export function passwordPages(ctx: HubContext): Router {
   });
 
   router.get('/change-password', (req, res) => {
-    const user = identityOf(res)?.user;
+    const identity = identityOf(res);
+    const user = identity?.user;
     if (!user) {
       res.redirect(302, urls.login(req.originalUrl));
       return;
@@ -51,7 +64,7 @@ export function passwordPages(ctx: HubContext): Router {
         user: user.name,
         next: safeNextUrl(req.query.next, urls),
         mustChange: user.mustChangePassword,
-        hasPassword: user.passwordHash !== null,
+        askCurrent: asksCurrentPassword(user, identity.session),
         minLength: ctx.config.auth.minPasswordLength,
       }),
     );
@@ -70,6 +83,7 @@ export function passwordPages(ctx: HubContext): Router {
       return typeof value === 'string' ? value : '';
     };
     const next = safeNextUrl(req.query.next, urls);
+    const askCurrent = asksCurrentPassword(user, session);
     const again = (status: number, error: string) =>
       res
         .status(status)
@@ -79,7 +93,7 @@ export function passwordPages(ctx: HubContext): Router {
             user: user.name,
             next,
             mustChange: user.mustChangePassword,
-            hasPassword: user.passwordHash !== null,
+            askCurrent,
             minLength: ctx.config.auth.minPasswordLength,
             error,
           }),
@@ -87,7 +101,7 @@ export function passwordPages(ctx: HubContext): Router {
 
     const current = field('current');
     const password = field('password');
-    if (user.passwordHash !== null) {
+    if (askCurrent && user.passwordHash !== null) {
       const admission = ctx.logins.admit(user.name, req.socket.remoteAddress ?? '');
       if (admission.kind === 'throttled') {
         res.set('Retry-After', String(admission.retryAfterSeconds));
@@ -100,10 +114,10 @@ export function passwordPages(ctx: HubContext): Router {
         return;
       }
       ctx.logins.succeeded(admission.attempt);
-      if (password === current) {
-        again(400, 'Your new password must be different from the one you have now.');
-        return;
-      }
+    }
+    if (user.passwordHash !== null && (await ctx.hasher.verify(password, user.passwordHash))) {
+      again(400, 'Your new password must be different from the one you have now.');
+      return;
     }
     const problem = passwordProblem(password, ctx.config.auth.minPasswordLength);
     if (problem) {

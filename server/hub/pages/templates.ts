@@ -13,15 +13,18 @@ interface PageOptions {
   script?: string;
   /** A page's own stylesheet (under static/), after lectern.css so it can widen or restyle. */
   stylesheet?: string;
+  /** Reload `url` after `seconds`, without script (a page waiting for something to happen). */
+  refresh?: { seconds: number; url: string };
 }
 
-export function layout({ title, body, urls, user, script, stylesheet }: PageOptions): string {
+export function layout({ title, body, urls, user, script, stylesheet, refresh }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Lectern</title>
+${refresh ? html`<meta http-equiv="refresh" content="${String(refresh.seconds)}; url=${refresh.url}">` : ''}
 <link rel="stylesheet" href="${urls.hub('static/lectern.css')}">
 ${stylesheet ? html`<link rel="stylesheet" href="${urls.hub(`static/${stylesheet}`)}">` : ''}
 ${script ? html`<script src="${urls.hub(`static/${script}`)}" defer></script>` : ''}
