@@ -42,6 +42,8 @@ export interface Isolation {
 export interface UserModel {
   kind: 'user';
   name: string;
+  /** The full name from the class list or the join page, accents kept. */
+  lectern_display_name?: string | null;
   admin: boolean;
   groups: string[];
   server: string | null;
@@ -242,4 +244,17 @@ export interface ImportPreview {
   problems: Problem[];
   /** Keys the file sets that only a config file can: importing leaves them alone. */
   configFileOnly: Problem[];
+}
+
+/** What `POST /lectern/groups/{name}/servers` and `POST /lectern/servers` did. */
+export interface ServersStart {
+  started: string[];
+  alreadyRunning: string[];
+  refused: { name: string; reason: string }[];
+}
+
+/** What `DELETE /lectern/groups/{name}/servers` and `DELETE /lectern/servers` did. */
+export interface ServersStop {
+  stopping: string[];
+  alreadyStopped: string[];
 }

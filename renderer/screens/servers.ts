@@ -5,7 +5,7 @@
  * error until the next start.
  */
 import { errorMessage } from '../api/client.js';
-import type { GroupModel, SandboxKind, UserModel } from '../api/types.js';
+import type { GroupModel, SandboxKind, ServersStart, ServersStop, UserModel } from '../api/types.js';
 import { h, replaceChildren, uniqueId } from '../dom.js';
 import { serverKey, type LiveChange } from '../live/live-state.js';
 import { statusBadge, statusOf, type ServerStatus } from '../live/server-status.js';
@@ -264,11 +264,11 @@ export function serversScreen(ctx: ScreenContext): Screen {
     const path = `/lectern/groups/${encodeURIComponent(group)}/servers`;
     try {
       if (action === 'start') {
-        const result = await api.post<{ started: string[]; alreadyRunning: string[]; refused: { name: string; reason: string }[] }>(path);
+        const result = await api.post<ServersStart>(path);
         notify(`Starting ${plural(result.started.length, 'server')} in ${group}${result.alreadyRunning.length ? ` (${result.alreadyRunning.length} already running)` : ''}.`);
         for (const refusal of result.refused) notifyError(refusal.reason);
       } else {
-        const result = await api.delete<{ stopping: string[]; alreadyStopped: string[] }>(path);
+        const result = await api.delete<ServersStop>(path);
         notify(`Stopping ${plural(result.stopping.length, 'server')} in ${group}.`);
       }
     } catch (error) {

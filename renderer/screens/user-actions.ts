@@ -145,24 +145,13 @@ export async function deleteUser(api: HubApi, name: string): Promise<boolean> {
   }
 }
 
-export async function approveSignUp(api: HubApi, name: string): Promise<boolean> {
-  try {
-    await api.post(`/lectern${userPath(name, '/approve')}`);
-    notify(`${name} can log in now.`);
-    return true;
-  } catch (error) {
-    notifyError(`${name} was not let in: ${errorMessage(error)}`);
-    return false;
-  }
-}
-
 /**
  * Makes printable login cards and offers a link to them. A link the teacher clicks, not a window
  * opened for them: a window opened after waiting for the hub is blocked as a pop-up.
  */
-export async function printLoginCards(api: HubApi, names: string[]): Promise<void> {
+export async function printLoginCards(api: HubApi, names: string[], { newPasswords = false } = {}): Promise<void> {
   if (names.length === 0) return;
-  const choice = await cardsChoice(names);
+  const choice = await cardsChoice(names, newPasswords);
   if (!choice) return;
   try {
     const { cardsUrl } = await api.post<{ cardsUrl: string }>('/lectern/login-cards', { users: names, ...choice });
@@ -181,10 +170,10 @@ export async function printLoginCards(api: HubApi, names: string[]): Promise<voi
  * working unless the teacher says they were lost, and a card shows a password only if it is a new
  * one (the old ones are stored as hashes: nobody can print them).
  */
-function cardsChoice(names: string[]): Promise<{ newPasswords: boolean; revokeEarlier: boolean } | null> {
+function cardsChoice(names: string[], newPasswords: boolean): Promise<{ newPasswords: boolean; revokeEarlier: boolean } | null> {
   const who = names.length === 1 ? (names[0] as string) : `${names.length} students`;
-  const keep = h('input', { type: 'radio', name: 'passwords', checked: true });
-  const fresh = h('input', { type: 'radio', name: 'passwords' });
+  const keep = h('input', { type: 'radio', name: 'passwords', checked: !newPasswords });
+  const fresh = h('input', { type: 'radio', name: 'passwords', checked: newPasswords });
   const revoke = h('input', { type: 'checkbox' });
   const make = h('button', { type: 'button', class: 'primary' }, 'Make cards');
   const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');

@@ -1,22 +1,23 @@
 /**
  * Users: every account in one searchable, sortable table, with what a teacher does to accounts —
  * add one, import a class list, let in sign-ups waiting for approval, reset a password, print
- * login cards — and the student's server state, kept live by the event stream.
+ * login cards — one at a time or to a selection, and the student's server state, kept live by the
+ * event stream.
  */
 import { ApiError, errorMessage } from '../api/client.js';
 import type { GroupModel, JoinState, UserModel } from '../api/types.js';
 import { h, replaceChildren, uniqueId } from '../dom.js';
 import type { LiveChange } from '../live/live-state.js';
 import { serverStateOf, statusBadge, type ServerStatus } from '../live/server-status.js';
-import { ago, exactTime, plural } from '../ui/format.js';
+import { ago, exactTime, matchesSearch, plural } from '../ui/format.js';
 import { notifyError } from '../ui/notices.js';
 import { problemView } from '../ui/panel.js';
 import { sortableHead, sortRows, type Column, type SortOrder } from '../ui/sortable-table.js';
+import { addToClass, letIn, removeFromClass, startServers, stopServers, turnAway } from './bulk-actions.js';
 import { importRosterDialog } from './roster-import.js';
 import type { Screen, ScreenContext } from './screen.js';
 import {
   addUserDialog,
-  approveSignUp,
   deleteUser,
   openLiveServer,
   printLoginCards,
@@ -49,11 +50,12 @@ export function usersScreen(ctx: ScreenContext): Screen {
 
   const searchId = uniqueId('search');
   const classId = uniqueId('class');
-  const search = h('input', { id: searchId, type: 'search', placeholder: 'Name', autocomplete: 'off', spellcheck: false });
+  const search = h('input', { id: searchId, type: 'search', placeholder: 'Name or username', autocomplete: 'off', spellcheck: false });
   const classFilter = h('select', { id: classId });
   const cardsButton = h('button', { type: 'button', class: 'secondary' }, 'Print login cards');
   const summary = h('p', { class: 'hint', attrs: { 'aria-live': 'polite' } });
   const pendingBox = h('div');
+  const bulkBar = h('div', { class: 'bulk-bar', attrs: { role: 'toolbar', 'aria-label': 'With the selected accounts' }, hidden: true });
   const tableBox = h('div', { class: 'table-wrap' });
 
   const element = h(
@@ -71,19 +73,26 @@ export function usersScreen(ctx: ScreenContext): Screen {
       cardsButton,
     ),
     pendingBox,
+    bulkBar,
     summary,
     tableBox,
   );
 
+  /** Sign-ups waiting for the teacher to let them in. */
+  const waiting = (): Set<string> => new Set(join?.pending ?? []);
+  const fullName = (name: string): string | null => users.find((user) => user.name === name)?.lectern_display_name ?? null;
+
   const shown = (): UserModel[] => {
-    const text = search.value.trim().toLowerCase();
+    const text = search.value;
     const group = classFilter.value;
-    return users.filter((user) => (!text || user.name.toLowerCase().includes(text)) && (!group || user.groups?.includes(group)));
+    return users.filter(
+      (user) => matchesSearch(text, user.name, user.lectern_display_name) && (!group || user.groups?.includes(group)),
+    );
   };
 
   const columns: Column<UserModel>[] = [
     { key: 'select', label: 'Select', hiddenLabel: true },
-    { key: 'name', label: 'Name', sortValue: (user) => user.name },
+    { key: 'name', label: 'Name', sortValue: (user) => user.lectern_display_name ?? user.name },
     { key: 'classes', label: 'Class', sortValue: (user) => (user.groups ?? []).join(', ') },
     { key: 'server', label: 'Server', sortValue: (user) => STATUS_ORDER[serverStateOf(live, user).status] },
     { key: 'activity', label: 'Last active', sortValue: (user) => -(user.last_activity ? Date.parse(user.last_activity) : 0) },
@@ -129,24 +138,66 @@ export function usersScreen(ctx: ScreenContext): Screen {
     );
     summary.textContent =
       visible.length === users.length ? plural(users.length, 'account') : `${visible.length} of ${plural(users.length, 'account')} shown`;
-    labelCardsButton();
+    selectionChanged();
     cardsButton.disabled = visible.length === 0;
     if (focusKey) tableBox.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
     const reopened = openMenu === null ? null : tableBox.querySelector<HTMLDetailsElement>(`details.menu[data-user="${CSS.escape(openMenu)}"]`);
     if (reopened) reopened.open = true;
   };
 
-  const labelCardsButton = () => {
+  const selectionChanged = () => {
     cardsButton.textContent = selected.size > 0 ? `Print login cards (${selected.size} selected)` : 'Print login cards';
+    renderBulkBar();
+  };
+
+  /** What can be done to the selection, each button saying to how many. */
+  const renderBulkBar = () => {
+    const names = [...selected].sort();
+    bulkBar.hidden = names.length === 0;
+    if (names.length === 0) {
+      replaceChildren(bulkBar);
+      return;
+    }
+    const pending = waiting();
+    const waitingNames = names.filter((name) => pending.has(name));
+    const accounts = names.filter((name) => !pending.has(name));
+    const students = accounts.filter((name) => !users.find((user) => user.name === name)?.admin);
+    const group = classFilter.value;
+    const button = (label: string, count: number, action: () => Promise<unknown>, danger = false) =>
+      count === 0 ? null : h('button', { type: 'button', class: [danger ? 'danger' : 'secondary', 'small'], onclick: () => void action() }, label);
+    const reloadAfter = (done: boolean) => {
+      if (!done) return;
+      selected.clear();
+      void load();
+    };
+    replaceChildren(
+      bulkBar,
+      h('span', { class: 'bulk-count' }, `${plural(names.length, 'account')} selected:`),
+      button(`Add to class (${accounts.length})…`, accounts.length, async () => reloadAfter(await addToClass(api, accounts, groups))),
+      group ? button(`Take out of ${group}`, names.length, async () => reloadAfter(await removeFromClass(api, names, group))) : null,
+      button(`Start servers (${accounts.length})`, accounts.length, () => startServers(api, accounts)),
+      button(`Stop servers (${accounts.length})`, accounts.length, () => stopServers(api, accounts)),
+      button(`New passwords and cards (${students.length})…`, students.length, () => printLoginCards(api, students, { newPasswords: true })),
+      button(`Let in (${waitingNames.length})`, waitingNames.length, async () => reloadAfter(await letIn(api, waitingNames))),
+      button(`Turn away (${waitingNames.length})…`, waitingNames.length, async () => reloadAfter(await turnAway(api, waitingNames)), true),
+      h('button', { type: 'button', class: 'link', onclick: () => {
+        selected.clear();
+        render();
+      } }, 'Clear selection'),
+    );
   };
 
   const row = (user: UserModel): HTMLTableRowElement => {
     const name = user.name;
     const statusCell = h('td', { class: 'col-server' });
     const toggle = h('button', { type: 'button', class: 'secondary small', attrs: { 'data-focus': `${name}:toggle` } });
-    toggle.onclick = () => {
+    toggle.onclick = async () => {
+      if (waiting().has(name)) {
+        if (await letIn(api, [name])) await load();
+        return;
+      }
       const { status } = serverStateOf(live, user);
-      void (status === 'running' ? stopServer(api, name) : startServer(api, name));
+      await (status === 'running' ? stopServer(api, name) : startServer(api, name));
     };
     rows.set(name, { user, statusCell, toggle });
     updateServerCells(name);
@@ -157,14 +208,21 @@ export function usersScreen(ctx: ScreenContext): Screen {
       onchange: () => {
         if (select.checked) selected.add(name);
         else selected.delete(name);
-        labelCardsButton();
+        selectionChanged();
       },
     });
+    const display = user.lectern_display_name;
     return h(
       'tr',
       null,
       h('td', { class: 'col-select' }, select),
-      h('th', { scope: 'row', class: 'col-name' }, name, user.admin ? h('span', { class: 'badge badge-teacher' }, 'Teacher') : null),
+      h(
+        'th',
+        { scope: 'row', class: 'col-name' },
+        display ? h('span', { class: 'full-name' }, display) : null,
+        h('span', { class: [display && 'login-name'] }, name),
+        user.admin ? h('span', { class: 'badge badge-teacher' }, 'Teacher') : null,
+      ),
       h('td', { class: 'col-classes' }, (user.groups ?? []).join(', ')),
       statusCell,
       h('td', { class: 'col-activity', title: exactTime(user.last_activity) }, ago(user.last_activity)),
@@ -215,6 +273,14 @@ export function usersScreen(ctx: ScreenContext): Screen {
   const updateServerCells = (name: string) => {
     const parts = rows.get(name);
     if (!parts) return;
+    if (waiting().has(name)) {
+      // A sign-up has no server until the teacher lets it in.
+      replaceChildren(parts.statusCell, h('span', { class: 'badge badge-waiting' }, 'Waiting for you'));
+      parts.toggle.textContent = 'Let in';
+      parts.toggle.setAttribute('aria-label', `Let ${name} in`);
+      parts.toggle.disabled = false;
+      return;
+    }
     const { status, failure } = serverStateOf(live, parts.user);
     replaceChildren(parts.statusCell, statusBadge(status), failure ? h('span', { class: 'failure' }, failure) : null);
     parts.toggle.textContent = status === 'running' ? 'Stop' : 'Start';
@@ -228,30 +294,45 @@ export function usersScreen(ctx: ScreenContext): Screen {
       replaceChildren(pendingBox);
       return;
     }
+    const reloadAfter = async (done: boolean) => {
+      if (done) await load();
+    };
     replaceChildren(
       pendingBox,
       h(
         'section',
         { class: 'card pending', attrs: { 'aria-labelledby': 'pending-title' } },
-        h('h2', { id: 'pending-title' }, `Waiting for you to let them in (${pending.length})`),
+        h(
+          'div',
+          { class: 'card-head' },
+          h('h2', { id: 'pending-title' }, `Waiting for you to let them in (${pending.length})`),
+          pending.length > 1
+            ? h('button', { type: 'button', class: 'primary small', onclick: async () => reloadAfter(await letIn(api, pending)) }, `Let all ${pending.length} in`)
+            : null,
+        ),
         h(
           'ul',
           { class: 'pending-list' },
-          pending.map((name) =>
-            h(
+          pending.map((name) => {
+            const display = fullName(name);
+            return h(
               'li',
               null,
-              h('span', null, name),
+              h('span', null, display ? h('strong', null, display) : null, display ? ` (${name})` : name),
               h('button', {
                 type: 'button',
                 class: 'primary small',
                 attrs: { 'aria-label': `Let ${name} in` },
-                onclick: async () => {
-                  if (await approveSignUp(api, name)) await load();
-                },
+                onclick: async () => reloadAfter(await letIn(api, [name])),
               }, 'Let in'),
-            ),
-          ),
+              h('button', {
+                type: 'button',
+                class: 'secondary small',
+                attrs: { 'aria-label': `Turn ${name} away` },
+                onclick: async () => reloadAfter(await turnAway(api, [name])),
+              }, 'Turn away'),
+            );
+          }),
         ),
       ),
     );
@@ -302,9 +383,9 @@ export function usersScreen(ctx: ScreenContext): Screen {
   };
   cardsButton.onclick = () => {
     // Cards are for students who can log in: the hub refuses them for teachers and waiting sign-ups.
-    const waiting = new Set(join?.pending ?? []);
+    const pending = waiting();
     const chosen = selected.size > 0 ? users.filter((user) => selected.has(user.name)) : sortRows(shown(), columns, order);
-    const names = chosen.filter((user) => !user.admin && !waiting.has(user.name)).map((user) => user.name);
+    const names = chosen.filter((user) => !user.admin && !pending.has(user.name)).map((user) => user.name);
     if (names.length === 0) notifyError('Login cards are for students who can log in: choose some students first.');
     else void printLoginCards(api, names);
   };

@@ -51,3 +51,14 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 export function exactTime(iso: string | null): string {
   return iso ? new Date(iso).toLocaleString() : '';
 }
+
+/** Text folded for searching: case and accents ignored, so "garcia" finds "García". */
+function searchable(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
+}
+
+/** Whether what the teacher typed (`query`, empty: everything) is in any of `texts`. */
+export function matchesSearch(query: string, ...texts: (string | null | undefined)[]): boolean {
+  const wanted = searchable(query.trim());
+  return wanted === '' || texts.some((text) => text != null && searchable(text).includes(wanted));
+}

@@ -30,14 +30,20 @@ describe('the teacher GUI in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
 
-  /** Strings, evaluated in the page: the tests are compiled without the DOM's types. */
-  const waitForRows = (count: number) => page.waitForFunction(`document.querySelectorAll('table.users-table tbody tr').length === ${count}`);
+  /** Polled from here: the hub's CSP forbids the string evaluation a page-side wait would use. */
+  const waitForRows = async (count: number) => {
+    const rows = page.locator('table.users-table tbody tr');
+    while ((await rows.count()) !== count) await page.waitForTimeout(50);
+  };
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     [browser, t] = await Promise.all([launchBrowser(), startTestHub(fakeServer('ok'))]);
     await t.addUser(TEACHER.name, TEACHER.password, true);
     for (const name of ['ada', 'bob']) await t.addUser(name, `${name}-password-1`);
+    // Two students from a school's class list: full names with accents, login names without.
+    const imported = await t.api('/lectern/roster/import', { method: 'POST', body: JSON.stringify({ text: 'First name,Last name\nLucía,García\nZoë,Martin\n' }) });
+    assert.equal(imported.status, 201);
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     page.on('pageerror', (error) => assert.fail(`error in the page: ${error.message}`));
@@ -155,6 +161,39 @@ describe('the teacher GUI in Chromium', () => {
     assert.equal((await t.api('/users/hopper')).status, 404);
   });
 
+  it('finds students by their full name, accents or not, and acts on a selection of them', async () => {
+    const table = page.locator('table.users-table');
+    await page.getByLabel('Search').fill('garcia');
+    await waitForRows(1);
+    assert.match(await table.locator('tbody th').innerText(), /Lucía García\s+lucia\.garcia/);
+    await page.getByLabel('Search').fill('');
+
+    for (const name of ['lucia.garcia', 'zoe.martin']) await page.getByRole('checkbox', { name: `Select ${name}` }).check();
+    const bulk = page.getByRole('toolbar', { name: 'With the selected accounts' });
+    await bulk.getByText('2 accounts selected:').waitFor();
+    await bulk.getByRole('button', { name: 'Add to class (2)…' }).click();
+    const classDialog = page.getByRole('dialog', { name: 'Add lucia.garcia and zoe.martin to a class' });
+    await classDialog.getByLabel('Class', { exact: true }).selectOption({ label: 'A new class…' });
+    await classDialog.getByLabel('Name of the new class').fill('7B');
+    await classDialog.getByRole('button', { name: 'Add to class' }).click();
+    await classDialog.waitFor({ state: 'detached' });
+    const group = (await (await t.api('/groups/7B')).json()) as { users: string[] };
+    assert.deepEqual(group.users.sort(), ['lucia.garcia', 'zoe.martin']);
+
+    await page.getByLabel('Class', { exact: true }).selectOption('7B');
+    await waitForRows(2);
+    await page.getByRole('checkbox', { name: 'Select everyone shown' }).check();
+    await bulk.getByRole('button', { name: 'Start servers (2)' }).click();
+    for (const name of ['lucia.garcia', 'zoe.martin']) await table.getByRole('row', { name: new RegExp(name) }).getByText('Running').waitFor();
+    await bulk.getByRole('button', { name: 'Stop servers (2)' }).click();
+    await page.getByRole('dialog', { name: 'Stop the servers of lucia.garcia and zoe.martin?' }).getByRole('button', { name: 'Stop servers' }).click();
+    for (const name of ['lucia.garcia', 'zoe.martin']) await table.getByRole('row', { name: new RegExp(name) }).getByText('Stopped').waitFor();
+    await screenshot('users-selection');
+    await bulk.getByRole('button', { name: 'Take out of 7B' }).click();
+    await waitForRows(0);
+    await page.getByLabel('Class', { exact: true }).selectOption('');
+  });
+
   it('resets a password and shows the new one once', async () => {
     await page.getByRole('row', { name: /bob/ }).getByRole('button', { name: 'New password' }).click();
     await page.getByRole('dialog', { name: 'New password for bob?' }).getByRole('button', { name: 'Make a new password' }).click();
@@ -172,6 +211,9 @@ describe('the teacher GUI in Chromium', () => {
     await studentPage.getByLabel('Password').fill(password);
     await studentPage.getByRole('button', { name: 'Log in' }).click();
     await studentPage.waitForURL('**/hub/change-password**');
+    // He has just typed the temporary password: the page asks only for his own, twice.
+    await studentPage.getByLabel('New password again').waitFor();
+    assert.equal(await studentPage.getByLabel('Temporary password').count(), 0);
     await student.close();
   });
 
@@ -280,6 +322,33 @@ describe('the teacher GUI in Chromium', () => {
     await screenshot('export');
   });
 
+  it('shows where the keyboard is with a focus ring of at least 3:1 against the page', async () => {
+    await openScreen('Users', 'Users');
+    await page.getByLabel('Search').focus();
+    await page.keyboard.press('Tab');
+    // A string, evaluated in the page: the tests are compiled without the DOM's types.
+    const ring = (await page.evaluate(`(() => {
+      const luminance = (css) => {
+        const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+          const c = Number(v) / 255;
+          return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const contrast = (a, b) => {
+        const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+        return (hi + 0.05) / (lo + 0.05);
+      };
+      const focused = document.activeElement;
+      const style = getComputedStyle(focused);
+      const behind = [getComputedStyle(document.body).backgroundColor, getComputedStyle(focused.closest('main') || document.body).backgroundColor];
+      return { visible: focused.matches(':focus-visible'), width: style.outlineWidth, ratio: Math.min(...behind.map((bg) => contrast(style.outlineColor, bg))) };
+    })()`)) as { visible: boolean; width: string; ratio: number };
+    assert.equal(ring.visible, true, 'the focused control shows its ring');
+    assert.equal(ring.width, '3px');
+    assert.ok(ring.ratio >= 3, `focus ring contrast ${ring.ratio.toFixed(2)}:1`);
+  });
+
   it('fits a tablet held upright without sideways scrolling', async () => {
     await page.setViewportSize({ width: 768, height: 1024 });
     for (const [tab, heading] of [['Dashboard', 'Dashboard'], ['Users', 'Users']] as const) {
@@ -311,19 +380,25 @@ describe('the teacher GUI when a start fails and a sign-up waits', () => {
     await t?.stop();
   });
 
-  it('shows the failure with its log, and lets a waiting student in', async () => {
-    // A student signs up with the class code, and waits for the teacher.
-    const student = await browser.newContext();
-    const studentPage = await student.newPage();
-    await studentPage.goto(`${t.hub.url}hub/join`);
+  it('shows the failure with its log, and lets waiting students in', async () => {
+    // Three students sign up with the class code, and wait for the teacher.
     const { code } = (await (await t.api('/lectern/join')).json()) as { code: string };
-    await studentPage.getByLabel('Class code').fill(code);
-    await studentPage.getByLabel('Username').fill('milo');
-    await studentPage.getByLabel('Password', { exact: true }).fill('milo-password-1');
-    await studentPage.getByLabel('Password again').fill('milo-password-1');
-    await studentPage.getByRole('button', { name: 'Join' }).click();
-    await studentPage.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
-    await student.close();
+    const signUp = async (username: string, fullName: string): Promise<Page> => {
+      const studentPage = await (await browser.newContext()).newPage();
+      await studentPage.goto(`${t.hub.url}hub/join`);
+      await studentPage.getByText('At least 8 characters.', { exact: false }).waitFor();
+      await studentPage.getByLabel('Class code').fill(code);
+      await studentPage.getByLabel('Username').fill(username);
+      await studentPage.getByLabel('Your name (optional)').fill(fullName);
+      await studentPage.getByLabel('Password', { exact: true }).fill(`${username}-password-1`);
+      await studentPage.getByLabel('Password again').fill(`${username}-password-1`);
+      await studentPage.getByRole('button', { name: 'Join' }).click();
+      await studentPage.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
+      return studentPage;
+    };
+    const milo = await signUp('milo', 'Milo Núñez');
+    const nora = await signUp('nora', 'Nora Ødegaard');
+    await signUp('omar', 'Omar Haddad');
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
@@ -344,12 +419,25 @@ describe('the teacher GUI when a start fails and a sign-up waits', () => {
     await page.locator('.count-failed dd', { hasText: '1' }).waitFor();
 
     await page.getByRole('navigation', { name: 'Teacher screens' }).getByRole('link', { name: 'Users' }).click();
-    await page.getByRole('heading', { name: 'Waiting for you to let them in (1)' }).waitFor();
+    const waiting = page.locator('section.pending');
+    await waiting.getByRole('heading', { name: 'Waiting for you to let them in (3)' }).waitFor();
+    await waiting.getByText('Milo Núñez').waitFor();
+    await page.getByRole('row', { name: /milo/ }).getByText('Waiting for you').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'admin-users-waiting.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Let milo in' }).click();
-    await page.getByRole('heading', { name: /Waiting for you to let them in/ }).waitFor({ state: 'detached' });
+    assert.equal((await t.api('/users/milo/server', { method: 'POST' })).status, 400, 'a sign-up has no server before it is let in');
+
+    await waiting.getByRole('button', { name: 'Turn nora away' }).click();
+    await page.getByRole('dialog', { name: 'Turn away nora?' }).getByRole('button', { name: 'Turn away' }).click();
+    await waiting.getByRole('heading', { name: 'Waiting for you to let them in (2)' }).waitFor();
+    await nora.getByRole('heading', { name: 'Your teacher did not let this sign-up in' }).waitFor();
+
+    await waiting.getByRole('button', { name: 'Let all 2 in' }).click();
+    await waiting.waitFor({ state: 'detached' });
     const state = (await (await t.api('/lectern/join')).json()) as { pending: string[] };
     assert.deepEqual(state.pending, []);
+    // Milo's waiting page goes on by itself, logged in, to his server's start (which fails here).
+    await milo.waitForURL((url) => !url.pathname.endsWith('/hub/waiting'), { timeout: 30_000 });
+    assert.match(new URL(milo.url()).pathname, /^\/hub\/(spawn|spawn-pending)\/?/);
     await context.close();
   });
 });
