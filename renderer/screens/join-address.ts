@@ -66,14 +66,17 @@ export function networkPicker(api: HubApi, urls: JoinUrls, chosen: JoinAddress, 
 }
 
 /**
- * A URL with line-break opportunities after the scheme and before the port, so that on a narrow
- * screen or in projector type it wraps as `http://` / `192.168.1.20` / `:8000/`, never mid-number.
+ * A URL that wraps only after its scheme: `http://` / `192.168.1.20:8000/`. The host and port stay
+ * on one line, sized to fit it (`--chars` lets the stylesheet scale the type to the line's length),
+ * since an address split before its port is read as two.
  */
 export function breakableUrl(url: string): Child[] {
-  const match = /^(\w+:\/\/)([^/:]+)(.*)$/.exec(url);
+  const match = /^(\w+:\/\/)(.*)$/.exec(url);
   if (!match) return [url];
-  const [, scheme = '', host = '', rest = ''] = match;
-  return [scheme, h('wbr'), host, h('wbr'), rest];
+  const [, scheme = '', rest = ''] = match;
+  const unbroken = h('span', { class: 'url-host' }, rest);
+  unbroken.style.setProperty('--chars', String(rest.length));
+  return [scheme, h('wbr'), unbroken];
 }
 
 /** The hub's QR code as an image source: an `<img>` scales the SVG crisply and runs nothing in it. */

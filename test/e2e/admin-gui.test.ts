@@ -80,6 +80,20 @@ describe('the teacher GUI in Chromium', () => {
     await page.getByRole('button', { name: 'Show on projector' }).click();
     const projector = page.getByRole('dialog', { name: /Join address for the projector/ });
     await projector.getByText(address).waitFor();
+    // The host and its port stay on one line that fits the screen: never `192.168.1.20` / `:8000/`.
+    for (const size of [{ width: 1280, height: 720 }, { width: 1024, height: 768 }, { width: 768, height: 1024 }]) {
+      await page.setViewportSize(size);
+      // A string, evaluated in the page: the tests are compiled without the DOM's types.
+      const line = (await page.evaluate(`(() => {
+        const host = document.querySelector('.projector-url .url-host');
+        const text = document.querySelector('.projector-text').getBoundingClientRect();
+        const box = host.getBoundingClientRect();
+        return { lines: host.getClientRects().length, fits: box.left >= text.left - 1 && box.right <= text.right + 1, px: parseFloat(getComputedStyle(host).fontSize) };
+      })()`)) as { lines: number; fits: boolean; px: number };
+      assert.deepEqual([line.lines, line.fits], [1, true], `at ${size.width}×${size.height}: ${JSON.stringify(line)}`);
+      assert.ok(line.px >= 24, `readable from the back row at ${size.width}×${size.height}: ${line.px}px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
     await screenshot('projector');
     await page.keyboard.press('Escape');
     await projector.waitFor({ state: 'detached' });

@@ -49,29 +49,43 @@ describe('joining with the class code in Chromium', () => {
     }
   });
 
-  it('keeps a student waiting until the teacher lets them in, then lets them log in', async () => {
+  it('keeps a student waiting until the teacher lets them in, then moves on by itself', async () => {
     const t = await startTestHub({ auth: { loginMode: 'join-code', joinApproval: true } });
     try {
       const context = await browser.newContext(PHONE);
       const page = await context.newPage();
       await signUp(page, t, 'milo');
       await page.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
+      await page.getByText('Keep this page open', { exact: false }).waitFor();
 
-      await page.getByRole('link', { name: 'Log in' }).click();
-      const logIn = async () => {
-        await page.getByLabel('Username').fill('milo');
-        await page.getByLabel('Password').fill('milo-password-1');
-        await page.getByRole('button', { name: 'Log in' }).click();
-      };
-      await logIn();
-      await page.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
+      // Logging in on another device says the same, until the teacher lets milo in.
+      const tablet = await (await browser.newContext(PHONE)).newPage();
+      await tablet.goto(`${t.hub.url}hub/login`);
+      await tablet.getByLabel('Username').fill('milo');
+      await tablet.getByLabel('Password').fill('milo-password-1');
+      await tablet.getByRole('button', { name: 'Log in' }).click();
+      await tablet.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
+      await tablet.context().close();
 
       assert.equal((await t.api('/lectern/users/milo/approve', { method: 'POST' })).status, 204);
-      await page.getByRole('link', { name: 'Log in' }).click();
-      await logIn();
-      await page.waitForURL('**/hub/home');
+      await page.waitForURL('**/hub/home', { timeout: 30_000 });
       assert.match(await page.locator('header').innerText(), /milo/);
       await context.close();
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('opens the join page from the address and QR code students are shown', async () => {
+    const t = await startTestHub({ auth: { loginMode: 'join-code' } });
+    try {
+      const { addresses } = (await (await t.api('/lectern/join-urls')).json()) as { addresses: { url: string }[] };
+      const page = await (await browser.newContext(PHONE)).newPage();
+      await page.goto(addresses[0]?.url ?? '');
+      await page.getByRole('heading', { name: 'Join the class' }).waitFor();
+      await page.getByRole('link', { name: 'Log in' }).click();
+      await page.getByRole('heading', { name: 'Log in' }).waitFor();
+      await page.context().close();
     } finally {
       await t.stop();
     }

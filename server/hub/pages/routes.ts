@@ -59,9 +59,12 @@ export function pagesRouter(ctx: HubContext): Router {
   // from its own origin: an image, which browsers let another origin show.
   router.get('/logo', (_req, res) => res.sendFile(join(installRoot, 'assets', 'icons', 'icon.png'), { maxAge: '1d' }));
 
+  // The address students are shown (and its QR code) ends here: where students make their own
+  // accounts, at the join page, which links to the login page for those who have one.
   router.get('/', (req, res) => {
     const identity = identityOf(res);
-    res.redirect(302, identity?.user ? defaultUrl(identity.user) : urls.login(urls.hub()));
+    if (identity?.user) res.redirect(302, defaultUrl(identity.user));
+    else res.redirect(302, ctx.joinCodes ? urls.hub('join') : urls.login(urls.hub()));
   });
 
   router.use(loginRouter(ctx, defaultUrl));
