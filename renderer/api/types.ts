@@ -115,6 +115,8 @@ export interface ServerEvent {
   notice: string | null;
   /** The sandbox it runs in; null when it is not isolated (or stopped). */
   sandbox: SandboxKind | null;
+  /** While it waits for a free start slot, its place in the line (from 1); null otherwise. */
+  queuePosition: number | null;
 }
 
 export interface UsageSample {

@@ -160,6 +160,6 @@ export class LiveState {
 /** The server's fields only: an event's `type` (and anything a newer hub adds) stays out of the state. */
 function serverOf(event: ServerEvent): ServerEvent {
   const { user, name, phase, started, failure } = event;
-  // A hub older than the sandbox sends neither field.
-  return { user, name, phase, started, failure, notice: event.notice ?? null, sandbox: event.sandbox ?? null };
+  // An older hub may send none of the last three.
+  return { user, name, phase, started, failure, notice: event.notice ?? null, sandbox: event.sandbox ?? null, queuePosition: event.queuePosition ?? null };
 }

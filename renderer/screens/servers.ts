@@ -23,8 +23,6 @@ import { openLiveServer, startServer, stopServer, viewWorkLink } from './user-ac
 const TICK_MS = 30_000;
 /** Last activity is not on the event stream: read it again this often while the screen is seen. */
 const ACTIVITY_REFRESH_MS = 60_000;
-/** Stops sent at once by "Stop all": each takes a few seconds, and thirty at once would crowd the hub. */
-const STOP_CONCURRENCY = 4;
 
 interface ServerRow {
   user: string;
@@ -36,6 +34,8 @@ interface ServerRow {
   usage: { cpuPercent: number; memoryBytes: number } | null;
   sandbox: SandboxKind | null;
   notice: string | null;
+  /** While it waits for a free start slot, its place in the line. */
+  queuePosition: number | null;
 }
 
 const STATUS_ORDER: Record<ServerStatus, number> = { failed: 0, starting: 1, running: 2, stopping: 3, stopped: 4 };
@@ -90,6 +90,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
           usage: server.usage,
           sandbox: server.sandbox,
           notice: server.notice,
+          queuePosition: server.queuePosition,
         }));
     }
     return users.flatMap((user) =>
@@ -103,6 +104,7 @@ export function serversScreen(ctx: ScreenContext): Screen {
         usage: server.lectern_usage ? { cpuPercent: server.lectern_usage.cpu_percent, memoryBytes: server.lectern_usage.memory_bytes } : null,
         sandbox: server.lectern_sandbox ?? null,
         notice: server.lectern_notice ?? null,
+        queuePosition: null,
       })),
     );
   };
@@ -140,10 +142,13 @@ export function serversScreen(ctx: ScreenContext): Screen {
             h('tbody', null, rows.map(row)),
           ),
     );
-    const running = rows.filter((server) => server.status === 'running').length;
-    const failed = rows.filter((server) => server.status === 'failed').length;
-    summary.textContent = rows.length === 0 ? '' : `${plural(running, 'server')} running${failed ? `, ${failed} failed to start` : ''}.`;
-    stopAllButton.disabled = studentsRunning(rows).length === 0;
+    const count = (status: ServerStatus) => rows.filter((server) => server.status === status).length;
+    const [running, starting, failed] = [count('running'), count('starting'), count('failed')];
+    summary.textContent =
+      rows.length === 0
+        ? ''
+        : `${plural(running, 'server')} running${starting ? `, ${starting} starting` : ''}${failed ? `, ${failed} failed to start` : ''}.`;
+    stopAllButton.disabled = studentsActive(rows).length === 0;
     if (focusKey) tableBox.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
   };
 
@@ -162,6 +167,11 @@ export function serversScreen(ctx: ScreenContext): Screen {
     actions.push(viewWorkLink(api, server.user));
     if (server.status === 'running') {
       actions.push(button('Stop', 'stop', () => void stopServer(api, server.user, server.name), `Stop ${label}’s server`));
+    } else if (server.status === 'starting' && !server.name) {
+      // The start is cancelled, in line or under way (the REST API's own stop waits for a start to end).
+      actions.push(button('Stop', 'stop', () => void cancelStart(server.user), `Stop starting ${label}’s server`));
+    }
+    if (server.status === 'running') {
       actions.push(button('Open live', 'live', () => void openLiveServer(api, server.user, server.name), `Open ${label}’s live server in a new tab`));
     }
     if (server.status === 'failed' && !server.name) {
@@ -176,6 +186,9 @@ export function serversScreen(ctx: ScreenContext): Screen {
         'td',
         { class: 'col-state' },
         statusBadge(server.status),
+        server.status === 'starting' && server.queuePosition !== null
+          ? h('span', { class: 'queue-position' }, `Number ${server.queuePosition} in line to start`)
+          : null,
         server.status === 'running' ? sandboxBadge(server.sandbox) : null,
         server.failure ? h('span', { class: 'failure' }, server.failure) : null,
         server.notice ? h('span', { class: 'notice' }, server.notice) : null,
@@ -217,35 +230,39 @@ export function serversScreen(ctx: ScreenContext): Screen {
     render();
   };
 
-  /** The running servers of students: a teacher's own (the demo on the projector) is not theirs to lose. */
-  const studentsRunning = (rows: ServerRow[]): ServerRow[] => {
+  /** The students whose servers run or start: a teacher's own (the demo on the projector) is not theirs to lose. */
+  const studentsActive = (rows: ServerRow[]): string[] => {
     const teachers = new Set(users.filter((user) => user.admin).map((user) => user.name));
-    return rows.filter((server) => server.status === 'running' && !teachers.has(server.user));
+    const active = rows.filter((server) => (server.status === 'running' || server.status === 'starting') && !teachers.has(server.user));
+    return [...new Set(active.map((server) => server.user))];
+  };
+
+  const cancelStart = async (user: string) => {
+    try {
+      await api.delete<ServersStop>('/lectern/servers', { users: [user] });
+    } catch (error) {
+      notifyError(`${user}’s server did not stop: ${errorMessage(error)}`);
+    }
   };
 
   stopAllButton.onclick = async () => {
-    const running = studentsRunning(currentRows());
+    const students = studentsActive(currentRows());
     const confirmed = await confirmAction({
-      title: `Stop ${plural(running.length, 'student server')}?`,
+      title: `Stop the servers of ${plural(students.length, 'student')}?`,
       message: [
-        'Every student’s running code stops. Notebooks keep what was last saved; Jupyter saves every few minutes.',
+        'Every student’s running code stops, and servers still starting do not start. Notebooks keep what was last saved; Jupyter saves every few minutes.',
         'Students can start their server again by logging in. Teachers’ own servers keep running.',
       ],
       confirm: 'Stop student servers',
       danger: true,
     });
     if (!confirmed) return;
-    notify(`Stopping ${plural(running.length, 'server')}…`);
-    const queue = [...running];
-    let stopped = 0;
-    await Promise.all(
-      Array.from({ length: STOP_CONCURRENCY }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          if (await stopServer(api, next.user, next.name)) stopped += 1;
-        }
-      }),
-    );
-    notify(`${plural(stopped, 'server')} stopped.`);
+    try {
+      const result = await api.delete<ServersStop>('/lectern/servers', { users: students });
+      notify(`Stopping ${plural(result.stopping.length, 'student’s server', 'students’ servers')}.`);
+    } catch (error) {
+      notifyError(`No server was stopped: ${errorMessage(error)}`);
+    }
     if (live.connection !== 'live') await load();
   };
 

@@ -121,7 +121,7 @@ export class ServerManager {
 
   view(user: UserRecord, name = ''): ServerView {
     const server = this.managed.get(key(user, name));
-    return server ?? { phase: 'stopped', usage: null, failure: null, notice: null, sandbox: null, started: null, events: [] };
+    return server ?? { phase: 'stopped', usage: null, failure: null, notice: null, sandbox: null, queuePosition: null, started: null, events: [] };
   }
 
   /**
@@ -159,9 +159,15 @@ export class ServerManager {
     const server = this.managed.get(key(user, name));
     if (!server || server.phase === 'stopped') return Promise.resolve();
     if (server.stopping) return server.stopping;
+    const cancelling = server.abortStart !== undefined;
     server.abortStart?.abort(new SpawnError('The server was stopped before it was ready.'));
     server.stopping = (async () => {
       await server.starting?.catch(() => undefined);
+      if (cancelling && server.phase === 'stopped' && server.failure !== null) {
+        // Stopped on purpose: the dashboard lists it as stopped, not as a start that failed.
+        server.failure = null;
+        this.deps.events.serverChanged(stateOf(server));
+      }
       if (server.phase === 'running') {
         this.setPhase(server, 'stopping');
         await this.teardown(server);
@@ -419,6 +425,7 @@ export class ServerManager {
         failure: null,
         notice: null,
         sandbox: null,
+        queuePosition: null,
         started: null,
         events: [],
         listeners: new Set(),
@@ -455,10 +462,12 @@ export class ServerManager {
     const startedAt = performance.now();
     let release: (() => void) | undefined;
     try {
-      release = await this.startQueue.acquire(
-        (position) => this.emit(server, { progress: 5, message: `Waiting for a free start slot: number ${position} in line` }),
-        signal,
-      );
+      release = await this.startQueue.acquire((position) => {
+        server.queuePosition = position;
+        this.deps.events.serverChanged(stateOf(server));
+        this.emit(server, { progress: 5, message: `Waiting for a free start slot: number ${position} in line` });
+      }, signal);
+      this.leaveQueue(server);
       await this.refuseWhenMemoryIsLow();
       const prepared = await this.deps.spawners.prepare();
       const { token, tokenId } = this.credentials.issue(user, name, prefix, userOptions, prepared.mode);
@@ -512,8 +521,16 @@ export class ServerManager {
       this.emit(server, { progress: 100, failed: true, message: `Spawn failed: ${failure}` });
       throw error instanceof CapacityError ? error : new SpawnError(failure);
     } finally {
+      this.leaveQueue(server);
       release?.();
     }
+  }
+
+  /** The server is no longer waiting for a start slot (it has one, or its start ended): the dashboard hears so. */
+  private leaveQueue(server: ManagedServer): void {
+    if (server.queuePosition === null) return;
+    server.queuePosition = null;
+    this.deps.events.serverChanged(stateOf(server));
   }
 
   private async refuseWhenMemoryIsLow(): Promise<void> {
@@ -616,8 +633,8 @@ function isPlainMode(mode: unknown): boolean {
 }
 
 function stateOf(server: ManagedServer): ServerState {
-  const { user, name, phase, started, failure, notice, sandbox } = server;
-  return { user: user.name, name, phase, started, failure, notice, sandbox };
+  const { user, name, phase, started, failure, notice, sandbox, queuePosition } = server;
+  return { user: user.name, name, phase, started, failure, notice, sandbox, queuePosition };
 }
 
 function key(user: UserRecord, name: string): string {

@@ -34,6 +34,8 @@ export interface ServerView {
   notice: string | null;
   /** The sandbox it runs in, null when it is not isolated; null too while stopped. */
   sandbox: SandboxKind | null;
+  /** While it waits for a free start slot, its 1-based place in the line; null otherwise. */
+  queuePosition: number | null;
   started: string | null;
   events: readonly ProgressEvent[];
 }
@@ -49,6 +51,8 @@ export interface ServerState {
   failure: string | null;
   notice: string | null;
   sandbox: SandboxKind | null;
+  /** While it waits for a free start slot, its 1-based place in the line; null otherwise. */
+  queuePosition: number | null;
 }
 
 /** A running server's latest CPU and memory figures. */

@@ -259,7 +259,7 @@ describe('the teacher GUI in Chromium', () => {
     const ownRow = table.getByRole('row', { name: new RegExp(TEACHER.name) });
     await ownRow.getByText('Running').waitFor();
     await page.getByRole('button', { name: 'Stop all student servers' }).click();
-    await page.getByRole('dialog', { name: 'Stop 2 student servers?' }).getByRole('button', { name: 'Stop student servers' }).click();
+    await page.getByRole('dialog', { name: 'Stop the servers of 2 students?' }).getByRole('button', { name: 'Stop student servers' }).click();
     for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(name) }).waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(await ownRow.getByText('Running').isVisible(), true, 'the teacher’s own server keeps running');
     await page.getByRole('button', { name: `Stop ${TEACHER.name}’s server` }).click();

@@ -29,6 +29,7 @@ const alice = (phase: ServerState['phase'], failure: string | null = null): Serv
   failure,
   notice: null,
   sandbox: null,
+  queuePosition: null,
 });
 const counts = (extra: Partial<HubCounts> = {}): HubCounts => ({ users: 2, signedIn: 0, pendingApproval: 0, running: 0, starting: 0, failed: 0, ...extra });
 
