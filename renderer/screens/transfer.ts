@@ -1,5 +1,5 @@
 /**
- * Export and import: the configuration as a Lectern file (a backup, or another laptop), or as
+ * Export and import: the configuration as a Lectern file (the same setup on another laptop), or as
  * JupyterHub's own files for a class that outgrows one machine; and a Lectern file read back in,
  * with a preview of every change before anything is applied.
  */
@@ -16,7 +16,7 @@ const EXPORTS = [
     format: 'lectern',
     file: 'lectern.yaml',
     label: 'Lectern config file',
-    purpose: 'A backup, or the same setup on another computer.',
+    purpose: 'The same settings, accounts and classes on another computer. Not a backup: it keeps no passwords and none of the students’ files.',
   },
   {
     format: 'jupyterhub',
