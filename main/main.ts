@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, powerMonitor, session, shell, Tray, type WebContents } from 'electron';
 import { loadConfig } from '../server/config/load.js';
 import type { LecternConfig } from '../server/config/schema.js';
-import { startHub, type RunningHub } from '../server/index.js';
+import { startHub, type RunningHub, type StartOptions } from '../server/index.js';
 import { createLogger, type Logger } from '../server/logging/logger.js';
 import { installRoot, lecternVersion } from '../server/package-info.js';
 import { DESKTOP_CHANNELS } from './desktop-channels.js';
@@ -31,6 +31,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const icons = join(installRoot, 'assets', 'icons');
 
 let hub: RunningHub | undefined;
+/** Set while the hub restarts (a teacher applied settings read only at start). */
+let restarting: Promise<void> | undefined;
 let window: BrowserWindow | undefined;
 let log: Logger = createLogger({ level: 'info' });
 
@@ -43,7 +45,10 @@ const quitter = new QuitController({
     const { response } = await (shown ? dialog.showMessageBox(shown, options) : dialog.showMessageBox(options));
     return response === 0;
   },
-  stopHub: () => hub?.dispose() ?? Promise.resolve(),
+  stopHub: async () => {
+    await restarting;
+    await hub?.dispose();
+  },
   exit: (code) => app.exit(code),
   log: (message) => log.info(message),
 });
@@ -78,7 +83,7 @@ async function start(): Promise<void> {
   try {
     config = (await loadConfig()).config;
     log = createLogger({ level: config.logLevel });
-    hub = await startHub(config, { log, onShutdownRequest: () => quitter.requestQuit({ ask: false }) });
+    hub = await startHub(config, hubOptions(config));
   } catch (error) {
     // Config mistakes, a busy port, another hub on the data folder: each says what to do.
     dialog.showErrorBox('Lectern could not start', (error as Error).message);
@@ -91,6 +96,38 @@ async function start(): Promise<void> {
   // Without the window the class still runs, and the dashboard opens in any browser.
   await openWindow(hub).catch((error: Error) => dialog.showErrorBox('Lectern could not open its window', error.message));
   await showFirstAccounts(hub);
+}
+
+function hubOptions(config: LecternConfig): StartOptions {
+  return { log, onShutdownRequest: () => quitter.requestQuit({ ask: false }), onRestartRequest: () => void restartHub(config) };
+}
+
+/**
+ * Stops the hub and starts it again with the saved settings, as a teacher asked on the settings
+ * page. The window's page waits for the new hub by itself; it is sent there only when the address
+ * changed (a new port).
+ */
+async function restartHub(config: LecternConfig): Promise<void> {
+  const previous = hub;
+  if (!previous || restarting || quitter.state !== 'running') return;
+  restarting = (async () => {
+    log.info('restarting the hub to apply new settings');
+    await previous.dispose();
+    hub = undefined;
+    try {
+      hub = await startHub(config, hubOptions(config));
+    } catch (error) {
+      dialog.showErrorBox('Lectern could not restart', (error as Error).message);
+      app.exit(1);
+      return;
+    }
+    if (window && !window.isDestroyed() && new URL(hub.url).origin !== new URL(previous.url).origin) {
+      await window.loadURL(await hub.desktopLoginUrl()).catch((error: Error) => log.debug(`the window after a restart: ${error.message}`));
+    }
+  })().finally(() => {
+    restarting = undefined;
+  });
+  await restarting;
 }
 
 /**

@@ -61,6 +61,12 @@ export interface StartOptions {
    * Electron) can stop it and exit. Without it the hub disposes itself.
    */
   onShutdownRequest?: () => void;
+  /**
+   * Called when an admin asks for a restart (`POST /hub/api/lectern/restart`, to apply settings
+   * that need one): the host disposes this hub and starts a new one. Without it the hub cannot
+   * restart itself, and says so.
+   */
+  onRestartRequest?: () => void;
   /** The idle culler's clock (epoch ms); tests move it forward. */
   clock?: () => number;
 }
@@ -190,6 +196,12 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
         if (options.onShutdownRequest) options.onShutdownRequest();
         else void dispose();
       },
+      requestRestart: options.onRestartRequest
+        ? () => {
+            log.info('restart requested through the API');
+            options.onRestartRequest?.();
+          }
+        : null,
       servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
       events: new HubEvents({
         servers: () => ctx.servers.states(),

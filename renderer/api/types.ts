@@ -191,11 +191,17 @@ export interface Setting {
   /** Whether null is a value (for the Python environment: let Lectern choose); an empty field sends it. */
   nullable?: boolean;
   restartRequired: boolean;
+  /** An enum's choices in the teacher's words, by value. */
+  choices?: Record<string, string>;
+  /** A number shown in `unit`, each one `factor` of the value (seconds shown as minutes). */
+  display?: { unit: string; factor: number };
 }
 
 export interface SettingsList {
   settings: Setting[];
   pendingRestart: string[];
+  /** Whether the hub can restart itself (`POST /lectern/restart`). */
+  canRestart?: boolean;
 }
 
 export interface SettingsApplied {

@@ -13,8 +13,14 @@ export async function joinCodeView(api: HubApi, reload: () => void): Promise<Chi
   const join = await api.get<JoinState>('/lectern/join');
   if (join.mode !== 'join-code') {
     return [
-      h('p', null, `Students log in with accounts you make (login mode “${join.mode}”).`),
-      h('p', { class: 'hint' }, 'To let students sign up with a class code instead, set auth.loginMode to "join-code" in the config file and restart Lectern.'),
+      h(
+        'p',
+        null,
+        join.mode === 'first-use'
+          ? 'Students log in with the names you listed; the first password each types becomes theirs.'
+          : 'Students log in with accounts you make.',
+      ),
+      h('p', { class: 'hint' }, 'To let them sign up with a class code instead, choose “They sign up with the class code” under “How students get in”, and restart Lectern.'),
     ];
   }
   const replace = async () => {

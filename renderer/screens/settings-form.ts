@@ -2,12 +2,17 @@
  * The hub's settings as a form built from their description (`GET /hub/api/lectern/settings`):
  * each setting brings its label, help, type and limits, so a new setting needs no change here.
  * Only what the teacher changed is sent; the hub checks it and answers per setting, and the
- * problems show next to their fields. Some settings apply only after a restart, which is said.
+ * problems show next to their fields. Some settings apply only after a restart, which is said, with
+ * a button that restarts Lectern when it can.
  */
 import { ApiError, errorMessage, type HubApi } from '../api/client.js';
 import type { Problem, Setting, SettingsApplied, SettingsList, SettingValue } from '../api/types.js';
 import { h, uniqueId } from '../dom.js';
-import { notify } from '../ui/notices.js';
+import { confirmAction } from '../ui/dialog.js';
+import { notify, notifyError } from '../ui/notices.js';
+
+/** How often the page asks whether the restarted hub is back. */
+const RESTART_POLL_MS = 1_000;
 
 interface Field {
   setting: Setting;
@@ -20,7 +25,9 @@ interface Field {
 
 export function settingsForm(api: HubApi, list: SettingsList): HTMLElement {
   const labels = new Map(list.settings.map((setting) => [setting.key, setting.label]));
-  const restartNote = h('p', { class: 'restart-note', attrs: { role: 'status' } });
+  const restartText = h('span');
+  const restartButton = h('button', { type: 'button', class: 'primary small' }, 'Restart Lectern now');
+  const restartNote = h('div', { class: 'restart-note', attrs: { role: 'status' } }, restartText, list.canRestart ? restartButton : null);
   const formProblem = h('p', { class: 'problem', attrs: { role: 'alert' }, hidden: true });
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save changes');
   const fields = list.settings.map(field);
@@ -29,7 +36,41 @@ export function settingsForm(api: HubApi, list: SettingsList): HTMLElement {
   const showRestartNote = () => {
     const names = [...pendingRestart].map((key) => labels.get(key) ?? key);
     restartNote.hidden = names.length === 0;
-    restartNote.textContent = names.length ? `Restart Lectern to apply: ${names.join(', ')}.` : '';
+    restartText.textContent = names.length ? `Restart Lectern to apply: ${names.join(', ')}.` : '';
+  };
+
+  restartButton.onclick = async () => {
+    const confirmed = await confirmAction({
+      title: 'Restart Lectern?',
+      message: [
+        'Every student’s server stops: running code stops, and notebooks keep what was last saved. Students start theirs again by opening Lectern; nobody has to log in again.',
+        'This page comes back by itself once Lectern has restarted.',
+      ],
+      confirm: 'Restart Lectern',
+      danger: true,
+    });
+    if (!confirmed) return;
+    const waitingFor = [...pendingRestart];
+    restartButton.disabled = true;
+    try {
+      await api.post('/lectern/restart');
+    } catch (error) {
+      notifyError(`Lectern did not restart: ${errorMessage(error)}`);
+      restartButton.disabled = false;
+      return;
+    }
+    const newPort = pendingRestart.has('network.port') ? fields.find((entry) => entry.setting.key === 'network.port')?.setting.value : null;
+    if (typeof newPort === 'number' && newPort !== 0 && String(newPort) !== window.location.port) {
+      // The page's own address goes away with the old port.
+      const next = new URL(window.location.href);
+      next.port = String(newPort);
+      restartText.textContent = 'Lectern is restarting on its new port…';
+      setTimeout(() => window.location.assign(next.href), 3 * RESTART_POLL_MS);
+      return;
+    }
+    restartText.textContent = 'Lectern is restarting… This page comes back by itself.';
+    await waitForRestart(api, waitingFor);
+    window.location.reload();
   };
   showRestartNote();
 
@@ -60,6 +101,8 @@ export function settingsForm(api: HubApi, list: SettingsList): HTMLElement {
       const result = await api.patch<SettingsApplied>('/lectern/settings', { changes });
       for (const entry of fields) if (entry.setting.key in changes) entry.setting.value = changes[entry.setting.key] ?? null;
       for (const key of result.needsRestart) pendingRestart.add(key);
+      // Set back to the value Lectern runs with: nothing waits for a restart any more.
+      for (const key of result.applied) pendingRestart.delete(key);
       showRestartNote();
       const applied = result.applied.map((key) => labels.get(key) ?? key);
       const later = result.needsRestart.map((key) => labels.get(key) ?? key);
@@ -95,6 +138,7 @@ function field(setting: Setting): Field {
   let input: HTMLInputElement | HTMLSelectElement;
   let read: () => SettingValue;
   let label: HTMLElement;
+  let unit: HTMLElement | null = null;
   switch (setting.type) {
     case 'boolean': {
       const box = h('input', { id, type: 'checkbox', checked: setting.value === true, attrs: { 'aria-describedby': describedBy } });
@@ -107,7 +151,7 @@ function field(setting: Setting): Field {
       const select = h(
         'select',
         { id, attrs: { 'aria-describedby': describedBy } },
-        (setting.options ?? []).map((option) => h('option', { value: option, selected: option === setting.value }, option)),
+        (setting.options ?? []).map((option) => h('option', { value: option, selected: option === setting.value }, setting.choices?.[option] ?? option)),
       );
       input = select;
       read = () => select.value;
@@ -116,18 +160,27 @@ function field(setting: Setting): Field {
     }
     case 'integer':
     case 'number': {
+      // Shown in the unit a teacher thinks in (minutes), stored in the hub's (seconds).
+      const factor = setting.display?.factor ?? 1;
+      const shown = (value: number | undefined) => (value === undefined ? undefined : value / factor);
       const number = h('input', {
         id,
         type: 'number',
-        step: setting.type === 'integer' ? '1' : 'any',
-        inputMode: setting.type === 'integer' ? 'numeric' : 'decimal',
-        value: setting.value === null ? '' : String(setting.value),
-        attrs: { min: setting.min, max: setting.max, 'aria-describedby': describedBy },
+        step: setting.type === 'integer' && factor === 1 ? '1' : 'any',
+        inputMode: setting.type === 'integer' && factor === 1 ? 'numeric' : 'decimal',
+        value: typeof setting.value === 'number' ? String(setting.value / factor) : '',
+        attrs: { min: shown(setting.min), max: shown(setting.max), 'aria-describedby': describedBy },
       });
       input = number;
       // A half-typed number goes to the hub as written, so its message explains what is wrong.
-      read = () => (number.value.trim() === '' ? emptyValue(setting) : Number.isNaN(number.valueAsNumber) ? number.value : number.valueAsNumber);
+      read = () => {
+        if (number.value.trim() === '') return emptyValue(setting);
+        if (Number.isNaN(number.valueAsNumber)) return number.value;
+        const value = number.valueAsNumber * factor;
+        return setting.type === 'integer' ? Math.round(value) : value;
+      };
       label = h('label', { htmlFor: id }, setting.label);
+      if (setting.display) unit = h('span', { class: 'unit' }, setting.display.unit);
       break;
     }
     case 'string': {
@@ -149,7 +202,7 @@ function field(setting: Setting): Field {
     'div',
     { class: ['field', setting.type === 'boolean' && 'field-check'], attrs: { 'data-setting': setting.key } },
     label,
-    setting.type === 'boolean' ? null : input,
+    setting.type === 'boolean' ? null : unit ? h('div', { class: 'with-unit' }, input, unit) : input,
     help,
     problem,
   );
@@ -172,4 +225,20 @@ function problemsOf(error: unknown): Problem[] {
   if (!(error instanceof ApiError) || error.status !== 400) return [];
   const problems = (error.body as { problems?: unknown } | null)?.problems;
   return Array.isArray(problems) ? problems.filter((problem): problem is Problem => typeof problem?.message === 'string') : [];
+}
+
+/**
+ * Resolves once the restarted hub answers with none of `keys` waiting any more: the old hub may
+ * still answer for a moment while it stops, and must not be taken for the new one.
+ */
+async function waitForRestart(api: HubApi, keys: string[]): Promise<void> {
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, RESTART_POLL_MS));
+    try {
+      const { pendingRestart } = await api.get<SettingsList>('/lectern/settings');
+      if (!keys.some((key) => pendingRestart.includes(key))) return;
+    } catch {
+      // Not back yet.
+    }
+  }
 }

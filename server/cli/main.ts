@@ -116,26 +116,53 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(loaded: LoadedConfig): Promise<number> {
-  let stop: (reason: string) => void = () => {};
-  const stopped = new Promise<number>((resolve) => {
-    let stopping = false;
-    stop = (reason) => {
-      if (stopping) {
-        console.error(`\nStopping anyway (${reason} again): servers may be left running.`);
-        process.exit(1);
-      }
-      stopping = true;
-      console.error('\nStopping every student server, then the hub… (press Ctrl-C again to force)');
-      void hub.dispose().then(() => resolve(0));
-    };
-  });
   const { startHub } = await import('../index.js');
   const { printBanner } = await import('./banner.js');
-  const hub = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown') });
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let stopping = false;
+  /** Set while a restart is under way: a stop waits for it, then stops the new hub. */
+  let restarting: Promise<void> | null = null;
+
+  const launch = async () => {
+    const hub = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown'), onRestartRequest: () => void restart() });
+    await printBanner(hub);
+    return hub;
+  };
+  let hub = await launch();
+
+  // A teacher asked for it on the settings page, to apply settings read only at start.
+  const restart = () => {
+    if (stopping || restarting) return;
+    console.error('\nRestarting Lectern to apply the new settings: stopping every student server, then the hub…');
+    restarting = (async () => {
+      await hub.dispose();
+      try {
+        hub = await launch();
+      } catch (error) {
+        console.error(`lectern: the restart failed: ${explain(error)}`);
+        stopping = true;
+        finish(1);
+      }
+    })().finally(() => (restarting = null));
+  };
+
+  const stop = (reason: string) => {
+    if (stopping) {
+      console.error(`\nStopping anyway (${reason} again): servers may be left running.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.error('\nStopping every student server, then the hub… (press Ctrl-C again to force)');
+    void (async () => {
+      await restarting;
+      await hub.dispose();
+      finish(0);
+    })();
+  };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  await printBanner(hub);
-  return stopped;
+  return finished;
 }
 
 function overridesFrom(values: Record<string, unknown>): Record<string, unknown> {

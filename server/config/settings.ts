@@ -17,8 +17,14 @@ export interface EditableSetting {
   key: string;
   /** A few words for the settings page. */
   label: string;
+  /** What the setting does, in a teacher's words (the config file's own help is for its readers). */
+  help: string;
   /** True when the value is read once at start: a change is saved and waits for a restart. */
   restartRequired: boolean;
+  /** An enum's choices in a teacher's words, by value. */
+  choices?: Readonly<Record<string, string>>;
+  /** A number shown in `unit`, each one `factor` of the stored value (seconds shown as minutes). */
+  display?: { unit: string; factor: number };
 }
 
 /**
@@ -28,29 +34,120 @@ export interface EditableSetting {
  */
 export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
   // Chooses the authenticator and whether a join code exists, both built once at start.
-  { key: 'auth.loginMode', label: 'How students log in', restartRequired: true },
+  {
+    key: 'auth.loginMode',
+    label: 'How students get in',
+    help: 'Students get accounts you make (from a class list, with login cards), sign up themselves with the class code, or you list their names and the first password each types becomes theirs.',
+    restartRequired: true,
+    choices: {
+      accounts: 'With accounts you make',
+      'join-code': 'They sign up with the class code',
+      'first-use': 'You list the names; their first password becomes theirs',
+    },
+  },
   // Read by the join page at each sign-up.
-  { key: 'auth.joinApproval', label: 'Approve new sign-ups', restartRequired: false },
+  {
+    key: 'auth.joinApproval',
+    label: 'Approve new sign-ups',
+    help: 'Students who sign up with the class code wait until you let them in on the Users screen.',
+    restartRequired: false,
+  },
   // Read at each password change, account creation and first-use login.
-  { key: 'auth.minPasswordLength', label: 'Shortest password', restartRequired: false },
+  {
+    key: 'auth.minPasswordLength',
+    label: 'Shortest password',
+    help: 'Shorter passwords are refused when someone chooses one.',
+    restartRequired: false,
+    display: { unit: 'characters', factor: 1 },
+  },
   // The hub restarts its culler with the new values.
-  { key: 'culler.enabled', label: 'Stop idle servers', restartRequired: false },
-  { key: 'culler.idleTimeout', label: 'Idle time before a server is stopped (seconds)', restartRequired: false },
+  {
+    key: 'culler.enabled',
+    label: 'Stop idle servers',
+    help: 'A student’s server nobody has used for a while is stopped, to free this computer for the others. Code still running is never stopped, and saved work stays.',
+    restartRequired: false,
+  },
+  {
+    key: 'culler.idleTimeout',
+    label: 'Stop a server unused for',
+    help: 'How long a server may go unused before it is stopped.',
+    restartRequired: false,
+    display: { unit: 'minutes', factor: 60 },
+  },
   // The start queue takes its new limit at once (waiting starts may go ahead).
-  { key: 'spawner.concurrentSpawnLimit', label: 'Servers starting at once', restartRequired: false },
+  {
+    key: 'spawner.concurrentSpawnLimit',
+    label: 'Servers starting at once',
+    help: 'Starting is the heavy part of a server’s life. The others wait their turn and see their place in line; a laptop starts a few at a time well.',
+    restartRequired: false,
+  },
   // Both read at each start.
-  { key: 'spawner.activeServerLimit', label: 'Most servers running at once (0: no limit)', restartRequired: false },
-  { key: 'spawner.minFreeMemoryMb', label: 'Free memory a start needs (MiB; 0: no check)', restartRequired: false },
+  {
+    key: 'spawner.activeServerLimit',
+    label: 'Most servers running at once',
+    help: '0 means no limit. Past it, a student is told the class is full.',
+    restartRequired: false,
+  },
+  {
+    key: 'spawner.minFreeMemoryMb',
+    label: 'Free memory a server needs to start',
+    help: '0 turns the check off. A server does not start when this computer has less memory free, so a full class does not slow it to a crawl.',
+    restartRequired: false,
+    display: { unit: 'MB', factor: 1 },
+  },
   // Read at each usage sample (every few seconds).
-  { key: 'spawner.memoryLimitMb', label: 'Most memory per student (MiB; 0: no limit)', restartRequired: false },
+  {
+    key: 'spawner.memoryLimitMb',
+    label: 'Most memory per student',
+    help: '0 means no limit. Past it, the student’s largest notebook is stopped and they are told why, so one runaway notebook cannot take this computer down.',
+    restartRequired: false,
+    display: { unit: 'MB', factor: 1 },
+  },
   // Whether a sandbox works here is found once, when the hub starts.
-  { key: 'spawner.isolation', label: 'Keep students apart (sandbox)', restartRequired: true },
+  {
+    key: 'spawner.isolation',
+    label: 'Keep students apart',
+    help: 'In a sandbox, a student’s notebooks see only their own folder: not their classmates’ work, not yours.',
+    restartRequired: true,
+    choices: {
+      auto: 'Yes, where this computer can (recommended)',
+      sandbox: 'Always: no server starts without a sandbox',
+      off: 'No: students could read each other’s files',
+    },
+  },
   // How servers launch is found once, when the hub starts.
-  { key: 'spawner.python', label: 'Python environment (empty: the best one found)', restartRequired: true },
-  { key: 'spawner.launchMode', label: 'How servers are run', restartRequired: true },
+  {
+    key: 'spawner.python',
+    label: 'Python for students’ servers',
+    help: 'Leave it empty and Lectern uses the best Python it finds (listed under “Python for students’ servers”), or type the folder of a Python environment.',
+    restartRequired: true,
+  },
+  {
+    key: 'spawner.launchMode',
+    label: 'Jupyter students get',
+    help: 'Which Jupyter each student’s server runs.',
+    restartRequired: true,
+    choices: {
+      auto: 'The best that Python has (recommended)',
+      singleuser: 'JupyterHub’s single-user server',
+      lab: 'JupyterLab',
+      notebook: 'Jupyter Notebook',
+      server: 'Jupyter Server',
+    },
+  },
   // The public listener is bound once.
-  { key: 'network.port', label: 'Port', restartRequired: true },
-  { key: 'network.ip', label: 'Listening address', restartRequired: true },
+  {
+    key: 'network.port',
+    label: 'Port',
+    help: 'The number after the address students type. 0 picks a free one each time Lectern starts (the address then changes).',
+    restartRequired: true,
+  },
+  {
+    key: 'network.ip',
+    label: 'Who can reach Lectern',
+    help: '0.0.0.0: every device on this computer’s networks (for a class). 127.0.0.1: this computer only.',
+    restartRequired: true,
+  },
 ];
 
 const BY_KEY: ReadonlyMap<string, EditableSetting> = new Map(EDITABLE_SETTINGS.map((setting) => [setting.key, setting]));
@@ -75,6 +172,10 @@ export interface SettingModel {
   /** Whether `null` is a value (for `spawner.python`: let Lectern choose). */
   nullable?: boolean;
   restartRequired: boolean;
+  /** An enum's choices in a teacher's words, by value. */
+  choices?: Record<string, string>;
+  /** A number shown in `unit`, each one `factor` of the value (seconds shown as minutes). */
+  display?: { unit: string; factor: number };
 }
 
 /** What is wrong with one key's new value (`key` is `''` for the file as a whole). */
@@ -85,19 +186,21 @@ export interface SettingProblem {
 
 /** The settings page's rows, with the values `config` holds. */
 export function settingModels(config: LecternConfig): SettingModel[] {
-  return EDITABLE_SETTINGS.map(({ key, label, restartRequired }) => {
+  return EDITABLE_SETTINGS.map(({ key, label, help, restartRequired, choices, display }) => {
     const node = schemaNodeAt(key.split('.')) ?? {};
     const branches = (node.anyOf ?? [node]) as SchemaNode[];
     const main = branches.find((branch) => branch.type !== 'null') ?? node;
     const model: SettingModel = {
       key,
       label,
-      description: node.description ?? '',
+      description: help,
       value: valueAt(config, key),
       type: main.enum ? 'enum' : (main.type as SettingType),
       restartRequired,
     };
     if (main.enum) model.options = main.enum.map(String);
+    if (choices) model.choices = { ...choices };
+    if (display) model.display = { ...display };
     // zod bounds every integer by the safe-integer range: not a limit to show.
     if (typeof main.minimum === 'number' && main.minimum > Number.MIN_SAFE_INTEGER) model.min = main.minimum;
     if (typeof main.maximum === 'number' && main.maximum < Number.MAX_SAFE_INTEGER) model.max = main.maximum;

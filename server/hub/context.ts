@@ -75,4 +75,6 @@ export interface HubContext {
   publicPort(): number;
   /** Asks the process hosting the hub to stop it (POST /hub/api/shutdown). */
   requestShutdown(): void;
+  /** Asks the process hosting the hub to restart it (POST /hub/api/lectern/restart); null when it cannot. */
+  requestRestart: (() => void) | null;
 }

@@ -23,6 +23,7 @@ describe('the teacher GUI in Chromium', () => {
   let browser: Browser;
   let t: TestHub;
   let page: Page;
+  let restartRequests = 0;
 
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
   const openScreen = async (tab: string, heading: string) => {
@@ -38,7 +39,8 @@ describe('the teacher GUI in Chromium', () => {
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    [browser, t] = await Promise.all([launchBrowser(), startTestHub(fakeServer('ok'))]);
+    // A restart asked for on the settings page is counted here: the CLI's test restarts for real.
+    [browser, t] = await Promise.all([launchBrowser(), startTestHub(fakeServer('ok'), { onRestartRequest: () => (restartRequests += 1) })]);
     await t.addUser(TEACHER.name, TEACHER.password, true);
     for (const name of ['ada', 'bob']) await t.addUser(name, `${name}-password-1`);
     // Two students from a school's class list: full names with accents, login names without.
@@ -298,14 +300,44 @@ describe('the teacher GUI in Chromium', () => {
     await page.locator('[data-setting="auth.minPasswordLength"] .field-problem').waitFor();
     assert.equal(await shortest.getAttribute('aria-invalid'), 'true');
 
+    // In a teacher's words and units: choices spelled out, the idle time in minutes (3600 s).
+    assert.equal(await page.getByLabel('How students get in').locator('option:checked').innerText(), 'With accounts you make');
+    assert.equal(await page.getByLabel('Stop a server unused for').inputValue(), '60');
+    await page.locator('[data-setting="culler.idleTimeout"]').getByText('minutes', { exact: true }).waitFor();
+
     await shortest.fill('10');
-    await page.getByLabel('Port', { exact: true }).fill('8123');
+    const port = page.getByLabel('Port', { exact: true });
+    await port.fill('8123');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByText('Restart Lectern to apply: Port.').waitFor();
+    const restartNote = page.getByText('Restart Lectern to apply: Port.');
+    await restartNote.waitFor();
     await page.getByText(/Saved and in effect: Shortest password\./).waitFor();
     const { settings } = (await (await t.api('/lectern/settings')).json()) as { settings: { key: string; value: unknown }[] };
     assert.equal(settings.find((setting) => setting.key === 'auth.minPasswordLength')?.value, 10);
     await screenshot('settings');
+
+    // Set back to the port Lectern runs with: nothing waits for a restart any more.
+    await port.fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await restartNote.waitFor({ state: 'hidden' });
+
+    await page.getByLabel('Who can reach Lectern').fill('0.0.0.0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Restart Lectern to apply: Who can reach Lectern.').waitFor();
+    await page.getByRole('button', { name: 'Restart Lectern now' }).click();
+    const question = page.getByRole('dialog', { name: 'Restart Lectern?' });
+    await question.getByText(/Every student’s server stops/).waitFor();
+    await question.getByRole('button', { name: 'Restart Lectern' }).click();
+    await page.getByText('Lectern is restarting… This page comes back by itself.').waitFor();
+    assert.equal(restartRequests, 1, 'the hub was asked to restart');
+    // This test's hub does not restart: saving back the address it runs with stands for the
+    // restarted hub, and the page comes back by itself.
+    const reloaded = page.waitForEvent('load');
+    const back = await t.api('/lectern/settings', { method: 'PATCH', body: JSON.stringify({ changes: { 'network.ip': '127.0.0.1' } }) });
+    assert.equal(back.status, 200);
+    await reloaded;
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+    assert.equal(await page.getByText('Restart Lectern to apply', { exact: false }).count(), 0);
   });
 
   it('exports the configuration, and previews an import before applying it', async () => {

@@ -197,6 +197,39 @@ describe('the lectern command', () => {
     }
   });
 
+  it('restarts itself when the teacher asks, to apply a setting read only at start', async () => {
+    const config = join(dir, 'restart.yaml');
+    await writeFile(config, ['services:', `  - { name: automation, apiToken: ${SERVICE_TOKEN}, admin: true }`].join('\n'));
+    const hub = await startCli(['--config', config, '--data-dir', join(dir, 'restart')]);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    const api = (origin: string, path: string, init: RequestInit = {}) =>
+      fetch(`${origin}/hub/api${path}`, { ...init, headers: { Authorization: `token ${SERVICE_TOKEN}` } });
+    try {
+      const changed = await api(hub.origin, '/lectern/settings', { method: 'PATCH', body: JSON.stringify({ changes: { 'network.port': port } }) });
+      assert.equal(changed.status, 200);
+      const before = (await (await api(hub.origin, '/lectern/settings')).json()) as { canRestart: boolean; pendingRestart: string[] };
+      assert.deepEqual([before.canRestart, before.pendingRestart], [true, ['network.port']]);
+
+      const restart = await api(hub.origin, '/lectern/restart', { method: 'POST' });
+      assert.equal(restart.status, 202);
+      const moved = `http://127.0.0.1:${port}`;
+      for (;;) {
+        if (hub.stdout().includes(`Teacher dashboard: ${moved}/`)) break;
+        if (hub.child.exitCode !== null) assert.fail(`lectern exited during the restart:\n${hub.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.match(hub.stderr(), /Restarting Lectern to apply the new settings/);
+      const after = (await (await api(moved, '/lectern/settings')).json()) as { pendingRestart: string[] };
+      assert.deepEqual(after.pendingRestart, [], 'the new port is in effect');
+    } finally {
+      hub.child.kill('SIGINT');
+      assert.equal(await hub.exited, 0);
+    }
+  });
+
   it('exits with a clear message when the port is taken', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -84,10 +84,10 @@ describe('every described operation on a running hub', () => {
   let t: TestHub;
   before(async () => {
     // Named servers on, so their operations answer; a join code, so it can be rotated; shutdown
-    // requests are noted, not obeyed.
+    // and restart requests are noted, not obeyed.
     t = await startTestHub(
       { ...fakeServer('ok', { allowNamedServers: true }), auth: { loginMode: 'join-code' } },
-      { onShutdownRequest: () => {} },
+      { onShutdownRequest: () => {}, onRestartRequest: () => {} },
     );
   });
   after(() => t.stop());
@@ -153,6 +153,7 @@ describe('every described operation on a running hub', () => {
       ['/lectern/isolation'],
       ['/lectern/settings'],
       ['/lectern/settings', json('PATCH', { changes: { 'culler.idleTimeout': 1800 } })],
+      ['/lectern/restart', json('POST')],
       ['/lectern/import/preview', json('POST', { text: 'culler:\n  idleTimeout: 1200\n' })],
       ['/lectern/import', json('POST', { text: 'culler:\n  idleTimeout: 1200\n' })],
       ['/lectern/export?format=lectern'],

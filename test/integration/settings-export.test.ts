@@ -135,6 +135,11 @@ describe('settings changed from the GUI', () => {
       assert.deepEqual(pending.pendingRestart, ['network.port']);
       assert.equal(pending.values['network.port'], port, 'the value shown is the one saved');
       assert.notEqual(first.hub.port, port);
+      // Embedded without a host that can start it again, the hub says it cannot restart itself.
+      assert.equal(((await (await first.api('/lectern/settings')).json()) as { canRestart: boolean }).canRestart, false);
+      const refused = await first.api('/lectern/restart', { method: 'POST' });
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { message: string }).message, /cannot restart itself: stop it and start it again/);
 
       await first.hub.dispose();
       // The same config (port 0 from the test helper), the same data dir: the saved port wins.

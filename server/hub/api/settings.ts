@@ -5,12 +5,14 @@
  *   PATCH /lectern/settings          change some: `{ changes: { key: value } }`, all or nothing
  *   POST  /lectern/import/preview    what importing a config file (`{ text }`) would change
  *   POST  /lectern/import            import it: its editable settings, as PATCH does
+ *   POST  /lectern/restart           restart Lectern, to apply the settings that wait for it
  *
  * Reading needs `admin-ui`, the admin page's scope. Changing needs `shutdown`: JupyterHub has no
  * scope for changing its configuration (that is a file only its operator writes), and the nearest
  * power it gives through the API is the one over the hub process itself, held by the admin role
  * alone. It fits: several of these settings (the port, the Python environment) take effect only
  * through a restart, and the others can stop everyone's servers (the culler) or change who gets in.
+ * Restarting needs it too: it is a shutdown followed by a start.
  */
 import type { Request, Response } from 'express';
 import type { HubContext } from '../context.js';
@@ -26,7 +28,7 @@ export function settingsRoutes(ctx: HubContext): ApiRoute[] {
   return [
     route('get', '/lectern/settings', (_req, res) => {
       requireScope(res, READ_SCOPES);
-      res.json(ctx.liveSettings.list());
+      res.json({ ...ctx.liveSettings.list(), canRestart: ctx.requestRestart !== null });
     }),
 
     route('patch', '/lectern/settings', async (req, res) => {
@@ -48,6 +50,15 @@ export function settingsRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, CHANGE_SCOPES);
       const text = configText(req);
       await answerChange(res, () => ctx.liveSettings.import(text));
+    }),
+
+    route('post', '/lectern/restart', (_req, res) => {
+      requireScope(res, CHANGE_SCOPES);
+      const restart = ctx.requestRestart;
+      if (!restart) throw new HttpError(400, 'This Lectern cannot restart itself: stop it and start it again.');
+      // Answered first: the restart closes the connection this answer goes out on.
+      res.on('finish', restart);
+      res.status(202).json({ restarting: true, pendingRestart: ctx.liveSettings.pendingRestart() });
     }),
   ];
 }

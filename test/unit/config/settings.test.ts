@@ -33,12 +33,12 @@ describe('the settings table', () => {
     });
   });
 
-  it("describes each setting from the schema: its help text, type, bounds and choices", () => {
+  it("describes each setting in a teacher's words, with the schema's type, bounds and choices", () => {
     const models = Object.fromEntries(settingModels(config()).map((model) => [model.key, model]));
     assert.deepEqual(models['network.port'], {
       key: 'network.port',
       label: 'Port',
-      description: 'Port of the public listener; 0 picks a free port.',
+      description: 'The number after the address students type. 0 picks a free one each time Lectern starts (the address then changes).',
       value: 8000,
       type: 'integer',
       min: 0,
@@ -53,7 +53,13 @@ describe('the settings table', () => {
     assert.equal(models['spawner.python']?.nullable, true);
     assert.equal(models['spawner.concurrentSpawnLimit']?.min, 1);
     assert.equal(models['spawner.concurrentSpawnLimit']?.max, undefined, 'no made-up maximum');
-    for (const model of Object.values(models)) assert.ok(model.description.length > 10, `${model.key} has help text`);
+    assert.deepEqual(models['culler.idleTimeout']?.display, { unit: 'minutes', factor: 60 }, 'seconds are shown as minutes');
+    for (const model of Object.values(models)) {
+      assert.ok(model.description.length > 10, `${model.key} has help text`);
+      // The config file's words stay out of the teacher's: no keys, no JSON, no binary units.
+      assert.doesNotMatch(`${model.label} ${model.description}`, /\b(null|MiB|loginMode|auth\.|spawner\.)|"/, model.key);
+      if (model.options) assert.deepEqual(Object.keys(model.choices ?? {}).sort(), [...model.options].sort(), `${model.key}: every choice in words`);
+    }
   });
 });
 
