@@ -15,8 +15,13 @@ const SETTING = 'joinCode';
 
 /** A fresh code such as `K7P-2QX`: two groups of three, about 2^29 possibilities (guessing is throttled). */
 export function generateJoinCode(random: (max: number) => number = randomInt): string {
+  return readableCode(GROUP, random);
+}
+
+/** Two dash-separated groups of `length` characters nobody mixes up, such as `K7P2-QXM4`. */
+export function readableCode(length: number, random: (max: number) => number = randomInt): string {
   const char = () => ALPHABET[random(ALPHABET.length)] as string;
-  const group = () => Array.from({ length: GROUP }, char).join('');
+  const group = () => Array.from({ length }, char).join('');
   return `${group()}-${group()}`;
 }
 

@@ -13,6 +13,8 @@ export interface LoginCard {
   password: string | null;
   /** The secret of the card's one-time login link. */
   linkSecret: string;
+  /** The card code, typed at any address for a one-time login when the QR code's no longer answers. */
+  code: string;
 }
 
 export interface CardSheet {

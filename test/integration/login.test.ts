@@ -318,3 +318,31 @@ describe('first-use passwords', () => {
     assert.deepEqual(unlisted, wrong);
   });
 });
+
+describe('card codes typed at /hub/card', () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startTestHub();
+  });
+  after(() => t.stop());
+
+  it('refuses a wrong code with the same answer, keeps it typed, and throttles guesses like logins', async () => {
+    const guess = (code: string) =>
+      t.client().request('/hub/card', {
+        method: 'POST',
+        body: new URLSearchParams({ code }),
+        headers: { Origin: t.origin, 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
+    const wrong = await guess('AAAA-BBBB');
+    assert.equal(wrong.status, 403);
+    const page = await wrong.text();
+    assert.match(page, /That card code is not right, or it has been used or has expired\./);
+    assert.match(page, /value="AAAA-BBBB"/);
+    for (let i = 0; i < 4; i++) await guess(`AAAA-BBB${i + 2}`);
+    const throttled = await guess('AAAA-CCCC');
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
+    const login = await (await t.client().request('/hub/login')).text();
+    assert.match(login, /<a href="\/hub\/card">I have a login card<\/a>/);
+  });
+});

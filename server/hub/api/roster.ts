@@ -6,7 +6,7 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { DEFAULT_LINK_HOURS, issueLoginLink, MAX_LINK_HOURS } from '../../auth/login-links.js';
+import { DEFAULT_LINK_HOURS, issueCardCode, issueLoginLink, MAX_LINK_HOURS } from '../../auth/login-links.js';
 import { resetPassword } from '../../auth/password-changes.js';
 import { RosterImport, RosterRejectedError, type ImportedAccount } from '../../auth/roster-import.js';
 import { MAX_ROSTER_COLUMNS, ROSTER_COLUMNS } from '../../auth/roster-columns.js';
@@ -70,6 +70,7 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
         displayName: user.displayName,
         password,
         linkSecret: issueLoginLink(ctx.loginLinks, user.id, linksExpireAt, revokeEarlier),
+        code: issueCardCode(ctx.loginLinks, user.id, linksExpireAt),
       }));
     });
     await ctx.db.commit();

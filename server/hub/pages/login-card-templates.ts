@@ -74,6 +74,8 @@ export interface CardView {
   name: string;
   displayName: string | null;
   password: string | null;
+  /** The card code, for logging in at any address once the QR code's no longer answers. */
+  code: string;
   /** The QR code of the card's login link, as inline SVG. */
   qrSvg: string;
 }
@@ -91,7 +93,9 @@ export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: st
     <p class="display-name">${entry.displayName ?? entry.name}</p>
     <dl>
       <dt>Username</dt><dd class="username">${entry.name}</dd>
+      <dt>Card code</dt><dd class="card-code">${entry.code}</dd>
     </dl>
+    <p class="card-code-hint">Another address on the board? Choose “I have a login card” there.</p>
   </div>
   <figure class="qr">
     ${new SafeHtml(entry.qrSvg)}
@@ -156,6 +160,26 @@ export function loginLinkPage(urls: HubUrls, view: { action: string }): string {
 
 const LINK_REFUSED =
   'This login link has already been used or has expired. Log in with your name and password, or ask your teacher for a new card.';
+
+/** `/hub/card`: where a student types the code printed on their login card. */
+export function cardCodePage(urls: HubUrls, view: { action: string; error?: string; code?: string }): string {
+  return layout({
+    title: 'Log in with your card',
+    urls,
+    body: html`<form class="card" method="post" action="${view.action}">
+  <h1>Log in with your login card</h1>
+  <p>Type the card code printed at the bottom of your card.</p>
+  ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
+  <label for="code">Card code</label>
+  <input id="code" name="code" autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false"
+    required autofocus placeholder="K7P2-QXM4" value="${view.code ?? ''}">
+  <button type="submit">Log in</button>
+  <p><a href="${urls.login()}">Log in with your username and password</a></p>
+</form>`,
+  });
+}
+
+export const CARD_CODE_REFUSED = 'That card code is not right, or it has been used or has expired. Check it, or log in with your username and password.';
 
 export function loginLinkRefusedPage(urls: HubUrls): string {
   return layout({

@@ -24,7 +24,7 @@ import { changePasswordPage } from './password-templates.js';
  * Pages a user who must change their password may still open (paths under the hub's prefix): this
  * one, and the ways out and in (another student may log in on the same tablet, from a card's QR code).
  */
-const OPEN_WHILE_MUST_CHANGE = /^\/(change-password|login|logout|join|login-link\/[^/]+)$/;
+const OPEN_WHILE_MUST_CHANGE = /^\/(change-password|login|logout|join|card|login-link\/[^/]+)$/;
 /** A login this recent has just proved the password, for a student who must choose their own. */
 const FRESH_LOGIN_MS = 10 * 60_000;
 

@@ -42,6 +42,7 @@ export function rosterRouter(ctx: HubContext): Router {
         name: card.name,
         displayName: card.displayName,
         password: card.password,
+        code: card.code,
         qrSvg: await qrSvg(`${joinUrl}hub/login-link/${card.linkSecret}`),
       })),
     );

@@ -67,6 +67,7 @@ export function loginPage(urls: HubUrls, options: LoginPageOptions): string {
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Log in</button>
+  <p><a href="${options.next ? `${urls.hub('card')}?next=${encodeURIComponent(options.next)}` : urls.hub('card')}">I have a login card</a></p>
   ${options.joinUrl ? html`<p>New to this class? <a href="${options.joinUrl}">Join with a class code</a></p>` : ''}
 </form>`,
   });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CardSheets } from '../../../server/hub/card-sheets.js';
 
 const sheet = (name: string) => ({
-  cards: [{ name, displayName: null, password: 'maple-otter-cloud-42', linkSecret: 'secret' }],
+  cards: [{ name, displayName: null, password: 'maple-otter-cloud-42', linkSecret: 'secret', code: 'K7P2-QXM4' }],
   linksExpireAt: new Date('2026-01-09T00:00:00Z'),
 });
 

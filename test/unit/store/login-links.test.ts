@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { issueCardCode, issueLoginLink, redeemCardCode, redeemLoginLink } from '../../../server/auth/login-links.js';
 import { Database } from '../../../server/store/database.js';
 import { LoginLinkRepository } from '../../../server/store/login-links.js';
 import { SettingsRepository } from '../../../server/store/settings.js';
@@ -26,6 +27,18 @@ describe('login links and settings in the database', () => {
   });
 
   const inAnHour = (): string => new Date(Date.now() + 3_600_000).toISOString();
+
+  it('gives a card a code of its own, typed in any case, once, beside its QR code', () => {
+    const dee = users.create({ name: 'dee', admin: false, passwordHash: null });
+    const until = new Date(Date.now() + 3_600_000);
+    const secret = issueLoginLink(links, dee.id, until);
+    const code = issueCardCode(links, dee.id, until);
+    assert.match(code, /^[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}$/, 'no 0/O, 1/I/L to mix up');
+    assert.equal(redeemLoginLink(links, secret)?.userId, dee.id, 'the QR code works');
+    assert.equal(redeemCardCode(links, ` ${code.toLowerCase().replace('-', ' ')} `)?.userId, dee.id, 'and so does the code, separately');
+    assert.equal(redeemCardCode(links, code), undefined, 'once');
+    assert.equal(redeemCardCode(links, 'not-a-code'), undefined);
+  });
 
   it('lets a link be used once, and never after it expired', () => {
     const ann = users.create({ name: 'ann', admin: false, passwordHash: null, displayName: 'Ann Smith' });
