@@ -395,14 +395,33 @@ describe('the teacher GUI in Chromium', () => {
     assert.ok(ring.ratio >= 3, `focus ring contrast ${ring.ratio.toFixed(2)}:1`);
   });
 
-  it('fits a tablet held upright without sideways scrolling', async () => {
-    await page.setViewportSize({ width: 768, height: 1024 });
-    for (const [tab, heading] of [['Dashboard', 'Dashboard'], ['Users', 'Users']] as const) {
-      await openScreen(tab, heading);
-      await page.locator('.loading').waitFor({ state: 'detached' });
-      // A string, evaluated in the page: the tests are compiled without the DOM's types.
-      assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `${tab}: no sideways scrolling`);
-      await screenshot(`tablet-${tab.toLowerCase()}`);
+  it('fits a phone, a tablet held upright and a laptop without sideways scrolling, on every screen', async () => {
+    const sizes = [
+      { name: 'phone', width: 390, height: 844 },
+      { name: 'tablet', width: 768, height: 1024 },
+      { name: 'laptop', width: 1280, height: 800 },
+    ];
+    const screens = [
+      ['Dashboard', 'Dashboard'],
+      ['Users', 'Users'],
+      ['Servers', 'Servers'],
+      ['Settings', 'Settings'],
+      ['Export / import', 'Export / import'],
+    ] as const;
+    for (const size of sizes) {
+      await page.setViewportSize(size);
+      for (const [tab, heading] of screens) {
+        await openScreen(tab, heading);
+        await page.locator('.loading').waitFor({ state: 'detached' });
+        // A string, evaluated in the page: the tests are compiled without the DOM's types.
+        const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`);
+        assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `${tab} on a ${size.name}: no sideways scrolling ${JSON.stringify(wide)}`);
+        if (tab === 'Dashboard') {
+          const px = Number.parseFloat((await page.evaluate("getComputedStyle(document.querySelector('.join-url .url-host')).fontSize")) as string);
+          assert.ok(px >= 16, `the join address is readable on a ${size.name}: ${px}px`);
+        }
+        await page.screenshot({ path: join(ARTIFACTS, `screen-${size.name}-${tab.toLowerCase().replace(/\W+/g, '-')}.png`), fullPage: true });
+      }
     }
     await page.setViewportSize({ width: 1280, height: 860 });
   });
