@@ -14,19 +14,11 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { decodeQrPng } from '../helpers/qr.js';
+import { SCHOOL_EXPORT, windows1252 } from '../helpers/school-export.js';
 
 const ARTIFACTS = join(projectRoot(), 'test-artifacts');
 const LAPTOP = { viewport: { width: 1366, height: 768 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
-
-/** Thirty students as a school system exports them; the last four make two Zoës and two Noah Petits. */
-const SCHOOL_EXPORT = [
-  'First name,Last name',
-  ...['Amélie,Poulain', 'Léa,Durand', 'Chloé,Lefèvre', 'Maëlys,Girard', 'Jérôme,Bonnet', 'François,Mercier', 'Jürgen,Groß', 'Inès,Núñez'],
-  ...['Siobhán,O’Brien', 'Åsa,Ødegaard', 'Hugo,Lambert', 'Lucas,Fontaine', 'Emma,Rousseau', 'Gabriel,Vincent', 'Louise,Muller', 'Arthur,Lefebvre'],
-  ...['Jade,Faure', 'Raphaël,André', 'Mila,Mercier', 'Louis,Blanc', 'Alice,Guérin', 'Jules,Boyer', 'Rose,Garnier', 'Adam,Chevalier'],
-  ...['Lina,François', 'Paul,Legrand', 'Zoë,Martin', 'Zoë,Dubois', 'Noah,Petit', 'Noah,Petit'],
-].join('\r\n');
 
 describe('a class from the school’s export to students in, in three actions', () => {
   let browser: Browser;
@@ -47,8 +39,7 @@ describe('a class from the school’s export to students in, in three actions', 
 
   it('imports the export and opens the login cards: Import class list, choose the file, Import and print cards', async () => {
     const file = join(t.dataDir, 'Class 7B.csv');
-    // Excel on Windows saves CSV in the Windows code page, not UTF-8 (’ is 0x92 there).
-    await writeFile(file, Buffer.from(SCHOOL_EXPORT.replaceAll('’', '\x92'), 'latin1'));
+    await writeFile(file, windows1252(SCHOOL_EXPORT));
     teacher = await (await browser.newContext(LAPTOP)).newPage();
     // What the desktop app's window opens with: the teacher logged in, on the dashboard.
     await teacher.goto(await t.hub.desktopLoginUrl());
