@@ -108,6 +108,8 @@ async function classList(dir: string): Promise<string> {
  */
 async function student(browser: Browser, name: string, t0: number, reach: (page: Page) => Promise<void>): Promise<number> {
   const context: BrowserContext = await browser.newContext(PHONE);
+  // Thirty phones and thirty servers starting on one small machine: every page is slow at first.
+  context.setDefaultTimeout(TIMEOUT_MS);
   try {
     const page = await context.newPage();
     await reach(page);

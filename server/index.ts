@@ -13,6 +13,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { JoinCodes } from './auth/join-codes.js';
 import { LoginAttempts } from './auth/login-attempts.js';
 import { issueLoginLink } from './auth/login-links.js';
+import { announceHostName, mdnsHostName } from './lan/mdns.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { generatePassword, PasswordHasher } from './auth/passwords.js';
 import { newSecret } from './auth/secrets.js';
@@ -279,6 +280,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       await closeServer(publicServer);
     });
     port = (publicServer.address() as AddressInfo).port;
+    await announceOnLan(ctx, log, cleanups);
     // Each server's origin from the last run, so bookmarks of servers not started yet lead somewhere.
     await originPorts?.reopenAll();
 
@@ -447,4 +449,17 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/**
+ * Announces the machine's `.local` name when students can reach the hub over the network, so that
+ * the dashboard and the cards can offer an address that survives a new IP address.
+ */
+async function announceOnLan(ctx: HubContext, log: Logger, cleanups: (() => unknown)[]): Promise<void> {
+  const name = mdnsHostName();
+  if (!name || ctx.joinAddresses.lanIPv4().length === 0) return;
+  const announcer = await announceHostName(name, () => ctx.joinAddresses.lanIPv4(), log.child('mdns'));
+  if (!announcer) return;
+  ctx.joinAddresses.setAnnouncedName(announcer.name);
+  cleanups.push(() => announcer.close());
 }

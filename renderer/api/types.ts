@@ -83,6 +83,8 @@ export interface JoinAddress {
 export interface JoinUrls {
   addresses: JoinAddress[];
   preferred: string | null;
+  /** The hub at this computer's `.local` name, which survives a new address; null when not announced. */
+  nameUrl?: string | null;
   /** The ports students' servers open on (`8001-8200`, `0`: any), for firewalls; null when they share the hub's. */
   serverPorts?: string | null;
 }

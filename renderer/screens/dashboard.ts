@@ -102,6 +102,15 @@ function joinView(ctx: ScreenContext, urls: JoinUrls, join: JoinState | null, re
     code ? h('p', { class: 'join-code' }, 'Class code: ', h('strong', null, code)) : null,
     h('div', { class: 'actions' }, copyButton, projectorButton),
     urls.addresses.length > 1 ? networkPicker(ctx.api, urls, chosen, reload) : h('p', { class: 'hint' }, addressLabel(chosen)),
+    urls.nameUrl
+      ? h(
+          'p',
+          { class: 'hint name-url' },
+          'Also at ',
+          h('strong', null, urls.nameUrl),
+          ' on networks that know this computer’s name: it stays the same when the address changes.',
+        )
+      : null,
     urls.serverPorts ? h('p', { class: 'hint server-ports' }, serverPortsHint(urls.serverPorts)) : null,
   ].filter((part): part is HTMLElement => part !== null);
 }

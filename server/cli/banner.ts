@@ -9,7 +9,7 @@ import type { RunningHub } from '../index.js';
 import { terminalQr } from '../lan/qr.js';
 
 export async function printBanner(hub: RunningHub): Promise<void> {
-  const { addresses, preferred } = hub.joinUrls();
+  const { addresses, preferred, nameUrl } = hub.joinUrls();
   const urls = preferred ? [preferred, ...addresses.filter((entry) => entry !== preferred)] : addresses;
   const lines = ['', 'Lectern is running.', ''];
   if (urls.length === 0) {
@@ -17,6 +17,7 @@ export async function printBanner(hub: RunningHub): Promise<void> {
   } else {
     lines.push('Students join at:');
     for (const join of urls) lines.push(`  ${join.url}   (${join.kind})`);
+    if (nameUrl) lines.push(`  ${nameUrl}   (this computer's name, where the network knows .local names: it stays when the address changes)`);
   }
   lines.push(`Teacher dashboard: ${hub.url}hub/admin   (on this machine; log in as a teacher)`);
   const joinCode = hub.joinCode();

@@ -6,9 +6,10 @@
  * have the chosen address (another classroom, another network), the best guess is the first address
  * (see `lanAddresses()` for the order).
  */
+import net from 'node:net';
 import type { LecternConfig } from '../config/schema.js';
 import { lanAddresses, type LanAddress } from '../lan/addresses.js';
-import { joinUrls, type JoinUrl } from '../lan/join-url.js';
+import { hubUrlAt, joinUrls, type JoinUrl } from '../lan/join-url.js';
 import type { Database } from '../store/database.js';
 import type { SettingsRepository } from '../store/settings.js';
 
@@ -25,6 +26,12 @@ export interface JoinAddressList {
   addresses: JoinAddress[];
   /** The one to show students; null when there is none (no network, hub on all interfaces). */
   preferred: JoinAddress | null;
+  /**
+   * The hub at this machine's multicast DNS name (`http://laptop.local:8000/`), which stays the
+   * same when the network gives the machine another address; null unless the name is announced and
+   * students can reach the hub over the network.
+   */
+  nameUrl: string | null;
 }
 
 export class UnknownAddressError extends Error {
@@ -43,6 +50,8 @@ export interface JoinAddressesDeps {
 
 export class JoinAddresses {
   private readonly interfaces: () => LanAddress[];
+  /** The `.local` name announced for this machine (see lan/mdns.ts), once it is. */
+  private announcedName: string | null = null;
 
   constructor(private readonly deps: JoinAddressesDeps) {
     this.interfaces = deps.interfaces ?? (() => lanAddresses());
@@ -59,7 +68,21 @@ export class JoinAddresses {
       interfaceName: interfaces.find((entry) => entry.address === url.address)?.interfaceName ?? null,
       preferred: url.address === preferredAddress,
     }));
-    return { addresses, preferred: addresses.find((entry) => entry.preferred) ?? null };
+    const reachable = addresses.some((entry) => entry.kind !== 'loopback');
+    const nameUrl = this.announcedName && reachable ? hubUrlAt(this.announcedName, { port: this.deps.port(), baseUrl: network.baseUrl, tls: network.tls !== undefined }) : null;
+    return { addresses, preferred: addresses.find((entry) => entry.preferred) ?? null, nameUrl };
+  }
+
+  /** The machine's IPv4 addresses students may reach the hub at: what its `.local` name stands for. */
+  lanIPv4(): string[] {
+    return this.list()
+      .addresses.filter((entry) => entry.kind !== 'loopback' && net.isIPv4(entry.address))
+      .map((entry) => entry.address);
+  }
+
+  /** Records the `.local` name announced for this machine (null: none is). */
+  setAnnouncedName(name: string | null): void {
+    this.announcedName = name;
   }
 
   /** Remembers `address` as the one to show students; it must be one of `list()`'s. */

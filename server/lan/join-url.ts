@@ -37,9 +37,7 @@ export function joinUrls(options: JoinUrlOptions): JoinUrl[] {
     throw new RangeError(`joinUrls needs the port the listener is bound to, got ${port}`);
   }
   const bindIp = options.bindIp.trim().replace(/^\[(.*)\]$/, '$1');
-  const base = `/${options.baseUrl.replace(/^\/+/, '')}`.replace(/\/?$/, '/');
-  const portPart = port === (tls ? 443 : 80) ? '' : `:${port}`;
-  const url = (host: string): string => `${tls ? 'https' : 'http'}://${formatHost(host)}${portPart}${base}`;
+  const url = (host: string): string => hubUrlAt(host, options);
 
   if (bindIp === '0.0.0.0' || bindIp === '::' || bindIp === '') {
     const reachable = bindIp === '0.0.0.0' ? addresses.filter((entry) => entry.family === 'IPv4') : addresses;
@@ -48,6 +46,13 @@ export function joinUrls(options: JoinUrlOptions): JoinUrl[] {
   if (isLoopback(bindIp)) return [{ address: bindIp, url: url(bindIp), kind: 'loopback' }];
   const known = addresses.find((entry) => sameAddress(entry.address, bindIp));
   return [{ address: bindIp, url: url(bindIp), kind: known?.kind ?? 'other' }];
+}
+
+/** The hub's root at `host` (an address or a name such as `laptop.local`), with its port and base URL. */
+export function hubUrlAt(host: string, { port, baseUrl, tls }: Pick<JoinUrlOptions, 'port' | 'baseUrl' | 'tls'>): string {
+  const base = `/${baseUrl.replace(/^\/+/, '')}`.replace(/\/?$/, '/');
+  const portPart = port === (tls ? 443 : 80) ? '' : `:${port}`;
+  return `${tls ? 'https' : 'http'}://${formatHost(host)}${portPart}${base}`;
 }
 
 function formatHost(host: string): string {

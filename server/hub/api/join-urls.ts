@@ -40,5 +40,10 @@ export function joinUrlRoutes(ctx: HubContext): ApiRoute[] {
 async function withQrCodes(list: JoinAddressList, ctx: HubContext) {
   const addresses = await Promise.all(list.addresses.map(async (entry) => ({ ...entry, qrSvg: await qrSvg(entry.url) })));
   const { serverOrigins, serverPorts } = ctx.config.network;
-  return { addresses, preferred: list.preferred?.address ?? null, serverPorts: serverOrigins === 'ports' ? serverPorts : null };
+  return {
+    addresses,
+    preferred: list.preferred?.address ?? null,
+    nameUrl: list.nameUrl,
+    serverPorts: serverOrigins === 'ports' ? serverPorts : null,
+  };
 }

@@ -84,7 +84,7 @@ export interface CardView {
  * The printable sheet: a page of its own (no header bar), cards in groups of eight, one group per
  * printed page, so no card is ever cut across two pages whatever the paper size.
  */
-export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: string; linksExpireAt: Date }): string {
+export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: string; nameUrl: string | null; linksExpireAt: Date }): string {
   const until = view.linksExpireAt.toISOString().slice(0, 10);
   const pages: CardView[][] = [];
   for (let i = 0; i < view.cards.length; i += CARDS_PER_PAGE) pages.push(view.cards.slice(i, i + CARDS_PER_PAGE));
@@ -102,7 +102,7 @@ export function cardsSheet(urls: HubUrls, view: { cards: CardView[]; joinUrl: st
     <figcaption>Scan to log in once,<br>until <span class="date">${until}</span></figcaption>
   </figure>
   <p class="password-line"><span class="label">Password</span> <span class="password">${entry.password ?? html`<em>your password</em>`}</span></p>
-  <p class="join">Go to <strong class="join-url">${view.joinUrl}</strong></p>
+  <p class="join">Go to <strong class="join-url">${view.joinUrl}</strong>${view.nameUrl ? html` or <strong class="join-url">${view.nameUrl}</strong>` : ''}</p>
 </article>`;
   return html`<!doctype html>
 <html lang="en">

@@ -46,7 +46,8 @@ export function rosterRouter(ctx: HubContext): Router {
         qrSvg: await qrSvg(`${joinUrl}hub/login-link/${card.linkSecret}`),
       })),
     );
-    res.type('html').send(cardsSheet(urls, { cards, joinUrl, linksExpireAt: sheet.linksExpireAt }));
+    const { nameUrl } = ctx.joinAddresses.list();
+    res.type('html').send(cardsSheet(urls, { cards, joinUrl, nameUrl, linksExpireAt: sheet.linksExpireAt }));
   });
 
   return router;

@@ -36,6 +36,19 @@ describe('JoinAddresses', () => {
       interfaces: () => interfaces,
     });
 
+  it('offers the computer’s .local name once it is announced, and only where students can reach the hub', () => {
+    interfaces = [WIFI, DOCK];
+    const list = joinAddresses(db);
+    assert.equal(list.list().nameUrl, null, 'nothing announced yet');
+    list.setAnnouncedName('zoes-laptop.local');
+    assert.equal(list.list().nameUrl, 'http://zoes-laptop.local:8000/');
+    assert.deepEqual(list.lanIPv4(), ['192.168.1.20', '10.0.0.5'], 'what the name stands for');
+    const local = joinAddresses(db, '127.0.0.1');
+    local.setAnnouncedName('zoes-laptop.local');
+    assert.equal(local.list().nameUrl, null, 'a hub kept to this computer has no address on the network');
+    assert.deepEqual(local.lanIPv4(), []);
+  });
+
   it('prefers the first address until the teacher chooses', () => {
     interfaces = [WIFI, DOCK];
     const list = joinAddresses(db).list();
@@ -69,6 +82,6 @@ describe('JoinAddresses', () => {
     await assert.rejects(joinAddresses(db, '10.0.0.5').prefer('192.168.1.20'), /Choose one of: 10\.0\.0\.5\./, 'bound to one address, only that one');
     interfaces = [];
     await assert.rejects(joinAddresses(db).prefer('192.168.1.20'), /this machine is on no network/);
-    assert.deepEqual(joinAddresses(db).list(), { addresses: [], preferred: null });
+    assert.deepEqual(joinAddresses(db).list(), { addresses: [], preferred: null, nameUrl: null });
   });
 });
