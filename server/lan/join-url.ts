@@ -32,7 +32,7 @@ export interface JoinUrl {
  * is on no network: there is nothing a student could type.
  */
 export function joinUrls(options: JoinUrlOptions): JoinUrl[] {
-  const { port, tls, addresses } = options;
+  const { port, addresses } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`joinUrls needs the port the listener is bound to, got ${port}`);
   }
