@@ -1,12 +1,15 @@
 /**
  * A student joins the class from a phone in Chromium: from the login page to the join form with
- * the class code, and in — at once, or after the teacher lets them in.
+ * the class code, and in — at once, or after the teacher lets them in. The students' pages are
+ * screenshotted at phone, tablet and laptop sizes.
  */
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
@@ -86,6 +89,37 @@ describe('joining with the class code in Chromium', () => {
       await page.getByRole('link', { name: 'Log in' }).click();
       await page.getByRole('heading', { name: 'Log in' }).waitFor();
       await page.context().close();
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('shows every page a student meets without sideways scrolling on a phone, a tablet and a laptop', async () => {
+    const t = await startTestHub({ auth: { loginMode: 'join-code', joinApproval: true } });
+    const artifacts = join(projectRoot(), 'test-artifacts');
+    await mkdir(artifacts, { recursive: true });
+    const sizes = [
+      { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+      { name: 'tablet', viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true },
+      { name: 'laptop', viewport: { width: 1280, height: 800 } },
+    ];
+    try {
+      for (const { name: size, ...device } of sizes) {
+        const page = await (await browser.newContext(device)).newPage();
+        const check = async (name: string) => {
+          // A string, evaluated in the page: the tests are compiled without the DOM's types.
+          assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `${name} on a ${size}: no sideways scrolling`);
+          await page.screenshot({ path: join(artifacts, `student-${size}-${name}.png`), fullPage: true });
+        };
+        for (const [name, path] of [['login', 'hub/login'], ['join', 'hub/join'], ['card-code', 'hub/card']] as const) {
+          await page.goto(`${t.hub.url}${path}`);
+          await check(name);
+        }
+        await signUp(page, t, `kid-${size}`);
+        await page.getByRole('heading', { name: 'Waiting for your teacher to let you in' }).waitFor();
+        await check('waiting');
+        await page.context().close();
+      }
     } finally {
       await t.stop();
     }

@@ -105,7 +105,7 @@ describe('the teacher dashboard on a running hub', () => {
           servers.map((event) => event.phase),
           ['spawning', 'running'],
         );
-        assert.deepEqual(servers[0], { type: 'server', user: 'alice', name: '', phase: 'spawning', started: null, failure: null, notice: null, sandbox: null });
+        assert.deepEqual(servers[0], { type: 'server', user: 'alice', name: '', phase: 'spawning', started: null, failure: null, notice: null, sandbox: null, queuePosition: null });
         assert.equal(servers[1]?.sandbox, 'bubblewrap', 'the dashboard hears that her server runs in a sandbox');
         assert.ok(typeof servers[1]?.started === 'string' && !Number.isNaN(Date.parse(servers[1].started)));
         const counts = await feed.until((event) => event.type === 'counts' && (event.counts as { running: number }).running === 1);
