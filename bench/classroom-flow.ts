@@ -42,6 +42,8 @@ const TIMEOUT_MS = positiveInteger('timeout', args.timeout) * 1000;
 const LAPTOP = { viewport: { width: 1366, height: 768 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const TEACHER = { name: 'teach', password: 'teacher-password-1' };
+/** How long a student waits on a page that does not move before reloading it. */
+const RELOAD_AFTER_MS = 10_000;
 
 /**
  * What a notebook page does for its first cell, run in the student's page on their server's origin:
@@ -121,15 +123,22 @@ async function student(browser: Browser, name: string, t0: number, reach: (page:
     // leaves its cookie. Reloaded as a student would, until it is there.
     const serverCookie = `jupyterhub-user-${name}`;
     const deadline = performance.now() + TIMEOUT_MS;
+    let reloadAt = performance.now() + RELOAD_AFTER_MS;
     while (!(await context.cookies()).some((cookie) => cookie.name === serverCookie)) {
       if (performance.now() > deadline) throw new Error(`${name} never got into their server (stuck at ${page.url()})`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      await page.goto(`${new URL(page.url()).origin}/user/${name}/`, { timeout: TIMEOUT_MS });
+      // The page's own script may still be taking the student on: reload only when it has not.
+      if (performance.now() > reloadAt) {
+        reloadAt = performance.now() + RELOAD_AFTER_MS;
+        await page.goto(`${new URL(page.url()).origin}/user/${name}/`).catch(() => undefined);
+      }
     }
     // The notebook's first cell, from the student's own browser, on the server's page.
     const output = (await page.evaluate(FIRST_CELL)) as string;
     if (output.trim() !== '42') throw new Error(`${name}'s kernel printed ${JSON.stringify(output)}`);
-    return performance.now() - t0;
+    const answered = performance.now() - t0;
+    console.log(`  ${name}: 42 after ${seconds(answered)}`);
+    return answered;
   } finally {
     await context.close();
   }
@@ -246,8 +255,11 @@ async function main(): Promise<void> {
     const file = await classList(dir);
     const ours = await lectern(browser, file);
     outcomes.push(ours);
+    report(ours);
     try {
-      outcomes.push(await jupyterhub(browser, ours.names));
+      const theirs = await jupyterhub(browser, ours.names);
+      outcomes.push(theirs);
+      report(theirs);
     } catch (error) {
       console.log(`JupyterHub 3.0 could not do the job here: ${(error as Error).message.split('\n')[0]}`);
     }
@@ -256,7 +268,19 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
 
-  const rows = outcomes.map((outcome) => [
+  const rows = outcomes.map(row);
+  console.log(`\n${table(HEADER, rows, new Set([1, 2, 3, 4, 5, 6]))}`);
+  const [ours, theirs] = outcomes;
+  if (ours?.answers.length && theirs?.answers.length) {
+    const last = (outcome: Outcome) => outcome.answers.at(-1) as number;
+    console.log(`Last student's 42, Lectern/JupyterHub: ${(last(ours) / last(theirs)).toFixed(2)}×. Aim: three teacher actions: ${ours.actions.length === 3 ? 'met' : 'NOT met'}.`);
+  }
+}
+
+const HEADER = ['lesson start', 'teacher actions', 'start → way in ready', 'student actions', 'answered', 'median 42', 'last 42'];
+
+function row(outcome: Outcome): string[] {
+  return [
     outcome.label,
     String(outcome.actions.length) + (outcome.byHand ? ' + by hand' : ''),
     seconds(outcome.ready),
@@ -264,19 +288,14 @@ async function main(): Promise<void> {
     `${outcome.answers.length}/${outcome.answers.length + outcome.failures.length}`,
     outcome.answers.length ? seconds(outcome.answers[Math.floor((outcome.answers.length - 1) / 2)] as number) : 'n/a',
     outcome.answers.length ? seconds(outcome.answers.at(-1) as number) : 'n/a',
-  ]);
-  console.log(
-    `\n${table(['lesson start', 'teacher actions', 'start → way in ready', 'student actions', 'answered', 'median 42', 'last 42'], rows, new Set([1, 2, 3, 4, 5, 6]))}`,
-  );
-  for (const outcome of outcomes) {
-    console.log(`${outcome.label}: ${outcome.actions.join(' → ')}${outcome.byHand ? `; by hand: ${outcome.byHand}` : ''}.`);
-    for (const failure of outcome.failures) console.log(`  failed: ${failure}`);
-  }
-  const [ours, theirs] = outcomes;
-  if (ours?.answers.length && theirs?.answers.length) {
-    const last = (outcome: Outcome) => outcome.answers.at(-1) as number;
-    console.log(`Last student's 42, Lectern/JupyterHub: ${(last(ours) / last(theirs)).toFixed(2)}×. Aim: three teacher actions: ${ours.actions.length === 3 ? 'met' : 'NOT met'}.`);
-  }
+  ];
+}
+
+/** One hub's figures as soon as it is done, in case the next one never finishes. */
+function report(outcome: Outcome): void {
+  console.log(`\n${table(HEADER, [row(outcome)], new Set([1, 2, 3, 4, 5, 6]))}`);
+  console.log(`${outcome.label}: ${outcome.actions.join(' → ')}${outcome.byHand ? `; by hand: ${outcome.byHand}` : ''}.`);
+  for (const failure of outcome.failures) console.log(`  failed: ${failure}`);
 }
 
 await main();
