@@ -184,6 +184,12 @@ async function lectern(browser: Browser, file: string): Promise<Outcome & { name
         await page.goto(links.get(name) as string);
       }),
     );
+    // A student who never got in: what the hub said about them, to tell a hub's fault from the bench's.
+    for (const failure of result.failures) {
+      const name = failure.split(':')[0] as string;
+      const said = t.logLines.filter((line) => line.includes(name)).slice(-20);
+      console.log(`Lectern's log about ${name}:\n${said.join('\n') || '(nothing)'}`);
+    }
     return { label: 'Lectern', actions, byHand: null, ready, studentActions: 1, names, ...result };
   } finally {
     await t.stop();
