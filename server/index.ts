@@ -315,6 +315,10 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
           const user = users.find(userName);
           return user ? ctx.servers.stop(user, serverName) : Promise.resolve();
         },
+        noteActivity: (userName, serverName, at) => {
+          const user = users.find(userName);
+          if (user) ctx.servers.noteActivity(user, serverName, at);
+        },
         log: log.child('culler'),
         clock: options.clock,
       });

@@ -1,8 +1,12 @@
 /**
  * The idle culler: stops servers nobody has used for `culler.idleTimeout`, so a laptop's memory goes
  * to the students who are working. A server counts as used when the proxy forwarded a request or a
- * websocket message to it, or when it reported activity itself; a server whose kernel is busy (a
- * long computation running unattended) is never stopped, however long it has been quiet.
+ * websocket message to it, when it reported activity itself, or when one of its kernels last did
+ * something (a cell's end counts, so the idle clock starts when the kernel finished, not when the
+ * cell was sent). A server is never stopped while any kernel might be running: only kernels the
+ * server reports `idle` (or `dead`) count as idle. `busy`, `starting` (how Notebook 6 reports a
+ * kernel nobody has connected to, even while it runs a cell), any other state, and a server whose
+ * kernels cannot be read all keep the server running.
  */
 import { request } from 'node:http';
 import type { Logger } from '../logging/logger.js';
@@ -18,17 +22,22 @@ export interface RunningServer {
   token: string;
 }
 
+/** What a server's kernels say: running something (or unknown), or quiet since `lastActivity`. */
+export type KernelCheck = { working: true; why: string } | { working: false; lastActivity: number | null };
+
 export interface IdleCullerOptions {
   idleTimeoutMs: number;
   everyMs: number;
   /** The servers now running. */
   running: () => RunningServer[];
   stop: (user: string, name: string) => Promise<void>;
+  /** Records a sign of use the culler found (a working or recently finished kernel), epoch ms. */
+  noteActivity: (user: string, name: string, at: number) => void;
   log: Logger;
   /** Injected for tests. */
   clock?: () => number;
-  /** Injected for tests: whether a server has a busy kernel. */
-  hasBusyKernel?: (server: RunningServer) => Promise<boolean>;
+  /** Injected for tests: what a server's kernels say. */
+  checkKernels?: (server: RunningServer) => Promise<KernelCheck>;
 }
 
 /** The servers idle for longer than `idleTimeoutMs` at `now`. */
@@ -52,7 +61,7 @@ export class IdleCuller {
     await this.running;
   }
 
-  /** One pass: stops the idle servers without a busy kernel; resolves with their `user/name`. */
+  /** One pass: stops the idle servers whose kernels are all idle; resolves with their `user/name`. */
   cullOnce(): Promise<string[]> {
     // One pass at a time: a slow stop must not let the next tick stop the same server again.
     this.running ??= this.pass().finally(() => {
@@ -62,41 +71,81 @@ export class IdleCuller {
   }
 
   private async pass(): Promise<string[]> {
+    const { idleTimeoutMs, log, noteActivity } = this.options;
     const now = (this.options.clock ?? Date.now)();
-    const busy = this.options.hasBusyKernel ?? hasBusyKernel;
+    const check = this.options.checkKernels ?? checkKernels;
     const culled: string[] = [];
-    for (const server of idleServers(this.options.running(), now, this.options.idleTimeoutMs)) {
-      if (await busy(server)) {
-        this.options.log.debug(`not stopping ${server.user}'s idle server: a kernel is busy`);
-        continue;
-      }
-      const minutes = Math.round((now - server.lastActivity) / 60_000);
-      this.options.log.info(`stopping ${server.user}'s server: idle for ${minutes} minutes`);
-      await this.options.stop(server.user, server.name);
-      culled.push(`${server.user}/${server.name}`);
-    }
+    // Every idle-looking server is asked at once: one that does not answer must not hold up the rest.
+    await Promise.all(
+      idleServers(this.options.running(), now, idleTimeoutMs).map(async (server) => {
+        const kernels = await check(server);
+        if (kernels.working) {
+          // Its idle clock starts again now; the next question comes a whole timeout later.
+          noteActivity(server.user, server.name, now);
+          log.info(`not stopping ${server.user}'s server, quiet for ${minutes(now - server.lastActivity)}: ${kernels.why}`);
+          return;
+        }
+        const idleSince = Math.max(server.lastActivity, kernels.lastActivity ?? 0);
+        if (now - idleSince <= idleTimeoutMs) {
+          noteActivity(server.user, server.name, idleSince);
+          return;
+        }
+        log.info(`stopping ${server.user}'s server: idle for ${minutes(now - idleSince)}`, { idleSince: new Date(idleSince).toISOString() });
+        await this.options.stop(server.user, server.name);
+        culled.push(`${server.user}/${server.name}`);
+      }),
+    );
     return culled;
   }
 }
 
-/** Asks a Jupyter server whether any of its kernels is busy. An unreadable answer counts as not busy. */
-export function hasBusyKernel(server: RunningServer): Promise<boolean> {
+function minutes(ms: number): string {
+  const rounded = Math.round(ms / 60_000);
+  return rounded === 1 ? '1 minute' : `${rounded} minutes`;
+}
+
+/** Kernel states that cannot be running a student's code. Anything else might be. */
+const QUIET_STATES = new Set(['idle', 'dead']);
+
+/**
+ * Asks a Jupyter server for its kernels (`GET api/kernels`). Working when any kernel is in a state
+ * other than idle or dead, or when the answer cannot be had or read; otherwise quiet since the
+ * latest kernel's `last_activity`.
+ */
+export function checkKernels(server: RunningServer): Promise<KernelCheck> {
   return new Promise((resolve) => {
-    const req = request(`${server.apiBase}api/kernels`, { headers: { Authorization: `token ${server.token}` }, timeout: 5000 }, (res) => {
+    const unknown = (why: string) => resolve({ working: true, why: `its kernels could not be checked (${why})` });
+    const req = request(`${server.apiBase}api/kernels`, { headers: { Authorization: `token ${server.token}` }, timeout: 10_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
+      res.on('error', (error) => unknown(error.message));
       res.on('end', () => {
+        if (res.statusCode !== 200) return unknown(`HTTP ${res.statusCode}`);
+        let kernels: unknown;
         try {
-          const kernels = JSON.parse(body) as { execution_state?: string }[];
-          resolve(Array.isArray(kernels) && kernels.some((kernel) => kernel.execution_state === 'busy'));
+          kernels = JSON.parse(body);
         } catch {
-          resolve(false);
+          return unknown('not JSON');
         }
+        resolve(readKernels(kernels) ?? { working: true, why: 'its kernels could not be checked (an unexpected answer)' });
       });
     });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
+    req.on('error', (error) => unknown(error.message));
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
     req.end();
   });
+}
+
+/** A kernel list's verdict, or undefined when it is not a list of kernels. */
+export function readKernels(kernels: unknown): KernelCheck | undefined {
+  if (!Array.isArray(kernels)) return undefined;
+  let lastActivity: number | null = null;
+  for (const kernel of kernels as { execution_state?: unknown; last_activity?: unknown }[]) {
+    const state = typeof kernel?.execution_state === 'string' ? kernel.execution_state : 'unknown';
+    if (!QUIET_STATES.has(state)) return { working: true, why: `a kernel is ${state}` };
+    const at = typeof kernel.last_activity === 'string' ? Date.parse(kernel.last_activity) : NaN;
+    if (!Number.isNaN(at)) lastActivity = Math.max(lastActivity ?? 0, at);
+  }
+  return { working: false, lastActivity };
 }

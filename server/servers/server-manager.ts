@@ -398,17 +398,19 @@ export class ServerManager {
 
   /** Copies the proxy's per-route activity into the users' and servers' last_activity. */
   recordRouteActivity(): void {
-    let changed = false;
     for (const server of this.managed.values()) {
       if (server.phase !== 'running') continue;
       const route = this.deps.routes.get(this.deps.urls.serverRoute(server.user.name, server.name));
-      if (!route) continue;
-      const when = new Date(route.lastActivity).toISOString();
-      this.deps.users.touch(server.user.id, when);
-      this.deps.servers.touch(server.user.id, server.name, when);
-      changed = true;
+      if (route) this.noteActivity(server.user, server.name, route.lastActivity);
     }
-    if (changed) this.deps.db.markDirty();
+  }
+
+  /** Moves a user's and their server's last_activity forward to `at` (epoch ms), if it is later. */
+  noteActivity(user: UserRecord, name: string, at: number): void {
+    const when = new Date(at).toISOString();
+    this.deps.users.touch(user.id, when);
+    this.deps.servers.touch(user.id, name, when);
+    this.deps.db.markDirty();
   }
 
   private entry(user: UserRecord, name: string): ManagedServer {

@@ -5,13 +5,21 @@
 import WebSocket from 'ws';
 import type { HttpClient } from './http-client.js';
 
-/** Sends `code` to a kernel over its websocket and resolves with what it printed. */
-export function runCode(client: HttpClient, path: string, code: string): Promise<string> {
+interface KernelMessage {
+  msg_type: string;
+  parent_header: { msg_id?: string };
+  content: { text?: string; execution_state?: string };
+}
+
+/**
+ * Opens the kernel's websocket at `path`, sends `code` to run, and hands each message answering it
+ * to `onMessage`, which returns the promise's value to end (closing the socket) or undefined to go on.
+ */
+function execute<T>(client: HttpClient, path: string, code: string, onMessage: (message: KernelMessage) => T | undefined): Promise<T> {
   const url = `${client.origin.replace(/^http/, 'ws')}${path}`;
   const socket = new WebSocket(url, { headers: { Cookie: client.cookieHeader(path) }, origin: client.origin });
-  const msgId = `test-${Date.now()}`;
+  const msgId = `test-${Date.now()}-${Math.random()}`;
   return new Promise((resolve, reject) => {
-    let output = '';
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new Error('no kernel output within 60 s'));
@@ -19,6 +27,10 @@ export function runCode(client: HttpClient, path: string, code: string): Promise
     socket.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('the kernel websocket closed before the cell ended'));
     });
     socket.on('open', () => {
       socket.send(
@@ -33,18 +45,33 @@ export function runCode(client: HttpClient, path: string, code: string): Promise
       );
     });
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as {
-        msg_type: string;
-        parent_header: { msg_id?: string };
-        content: { text?: string; execution_state?: string };
-      };
+      const message = JSON.parse(String(data)) as KernelMessage;
       if (message.parent_header.msg_id !== msgId) return;
-      if (message.msg_type === 'stream') output += message.content.text ?? '';
-      if (message.msg_type === 'status' && message.content.execution_state === 'idle') {
-        clearTimeout(timer);
-        socket.close();
-        resolve(output);
-      }
+      const result = onMessage(message);
+      if (result === undefined) return;
+      clearTimeout(timer);
+      resolve(result);
+      socket.close();
     });
   });
+}
+
+/**
+ * Sends `code` to a kernel over its websocket and resolves with what it printed. `onBusy` is told
+ * when the kernel has started running it.
+ */
+export function runCode(client: HttpClient, path: string, code: string, onBusy?: () => void): Promise<string> {
+  let output = '';
+  return execute(client, path, code, (message) => {
+    if (message.msg_type === 'stream') output += message.content.text ?? '';
+    if (message.msg_type === 'status' && message.content.execution_state === 'busy') onBusy?.();
+    return message.msg_type === 'status' && message.content.execution_state === 'idle' ? output : undefined;
+  });
+}
+
+/** Sends `code` to a kernel and closes the websocket once the kernel has started running it, as a closed tab does. */
+export function startCode(client: HttpClient, path: string, code: string): Promise<void> {
+  return execute(client, path, code, (message) => (message.msg_type === 'status' && message.content.execution_state === 'busy' ? true : undefined)).then(
+    () => undefined,
+  );
 }

@@ -1,6 +1,6 @@
 /**
- * Servers that start, stop, survive and clean up like a product: a start queue and limits, the idle
- * culler, adoption of running servers after the hub is killed, and nothing left behind on quit.
+ * Servers that start, stop, survive and clean up like a product: a start queue and limits,
+ * adoption of running servers after the hub is killed, and nothing left behind on quit.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,34 +29,6 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 }
 
 describe('server lifecycle', () => {
-  it('the idle culler stops an idle server and spares an active one and a busy one', async () => {
-    const t = await startTestHub({
-      ...fakeServer('ok'),
-      spawner: { ...fakeServer('ok').spawner as object, environment: { FAKE_SERVER_MODE: 'ok', FAKE_BUSY_USERS: 'bob' } },
-      culler: { idleTimeout: 1.5, every: 0.25 },
-    });
-    try {
-      for (const name of ['alice', 'bob', 'carol']) {
-        await t.addUser(name, `${name}-password-1`);
-        assert.equal((await t.api(`/users/${name}/server`, { method: 'POST' })).status, 201);
-      }
-      const carol = t.client();
-      await carol.logIn('carol', 'carol-password-1');
-      const running = async (name: string) => ((await (await t.api(`/users/${name}`)).json()) as { server: string | null }).server !== null;
-      const deadline = Date.now() + 4000;
-      while (Date.now() < deadline) {
-        assert.equal((await carol.at(await carol.serverOrigin('carol')).request('/user/carol/lab')).status, 200);
-        await sleep(200);
-      }
-      assert.equal(await running('alice'), false, 'alice, idle, was stopped');
-      assert.equal(await running('bob'), true, 'bob’s busy kernel kept his server');
-      assert.equal(await running('carol'), true, 'carol, working, kept hers');
-      assert.ok(t.logLines.some((line) => line.includes("stopping alice's server: idle")));
-    } finally {
-      await t.stop();
-    }
-  });
-
   it('starts 20 real servers at once, 5 at a time, and all become ready', async () => {
     const t = await startTestHub({ spawner: { concurrentSpawnLimit: 5, startTimeout: 120 }, culler: { enabled: false } });
     try {
