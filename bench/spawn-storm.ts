@@ -90,6 +90,8 @@ interface Storm {
   spawns: Spawn[];
   /** From the first POST (or launch) until the last server was ready. */
   allReadyMs: number;
+  /** How long the hub took to quit with every server running (undefined without a hub). */
+  quitMs?: number;
   notes: string[];
 }
 
@@ -351,39 +353,52 @@ function api(target: Target, path: string, init: RequestInit = {}): Promise<Resp
   });
 }
 
-/** Creates the users, starts every server at once, and stops the servers and the hub whatever happens. */
+/**
+ * Creates the users and starts every server at once; then quits the hub with all of them running,
+ * timed (the hub stops them itself), or, after a failure, stops the servers and the hub.
+ */
 async function hubStorm(target: Target, names: string[]): Promise<Storm> {
+  let storm: Storm;
   try {
-    const created = await api(target, '/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
-    if (created.status !== 201) throw new Error(`${target.name}: POST /users answered ${created.status}: ${await created.text()}`);
-    console.log(`${target.name}: ${names.length} users ask for their servers at once…`);
-    // One failure (or the time limit) ends every user's wait, so the servers can be stopped.
-    const failure = new AbortController();
-    const signal = AbortSignal.any([failure.signal, AbortSignal.timeout(TIMEOUT_MS)]);
-    const t0 = performance.now();
-    const outcomes = await Promise.allSettled(
-      names.map((name) =>
-        startOne(target, name, t0, signal).catch((error: unknown) => {
-          failure.abort(error);
-          throw error;
-        }),
-      ),
-    );
-    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
-    const spawns = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<Spawn>).value);
-    const allReadyMs = Math.max(...spawns.map((s) => s.ready));
-    const readyListed = await readyUsers(target);
-    const notes: string[] = [];
-    const missing = names.filter((name) => !readyListed.has(name));
-    if (missing.length > 0) throw new Error(`${target.name}: GET /users?state=ready does not list ${missing.join(', ')}`);
-    if (target.queues) notes.push(inferAdmission(spawns, CONCURRENCY));
-    return { label: target.name, spawns, allReadyMs, notes };
-  } finally {
+    storm = await startAll(target, names);
+  } catch (error) {
     console.log(`${target.name}: stopping the servers through the API, then the hub…`);
     await stopServers(target, names);
     await target.stop();
+    throw error;
   }
+  console.log(`${target.name}: quitting with all ${names.length} servers running…`);
+  const quitting = performance.now();
+  await target.stop();
+  return { ...storm, quitMs: performance.now() - quitting };
+}
+
+async function startAll(target: Target, names: string[]): Promise<Storm> {
+  const created = await api(target, '/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
+  if (created.status !== 201) throw new Error(`${target.name}: POST /users answered ${created.status}: ${await created.text()}`);
+  console.log(`${target.name}: ${names.length} users ask for their servers at once…`);
+  // One failure (or the time limit) ends every user's wait, so the servers can be stopped.
+  const failure = new AbortController();
+  const signal = AbortSignal.any([failure.signal, AbortSignal.timeout(TIMEOUT_MS)]);
+  const t0 = performance.now();
+  const outcomes = await Promise.allSettled(
+    names.map((name) =>
+      startOne(target, name, t0, signal).catch((error: unknown) => {
+        failure.abort(error);
+        throw error;
+      }),
+    ),
+  );
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  const spawns = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<Spawn>).value);
+  const allReadyMs = Math.max(...spawns.map((s) => s.ready));
+  const readyListed = await readyUsers(target);
+  const notes: string[] = [];
+  const missing = names.filter((name) => !readyListed.has(name));
+  if (missing.length > 0) throw new Error(`${target.name}: GET /users?state=ready does not list ${missing.join(', ')}`);
+  if (target.queues) notes.push(inferAdmission(spawns, CONCURRENCY));
+  return { label: target.name, spawns, allReadyMs, notes };
 }
 
 /**
@@ -591,7 +606,7 @@ function report(storms: Storm[], soloTimes: number[]): string {
   const bare = storms.filter((s) => s.label.startsWith('no hub'));
   const floorMs = median(bare.flatMap((s) => s.spawns.map((x) => x.ready - x.admitted)));
   const floorAllReady = median(bare.map((s) => s.allReadyMs));
-  const header = ['run', 'all ready', 'vs no hub', 'wait p50', 'wait p90', 'spawn p50', 'spawn p90', 'overhead/spawn', 'POSTs', 'starting at once'];
+  const header = ['run', 'all ready', 'vs no hub', 'wait p50', 'wait p90', 'spawn p50', 'spawn p90', 'overhead/spawn', 'POSTs', 'starting at once', 'quit'];
   const rows = storms.map((storm) => {
     const waits = storm.spawns.map((s) => s.ready - s.asked);
     const spawnTimes = storm.spawns.map((s) => s.ready - s.admitted);
@@ -608,12 +623,13 @@ function report(storms: Storm[], soloTimes: number[]): string {
       hub ? signedMs(percentile(spawnTimes, 50) - floorMs) : '',
       hub ? String(storm.spawns.reduce((sum, s) => sum + s.posts, 0)) : '',
       busy.toFixed(1),
+      storm.quitMs === undefined ? '' : seconds(storm.quitMs),
     ];
   });
   const lectern = storms.find((s) => s.label === 'Lectern');
   const jupyterhub = storms.find((s) => s.label === 'JupyterHub 3.0');
   const lines = [
-    table(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])),
+    table(header, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])),
     '',
     `jupyterhub-singleuser's own start-up time: alone ${seconds(median(soloTimes))} (median of ${soloTimes.map(seconds).join(', ')}); ` +
       `with ${CONCURRENCY} starting at once ${seconds(floorMs)} (median over both no-hub runs): the figure subtracted.`,
@@ -638,7 +654,7 @@ function report(storms: Storm[], soloTimes: number[]): string {
   for (const storm of storms) lines.push(...storm.notes);
   lines.push(
     'wait = first POST → ready; spawn = the hub took it on (out of the queue, or the POST it accepted) → ready; ' +
-      'starting at once = total spawn time / all-ready time.',
+      'starting at once = total spawn time / all-ready time; quit = from asking the hub to quit, with every server running, until it exited (it stops them itself).',
   );
   return lines.join('\n');
 }

@@ -20,7 +20,7 @@ import type { RouteTable } from '../proxy/route-table.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { availableMemoryBytes, processStartTime, processTable, processTree, treeUsage } from '../spawner/processes.js';
 import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
-import { CapacityError, SpawnError, type SpawnContext, type Spawner, type SpawnerFactory } from '../spawner/spawner.js';
+import { CapacityError, SpawnError, type SpawnContext, type Spawner, type SpawnerFactory, type StopOptions } from '../spawner/spawner.js';
 import type { Database } from '../store/database.js';
 import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
@@ -155,7 +155,7 @@ export class ServerManager {
   }
 
   /** Stops the server if it runs (or cancels its start); resolves when it is gone. */
-  stop(user: UserRecord, name = ''): Promise<void> {
+  stop(user: UserRecord, name = '', options: StopOptions = {}): Promise<void> {
     const server = this.managed.get(key(user, name));
     if (!server || server.phase === 'stopped') return Promise.resolve();
     if (server.stopping) return server.stopping;
@@ -170,7 +170,7 @@ export class ServerManager {
       }
       if (server.phase === 'running') {
         this.setPhase(server, 'stopping');
-        await this.teardown(server);
+        await this.teardown(server, options);
       }
     })().finally(() => {
       server.stopping = undefined;
@@ -178,8 +178,9 @@ export class ServerManager {
     return server.stopping;
   }
 
+  /** Stops every server, all at once, as the hub quits. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.managed.values()].map((server) => this.stop(server.user, server.name)));
+    await Promise.all([...this.managed.values()].map((server) => this.stop(server.user, server.name, { quitting: true })));
   }
 
   /** Stops every student's server; teachers' own (a demo on the projector) keep running. */
@@ -592,9 +593,9 @@ export class ServerManager {
   }
 
   /** Removes the route, stops the process, revokes the server's credentials. */
-  private async teardown(server: ManagedServer): Promise<void> {
+  private async teardown(server: ManagedServer, options: StopOptions = {}): Promise<void> {
     this.removeRoute(server);
-    await server.spawner?.stop();
+    await server.spawner?.stop(options);
     this.forgetCredentials(server);
     server.started = null;
     this.setPhase(server, 'stopped');

@@ -25,7 +25,14 @@ import { freeLoopbackPort } from './free-port.js';
 import { processStartTime } from './processes.js';
 import type { Launcher, SandboxKind } from './sandbox/launcher.js';
 import type { SandboxPlace } from './sandbox/place.js';
-import { SpawnError, type SpawnContext, type Spawner } from './spawner.js';
+import { SpawnError, type SpawnContext, type Spawner, type StopOptions } from './spawner.js';
+
+/**
+ * Seconds a server gets to shut down cleanly after SIGINT when the hub quits (at most
+ * `spawner.stopTimeouts.interrupt`). One alone exits in under a second; thirty at once on two cores
+ * take several, and the teacher closing the app should not wait for them.
+ */
+const QUIT_INTERRUPT_SECONDS = 3;
 
 export interface LocalProcessOptions {
   /** What to run (see launch-plan.ts); not needed to adopt a server a previous hub started. */
@@ -178,25 +185,34 @@ export class LocalProcessSpawner implements Spawner {
     return this.launched ? this.exitCode : 0;
   }
 
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     if (!this.launched || this.exitCode !== null) return;
+    const { terminate, kill } = this.options.stopTimeouts;
+    const interrupt = options.quitting ? Math.min(this.options.stopTimeouts.interrupt, QUIT_INTERRUPT_SECONDS) : this.options.stopTimeouts.interrupt;
     if (!this.mayHaveSignals) {
       // Not provably the process we started: ask the server itself, which its token allows.
       await this.shutdownOverHttp();
-      if (await this.exitsWithin(this.options.stopTimeouts.interrupt * 1000)) return;
+      if (await this.exitsWithin(interrupt * 1000)) return;
       this.options.log.error(`the adopted server for ${this.context.user} did not shut down`, { pid: this.launched.pid });
       return;
     }
-    const { interrupt, terminate, kill } = this.options.stopTimeouts;
-    const ladder: [NodeJS.Signals, number][] = [
-      ['SIGINT', interrupt],
-      ['SIGTERM', terminate],
-      ['SIGKILL', kill],
-    ];
+    // Jupyter handles SIGTERM as it does SIGINT, so a server still shutting down when the hub quits
+    // gains nothing from it: SIGKILL (its kernels are in its group or its sandbox) comes next.
+    const ladder: [NodeJS.Signals, number][] = options.quitting
+      ? [
+          ['SIGINT', interrupt],
+          ['SIGKILL', kill],
+        ]
+      : [
+          ['SIGINT', interrupt],
+          ['SIGTERM', terminate],
+          ['SIGKILL', kill],
+        ];
     for (const [signal, seconds] of ladder) {
       this.signal(signal);
       if (await this.exitsWithin(seconds * 1000)) return;
-      this.options.log.warn(`server for ${this.context.user} still running after ${signal}`, { pid: this.launched.pid });
+      // Expected of a server still shutting down as the hub quits; worth a warning otherwise.
+      this.options.log[options.quitting ? 'info' : 'warn'](`server for ${this.context.user} still running after ${signal}`, { pid: this.launched.pid });
     }
     this.options.log.error(`could not stop the server for ${this.context.user}`, { pid: this.launched.pid });
   }

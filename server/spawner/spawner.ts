@@ -6,7 +6,8 @@
  *   (`http://127.0.0.1:PORT`, no path: the server serves under its own `/user/<name>/` prefix).
  *   It does not wait for the server to answer; the hub does that (see readiness.ts).
  * - `poll()` resolves `null` while the server runs, else its exit code (0 when unknown).
- * - `stop()` stops the server and everything it started. Idempotent.
+ * - `stop()` stops the server and everything it started. Idempotent. `{ quitting: true }` when the
+ *   hub quits: no one waits for a clean shutdown then, so it may be cut short.
  * - `state` is what must survive a hub restart to find the server again.
  * - `onExit` is called once, as soon as the server's process ends for any reason, so the hub can
  *   drop its route within a second instead of waiting for a poll.
@@ -40,6 +41,11 @@ export interface SpawnContext {
   defaultUrl: string;
 }
 
+export interface StopOptions {
+  /** The hub is quitting: everything stops at once, and a slow clean shutdown is cut short. */
+  quitting?: boolean;
+}
+
 export interface Spawner {
   start(): Promise<string>;
   /**
@@ -48,7 +54,7 @@ export interface Spawner {
    */
   adopt(state: Record<string, unknown>): Promise<string>;
   poll(): Promise<number | null>;
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
   readonly state: Record<string, unknown>;
   /**
    * The process the spawner started, while it runs and may be signalled: the root of the server's

@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Seconds of quiet after which the culler stops a server, and how often it looks. */
 const CULLER = { idleTimeout: 2, every: 0.5 };
 /** How long the long cell runs: several idle timeouts. */
-const CELL_SECONDS = 10;
+const CELL_SECONDS = 6;
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
   const deadline = Date.now() + ms;

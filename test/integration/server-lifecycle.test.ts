@@ -55,6 +55,12 @@ describe('server lifecycle', () => {
       }, 15_000);
       assert.ok(usage.memory_bytes > 10_000_000, `a Jupyter server uses tens of MB (got ${usage.memory_bytes})`);
       assert.ok(usage.processes >= 1);
+
+      // Quitting stops all 20 at once, and none is sent SIGTERM, which Jupyter treats as SIGINT.
+      const pids = names.map((name) => serverPid(t.logLines.join('\n'), name));
+      await t.hub.dispose();
+      assert.deepEqual(pids.filter(pidAlive), [], 'no server outlives the hub');
+      assert.ok(!t.logLines.some((line) => line.includes('still running after SIGTERM')));
     } finally {
       await t.stop();
     }
