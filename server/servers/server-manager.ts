@@ -572,6 +572,7 @@ export class ServerManager {
       runtimeDir,
       tmpDir,
       logFile,
+      lowPriority: !this.isTeacher(user),
     };
   }
 

@@ -2,6 +2,8 @@
  * Runs a single-user server as a child process of the hub, on loopback, through a launcher that
  * puts it in a sandbox or runs it as it is (sandbox/launcher.ts).
  *
+ * A student's server runs below the hub's CPU priority, and its kernels inherit that.
+ *
  * Each server gets its own process group (on Windows, taskkill stops its tree). Stopping escalates
  * SIGINT → SIGTERM → SIGKILL, each with a timeout, as JupyterHub's LocalProcessSpawner does. A
  * sandboxed server is signalled itself (its sandbox wrapper would die of the first signal and leave
@@ -15,6 +17,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { constants, setPriority } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logging/logger.js';
@@ -141,6 +144,7 @@ export class LocalProcessSpawner implements Spawner {
       child.once('error', (error) => reject(new SpawnError(`Cannot start a Jupyter server with "${executable}": ${error.message}`)));
     });
     const pid = child.pid as number;
+    if (context.lowPriority) lowerPriority(pid, this.options.log);
     this.track({ pid, port, mode: plan.mode, startTime: null, serverPid: pid, serverStartTime: null, sandbox: launcher.sandbox }, true);
     child.once('exit', (code, signal) => {
       // The server is gone; anything it left in its group goes too. Only for our own child: the
@@ -152,6 +156,8 @@ export class LocalProcessSpawner implements Spawner {
     launched.startTime = await processStartTime(pid);
     if (wrapped.reportsServerPid) {
       launched.serverPid = await serverPidReported(child.stdio[3] as Readable, this.exited);
+      // The sandbox may have started the server before it was lowered: long before any kernel.
+      if (context.lowPriority) lowerPriority(launched.serverPid, this.options.log);
       launched.serverStartTime = await processStartTime(launched.serverPid);
     } else {
       launched.serverStartTime = launched.startTime;
@@ -345,6 +351,18 @@ export class LocalProcessSpawner implements Spawner {
 
 function loopbackUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Lowers a process's CPU priority to "below normal" (nice 10 on Linux and macOS, where the processes
+ * it starts later inherit it; BELOW_NORMAL_PRIORITY_CLASS on Windows, which its children inherit too).
+ */
+function lowerPriority(pid: number, log: Logger): void {
+  try {
+    setPriority(pid, constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch (error) {
+    log.warn('could not lower a server’s CPU priority: the hub may answer slowly while servers start', { pid, error: (error as Error).message });
+  }
 }
 
 /**

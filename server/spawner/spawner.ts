@@ -39,6 +39,12 @@ export interface SpawnContext {
   logFile: string;
   /** The page a student lands on (`/lab`, `/tree`); empty for the server's own default. */
   defaultUrl: string;
+  /**
+   * Run the server, and so its kernels, below the hub's CPU priority: a student's, so that while a
+   * class starts its servers the hub's pages and proxy still answer at once. A teacher's own server
+   * (a demo on the projector) keeps the hub's priority.
+   */
+  lowPriority: boolean;
 }
 
 export interface StopOptions {

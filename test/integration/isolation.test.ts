@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { getPriority, homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HttpClient } from '../helpers/http-client.js';
@@ -31,6 +31,9 @@ const MODES: Mode[] = [
   { title: 'the classic `jupyter notebook` 6', spawner: { python: '/usr/bin/python3', launchMode: 'notebook' } },
   { title: '`jupyter server`', spawner: { python: '/usr/bin/python3', launchMode: 'server' } },
 ];
+
+/** A student's server runs at "below normal" priority: nice 10 more than the hub's, at most 19. */
+const studentNice = () => Math.min(19, getPriority() + 10);
 
 const ANNA_SECRET = `anna's essay ${randomBytes(6).toString('hex')}`;
 
@@ -193,6 +196,11 @@ print(json.dumps({'written': len(written)}))
       assert.equal(await stat(marker).catch(() => null), null, 'the restarted server read none of her config files');
     });
 
+    it('runs ann’s kernel below the hub’s CPU priority, so the hub answers while servers start', async () => {
+      const { nice } = await probe(annServer, '/user/ann/', kernel, 'import json, os; print(json.dumps({"nice": os.nice(0)}))');
+      assert.equal(nice, studentNice());
+    });
+
     it('lets ann work as before: code, files, pip install --user into her own folder, a restart', async () => {
       assert.equal((await putFile(annServer, '/user/ann/', 'notes.txt', 'my notes')).status, 201);
       const read = await annServer.request('/user/ann/api/contents/notes.txt');
@@ -246,6 +254,16 @@ describe('without a sandbox (spawner.isolation: off)', () => {
       assert.equal(model.servers['']?.lectern_sandbox, null);
       const isolation = (await (await t.api('/lectern/isolation')).json()) as { warning: string | null };
       assert.match(isolation.warning ?? '', /Students are not isolated \(spawner.isolation is "off"\)/);
+
+      // Ann's kernel runs below the hub's CPU priority; the teacher's own (a demo) does not.
+      await t.addUser('teach', 'teach-password-1', true);
+      const teacher = t.client();
+      await teacher.logIn('teach', 'teach-password-1');
+      const { server: teacherServer } = await startAndOpen(teacher, 'teach');
+      const teacherKernel = await startKernel(teacherServer, '/user/teach/');
+      const nice = 'import os; print(os.nice(0))';
+      assert.equal(Number(await runCode(server, `/user/ann/api/kernels/${kernel}/channels`, nice)), studentNice());
+      assert.equal(Number(await runCode(teacherServer, `/user/teach/api/kernels/${teacherKernel}/channels`, nice)), getPriority());
     } finally {
       await t.stop();
     }
