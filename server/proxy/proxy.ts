@@ -16,8 +16,9 @@
  *   directory or Lectern's own pages; websockets get a bare status line;
  * - `/_chp_healthz` answered by the proxy itself;
  * - beyond CHP, an optional `guard` that may refuse, redirect or rewrite a routed request before it
- *   is forwarded (the hub's gate for servers that check no logins themselves), and an optional
- *   `setCookiePolicy` that vets the cookies a target sets.
+ *   is forwarded (the hub's gate for servers that check no logins themselves), an optional
+ *   `setCookiePolicy` that vets the cookies a target sets, and caps on connections and websockets
+ *   below the process's file-descriptor limit (`connections`, which every public listener joins).
  * Plain HTTP goes through `http-forwarder.ts`; websockets through http-proxy-3.
  */
 
@@ -28,6 +29,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer, type ProxyServer, type ServerOptions as ForwarderOptions } from 'http-proxy-3';
 import { type Logger, scrubUrl } from '../logging/logger.js';
 import { type ErrorAnswerOptions, type ErrorPageRenderer, rejectUpgrade } from './error-answer.js';
+import { ConnectionGuard, type ConnectionLimits, connectionLimits, fileDescriptorLimit } from './connection-guard.js';
 import { ErrorResponder } from './error-responder.js';
 import type { RequestHeaderPolicy } from './forward-headers.js';
 import { type ForwardTarget, parseForwardTarget } from './forward-target.js';
@@ -96,6 +98,11 @@ export interface ProxyOptions {
    * other servers with it.
    */
   setCookiePolicy?: SetCookiePolicy;
+  /**
+   * Caps on connections and websockets, so they cannot use up the process's file descriptors (see
+   * connection-guard.ts). Sized from this process's open-file limit if omitted.
+   */
+  connectionLimits?: ConnectionLimits;
 }
 
 export type SetCookiePolicy = (route: Route, setCookie: string) => string | undefined;
@@ -161,6 +168,7 @@ const HEALTH_CHECK_BODY = JSON.stringify({ status: 'OK' });
 const NO_ROUTE_MESSAGE = 'There is nothing at this address.';
 const BAD_PATH_MESSAGE = 'This address is not valid: it contains a malformed %-escape.';
 const BAD_TARGET_MESSAGE = 'This server has an invalid address. Ask your teacher to restart it.';
+const TOO_BUSY_MESSAGE = 'Lectern has too many connections open right now. Try again in a moment.';
 const GUARD_FAILED_MESSAGE = 'Lectern could not check this request. Try again; if it keeps failing, ask your teacher to look at the hub log.';
 const FORWARD: GuardVerdict = { forward: true };
 /** TCP keepalive on websockets, so a peer that vanished without a FIN is noticed in minutes, not hours. */
@@ -185,6 +193,8 @@ export class Proxy {
   private readonly websocketOptions: ForwarderOptions;
   // One pool per scheme, shared by every route: keep-alive saves a TCP handshake per request to
   // the targets, and destroying the pools is how close() ends idle upstream connections.
+  /** Counts the public listeners' connections and websockets against the descriptor limit. */
+  readonly connections: ConnectionGuard;
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private httpsAgent: HttpsAgent | undefined;
   private readonly httpsAgentOptions: HttpsAgentOptions;
@@ -196,6 +206,7 @@ export class Proxy {
 
   constructor(options: ProxyOptions) {
     this.log = options.log;
+    this.connections = new ConnectionGuard(options.connectionLimits ?? connectionLimits(fileDescriptorLimit()), options.log);
     this.routes = options.routes ?? new RouteTable();
     this.fallback = options.fallback;
     this.guard = options.guard;
@@ -306,6 +317,12 @@ export class Proxy {
       }
       return;
     }
+    if (!this.connections.mayForward()) {
+      // Closing this connection makes room for the hub's own pages.
+      res.shouldKeepAlive = false;
+      this.answerError(req, res, 503, TOO_BUSY_MESSAGE);
+      return;
+    }
     new Exchange(this.forwarding, req, res, route, target, joinUrl(this.prependPath ? target.basePath : '/', this.withoutPrefix(route, path))).start();
   };
 
@@ -342,6 +359,10 @@ export class Proxy {
     const verdict = this.askGuard(req, route);
     if (!verdict.forward) {
       this.rejectUpgrade(socket, verdict.status);
+      return;
+    }
+    if (!this.connections.admitWebsocket(socket)) {
+      this.rejectUpgrade(socket, 503);
       return;
     }
     // http-proxy-3 joins the target's path itself, from req.url.

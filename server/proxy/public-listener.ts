@@ -1,11 +1,13 @@
 /**
  * The public listener a Proxy serves on, with the limits that keep slow or hostile clients from
  * holding connections forever: a deadline for the request headers, one for the whole request, an
- * idle timeout (CHP's `--timeout`), a keep-alive timeout and a cap on header size.
+ * idle timeout (CHP's `--timeout`), a keep-alive timeout and a cap on header size. Its connections
+ * count against the proxy's caps below the file-descriptor limit (connection-guard.ts).
  */
 
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { ListenerRole } from './connection-guard.js';
 import type { Proxy } from './proxy.js';
 
 export interface PublicListenerOptions {
@@ -25,6 +27,8 @@ export interface PublicListenerOptions {
   requestTimeout?: number | undefined;
   /** Largest request header block in bytes (default 16 KiB, Node's); larger gets a 431. */
   maxHeaderSize?: number | undefined;
+  /** What it carries, for the connection caps (default: the hub's address). */
+  role?: ListenerRole;
 }
 
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -52,5 +56,6 @@ export function createPublicListener(proxy: Proxy, options: PublicListenerOption
   server.timeout = options.timeout ?? 0;
   server.on('request', proxy.handleRequest);
   server.on('upgrade', proxy.handleUpgrade);
+  proxy.connections.attach(server, options.role ?? 'hub');
   return server;
 }

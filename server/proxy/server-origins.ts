@@ -56,7 +56,7 @@ export class ServerOrigins {
     const key = normalizePrefix(prefix);
     const existing = this.portOfPrefix.get(key);
     if (existing !== undefined) return existing;
-    const server = createPublicListener(this.options.proxy, { tls: this.options.tls });
+    const server = createPublicListener(this.options.proxy, { tls: this.options.tls, role: 'server' });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, this.options.ip, () => {

@@ -2,57 +2,23 @@
  * The `lectern` command as a teacher runs it: a real child process on a temp data dir.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LECTERN_CLI, startCli } from '../helpers/cli.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { projectRoot } from '../helpers/hub.js';
 import { pidAlive, serverPid } from '../helpers/processes.js';
 
-const CLI = join(projectRoot(), 'dist/server/cli/main.js');
+const CLI = LECTERN_CLI;
 const SERVICE_TOKEN = 'cli-test-service-token-0123456789';
 
 function lectern(args: string[], input = '') {
   const result = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: { ...process.env, LECTERN_CONFIG: '' } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-interface RunningCli {
-  child: ChildProcess;
-  origin: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `lectern start` and waits until it prints where it runs. */
-async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', '0', ...args], {
-    // Ports the system chooses for students' servers' origins, as for the hub's own (port 0).
-    env: { ...process.env, LECTERN_CONFIG: '', LECTERN_SERVER_PORTS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lectern start did not come up:\n${stdout}\n${stderr}`)), 20_000);
-    const check = () => {
-      const match = /Teacher dashboard: (http:\/\/[\d.:]+)\//.exec(stdout);
-      if (match?.[1] && stdout.includes('Press Ctrl-C')) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => reject(new Error(`lectern start exited with ${code}:\n${stderr}`)));
-  });
-  return { child, origin, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 describe('the lectern command', () => {
@@ -132,7 +98,7 @@ describe('the lectern command', () => {
 
   it('warns at start when students cannot be isolated, with what it means and how to fix it', async () => {
     const refusing = join(projectRoot(), 'test/fixtures/sandbox/no-user-namespaces');
-    const hub = await startCli(['--data-dir', join(dir, 'no-sandbox')], { PATH: `${refusing}:${process.env.PATH ?? ''}` });
+    const hub = await startCli(['--data-dir', join(dir, 'no-sandbox')], { env: { PATH: `${refusing}:${process.env.PATH ?? ''}` } });
     try {
       const banner = hub.stdout();
       assert.match(banner, /WARNING: Students are not isolated: every student’s server runs as your own user/);

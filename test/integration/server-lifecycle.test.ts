@@ -3,7 +3,6 @@
  * adoption of running servers after the hub is killed, and nothing left behind on quit.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HttpClient, readEvents } from '../helpers/http-client.js';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN, fakeServer, projectRoot, startTestHub } from '../helpers/hub.js';
+import { startCli } from '../helpers/cli.js';
+import { ADMIN_TOKEN, fakeServer, startTestHub } from '../helpers/hub.js';
 import { pidAlive, serverPid } from '../helpers/processes.js';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { execFileSync } from 'node:child_process';
@@ -117,28 +117,7 @@ describe('server lifecycle', () => {
   });
 });
 
-const CLI = join(projectRoot(), 'dist/server/cli/main.js');
 const TOKEN = 'lifecycle-service-token-0123456789';
-
-interface HubProcess {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startCli(dataDir: string, config: string, port: number): Promise<HubProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--config', config], {
-    env: { ...process.env, LECTERN_SERVER_PORTS: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await until('lectern start', async () => stdout.includes('Press Ctrl-C') || (child.exitCode !== null ? Promise.reject(new Error(stderr)) : false));
-  return { child, stderr: () => stderr, exited };
-}
 
 describe('after the hub is killed', () => {
   /**
@@ -154,7 +133,7 @@ describe('after the hub is killed', () => {
     const origin = `http://127.0.0.1:${port}`;
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${origin}/hub/api${path}`, { ...init, headers: { Authorization: `token ${TOKEN}` } });
-    let hub = await startCli(join(dir, 'data'), config, port);
+    let hub = await startCli(['--port', String(port), '--data-dir', join(dir, 'data'), '--config', config]);
     try {
       assert.equal((await api('/users/alice', { method: 'POST', body: '{"password":"alice-password-1"}' })).status, 201);
       assert.equal((await api('/users/alice/server', { method: 'POST' })).status, 201);
@@ -170,7 +149,7 @@ describe('after the hub is killed', () => {
       await hub.exited;
       assert.ok(pidAlive(pid), 'the server outlives its hub');
 
-      hub = await startCli(join(dir, 'data'), config, port);
+      hub = await startCli(['--port', String(port), '--data-dir', join(dir, 'data'), '--config', config]);
       assert.match(hub.stderr(), /adopted alice's server from a previous run/);
       const model = (await (await api('/users/alice')).json()) as { server: string | null; servers: Record<string, { lectern_sandbox: string | null }> };
       assert.equal(model.server, '/user/alice/');
@@ -211,7 +190,7 @@ describe('after the hub is killed', () => {
     const port = await freeLoopbackPort();
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`http://127.0.0.1:${port}/hub/api${path}`, { ...init, headers: { Authorization: `token ${TOKEN}` } });
-    let hub = await startCli(join(dir, 'data'), config, port);
+    let hub = await startCli(['--port', String(port), '--data-dir', join(dir, 'data'), '--config', config]);
     const decoy = createServer((_req, res) => res.end('{}'));
     try {
       assert.equal((await api('/users/bob', { method: 'POST' })).status, 201);
@@ -225,7 +204,7 @@ describe('after the hub is killed', () => {
       await until('the server to die', async () => !pidAlive(pid));
       await new Promise<void>((resolve) => decoy.listen(serverPort, '127.0.0.1', resolve));
 
-      hub = await startCli(join(dir, 'data'), config, port);
+      hub = await startCli(['--port', String(port), '--data-dir', join(dir, 'data'), '--config', config]);
       assert.match(hub.stderr(), /bob's server from a previous run does not answer as itself/);
       const model = (await (await api('/users/bob')).json()) as { server: string | null };
       assert.equal(model.server, null);
