@@ -162,7 +162,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     let port = 0;
     let disposing: Promise<void> | undefined;
     const dispose = () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped')));
-    const isolation = isolationProvider(config.spawner.isolation);
+    const isolation = isolationProvider(config.spawner);
     const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
     const ctx: HubContext = {
       config,

@@ -190,6 +190,15 @@ function movingLines(input: ExportInput, picture: ClassPicture, target: 'jupyter
       `FirstUseAuthenticator (the first password each student types becomes theirs). ${authenticatorNote}`,
     `- Students' files. Copy each student's files, ${join(usersFolder(config), '<name>', 'home')}, ${files}.`,
     '- Running servers. Stop them in Lectern before moving; students start new ones on the new hub.',
+    ...(config.spawner.courseData === null
+      ? []
+      : [
+          `- The course data folder, ${config.spawner.courseData}. Copy it over and give every server a read-only view of it: ${
+            target === 'z2jh'
+              ? 'singleuser.storage.extraVolumes and extraVolumeMounts with readOnly: true'
+              : 'a folder every student can read but not change, linked into each home'
+          }.`,
+        ]),
     `- Lectern-only settings: ${environment}, the login mode and join code, the free-memory check, the sandbox (spawner.isolation)${
       target === 'z2jh' ? ', the address and port (Kubernetes services and ingress decide them: proxy.service, ingress)' : ''
     }.`,

@@ -49,7 +49,13 @@ type KeyPath = readonly PropertyKey[];
 type PlainObject = Record<string, unknown>;
 
 /** Keys holding file or folder paths: relative values are resolved against where they were written. */
-const PATH_KEYS: readonly KeyPath[] = [['dataDir'], ['network', 'tls', 'cert'], ['network', 'tls', 'key'], ['spawner', 'notebookRoot']];
+const PATH_KEYS: readonly KeyPath[] = [
+  ['dataDir'],
+  ['network', 'tls', 'cert'],
+  ['network', 'tls', 'key'],
+  ['spawner', 'notebookRoot'],
+  ['spawner', 'courseData'],
+];
 
 /** Keys whose values never appear in logs or error messages: API tokens, and the class join code. */
 const SECRET_KEYS: ReadonlySet<string> = new Set(['apiToken', 'joinCode']);

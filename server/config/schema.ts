@@ -352,6 +352,17 @@ const spawnerSchema = z
           'folder (users/NAME/home). null: the users folder inside dataDir.',
       )
       .meta({ allowed: 'a folder path, or null' }),
+    courseData: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'A folder of datasets and materials for the whole class. Every server sees it at the same path, read-only in the ' +
+          'sandbox, as "course-data" in each student’s folder and in the LECTERN_COURSE_DATA environment variable. ' +
+          'null: none.',
+      )
+      .meta({ allowed: 'a folder path, or null' }),
     defaultUrl: z
       .string()
       .default('')

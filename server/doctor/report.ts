@@ -109,7 +109,7 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
   const environments = launch.command && !launch.command.python ? await findEnvironments() : looked;
 
   const [isolation, dataDir, network, firewalls] = await Promise.all([
-    isolationProvider(config.spawner.isolation)(),
+    isolationProvider(config.spawner)(),
     inspectDataDir(config.dataDir),
     inspectNetwork(config, options.runningHub),
     inspectFirewalls(options.runningHub?.port ?? config.network.port, config.network.serverOrigins === 'ports' ? config.network.serverPorts : null),

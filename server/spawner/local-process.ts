@@ -15,7 +15,7 @@
  * (same start times); otherwise it is asked to shut down over HTTP, with its own token.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { constants, setPriority } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -37,6 +37,9 @@ import { SpawnError, type SpawnContext, type Spawner, type StopOptions } from '.
  */
 const QUIT_INTERRUPT_SECONDS = 3;
 
+/** The name of the link to the course data in each student's folder. */
+const COURSE_DATA_LINK = 'course-data';
+
 export interface LocalProcessOptions {
   /** What to run (see launch-plan.ts); not needed to adopt a server a previous hub started. */
   plan: LaunchPlan | undefined;
@@ -46,6 +49,8 @@ export interface LocalProcessOptions {
   sandboxPaths: Pick<SandboxPlace, 'readOnly' | 'hidden'>;
   /** The hub's Jupyter config folder: the only user-level Jupyter config a server reads. */
   jupyterConfigDir: string;
+  /** The class's read-only course data folder (resolved), or null. */
+  courseData: string | null;
   /** The teacher's extra arguments, after Lectern's. */
   args: string[];
   /** Configured variables; they override everything else. */
@@ -235,6 +240,29 @@ export class LocalProcessSpawner implements Spawner {
       mkdirSync(fresh, { recursive: true, mode: 0o700 });
     }
     mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+    if (this.options.courseData) this.linkCourseData(this.options.courseData);
+  }
+
+  /**
+   * `course-data` in the student's folder: a link to the class's course data, made where the name is
+   * free, pointed again where it is a link to an earlier folder, and left alone where the student
+   * has something of her own by that name. On Windows, where making links takes rights a teacher's
+   * account may lack, LECTERN_COURSE_DATA names the folder instead.
+   */
+  private linkCourseData(target: string): void {
+    if (process.platform === 'win32') return;
+    const link = join(this.context.home, COURSE_DATA_LINK);
+    try {
+      const existing = lstatSync(link, { throwIfNoEntry: false });
+      if (existing?.isSymbolicLink() && readlinkSync(link) !== target) unlinkSync(link);
+      else if (existing) {
+        if (!existing.isSymbolicLink()) this.options.log.info(`${this.context.user} has a ${COURSE_DATA_LINK} of their own: no link to the course data made`);
+        return;
+      }
+      symlinkSync(target, link, 'dir');
+    } catch (error) {
+      this.options.log.warn(`could not link the course data into ${this.context.user}'s folder`, { error: (error as Error).message });
+    }
   }
 
   private track(launched: LocalProcessState, mayHaveSignals: boolean): void {
@@ -309,6 +337,7 @@ export class LocalProcessSpawner implements Spawner {
       // default; they are the student's to change, so they stay in the student's folder.
       JUPYTERLAB_SETTINGS_DIR: join(home, '.jupyter', 'lab', 'user-settings'),
       JUPYTERLAB_WORKSPACES_DIR: join(home, '.jupyter', 'lab', 'workspaces'),
+      ...(this.options.courseData ? { LECTERN_COURSE_DATA: this.options.courseData } : {}),
       ...sandbox,
       ...this.options.environment,
     };

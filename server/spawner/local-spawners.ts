@@ -20,7 +20,7 @@ import { SpawnError, type SpawnerFactory, type SpawnContext } from './spawner.js
 
 export interface LocalSpawnersOptions {
   /** The hub's live spawner settings: a change on the settings page applies to the next start. */
-  settings: Pick<LecternConfig['spawner'], 'args' | 'environment' | 'stopTimeouts'>;
+  settings: Pick<LecternConfig['spawner'], 'args' | 'environment' | 'stopTimeouts' | 'courseData'>;
   /** How servers are launched (see launch-plan.ts). */
   launch: () => Promise<LaunchResolution>;
   /** Whether, and in what, they are sandboxed (see sandbox/isolation.ts). */
@@ -34,11 +34,18 @@ export interface LocalSpawnersOptions {
 
 export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
   let system: Promise<SystemLayout> | undefined;
-  const spawner = (context: SpawnContext, plan: LaunchPlan | undefined, launcher: Launcher, sandboxPaths: LocalProcessOptions['sandboxPaths']) =>
+  const spawner = (
+    context: SpawnContext,
+    plan: LaunchPlan | undefined,
+    launcher: Launcher,
+    sandboxPaths: LocalProcessOptions['sandboxPaths'],
+    courseData: string | null,
+  ) =>
     new LocalProcessSpawner(context, {
       plan,
       launcher,
       sandboxPaths,
+      courseData,
       jupyterConfigDir: options.jupyterConfigDir,
       args: options.settings.args,
       environment: options.settings.environment,
@@ -56,12 +63,17 @@ export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
       if (isolation.sandbox === 'bubblewrap') launcher = bubblewrapLauncher(isolation.program as string, await (system ??= systemLayout()));
       if (isolation.sandbox === 'sandbox-exec') launcher = seatbeltLauncher;
       // A sandbox sees paths as the kernel resolved them: a rule for a path through a link names nothing.
-      const readOnly = [...(await readablePaths(plan)), await resolved(options.jupyterConfigDir)];
+      const courseData = await courseDataFolder(options.settings.courseData);
+      const readOnly = [...(await readablePaths(plan)), await resolved(options.jupyterConfigDir), ...(courseData ? [courseData] : [])];
       const hidden = await Promise.all(options.hidden.map(resolved));
-      return { mode: plan.mode, sandbox: launcher.sandbox, create: (context) => spawner(context, plan, launcher, { readOnly, hidden }) };
+      return {
+        mode: plan.mode,
+        sandbox: launcher.sandbox,
+        create: (context) => spawner(context, plan, launcher, { readOnly, hidden }, courseData),
+      };
     },
     // Adopted servers are stopped and watched, never launched: how they run was settled at their start.
-    forAdoption: (context) => spawner(context, undefined, unsandboxed, { readOnly: [], hidden: [] }),
+    forAdoption: (context) => spawner(context, undefined, unsandboxed, { readOnly: [], hidden: [] }, null),
   };
 }
 
@@ -73,6 +85,16 @@ export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
 async function prepareJupyterConfigDir(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   await writeFile(path.join(folder, 'migrated'), 'Lectern: servers read no IPython or Jupyter config of their students.\n');
+}
+
+/** `spawner.courseData` as the OS resolves it, or null without one; a start is refused when it is not a folder. */
+async function courseDataFolder(configured: string | null): Promise<string | null> {
+  if (configured === null) return null;
+  const real = await realpath(configured).catch(() => null);
+  if (real === null || !(await stat(real)).isDirectory()) {
+    throw new SpawnError(`Cannot start servers: the course data folder ${configured} (spawner.courseData) is not a folder here. Create it, or change the setting.`);
+  }
+  return real;
 }
 
 /**

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { projectRoot } from './hub.js';
 
 export const LECTERN_CLI = join(projectRoot(), 'dist/server/cli/main.js');
+const START_TIMEOUT_MS = 120_000;
 
 export interface RunningCli {
   child: ChildProcess;
@@ -40,7 +41,11 @@ export async function startCli(args: string[], options: CliOptions = {}): Promis
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const origin = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lectern start did not come up:\n${stdout}\n${stderr}`)), 20_000);
+    // Generous: a loaded machine may take long; a hub that is not up by then is not coming.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`lectern start did not come up within ${START_TIMEOUT_MS / 1000} s:\n${stdout}\n${stderr}`));
+    }, START_TIMEOUT_MS);
     const check = () => {
       const match = /Teacher dashboard: (http:\/\/[\d.:]+)\//.exec(stdout);
       if (match?.[1] && stdout.includes('Press Ctrl-C')) {

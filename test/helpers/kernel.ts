@@ -5,6 +5,8 @@
 import WebSocket from 'ws';
 import type { HttpClient } from './http-client.js';
 
+const CELL_TIMEOUT_MS = 180_000;
+
 interface KernelMessage {
   msg_type: string;
   parent_header: { msg_id?: string };
@@ -20,10 +22,11 @@ function execute<T>(client: HttpClient, path: string, code: string, onMessage: (
   const socket = new WebSocket(url, { headers: { Cookie: client.cookieHeader(path) }, origin: client.origin });
   const msgId = `test-${Date.now()}-${Math.random()}`;
   return new Promise((resolve, reject) => {
+    // Generous, so a loaded machine's slow kernel is not taken for a hub that lost the cell.
     const timer = setTimeout(() => {
       socket.terminate();
-      reject(new Error('no kernel output within 60 s'));
-    }, 60_000);
+      reject(new Error(`no kernel output within ${CELL_TIMEOUT_MS / 1000} s`));
+    }, CELL_TIMEOUT_MS);
     socket.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

@@ -12,8 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { getPriority, homedir } from 'node:os';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { getPriority, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HttpClient } from '../helpers/http-client.js';
@@ -102,8 +102,12 @@ for (const mode of MODES) {
     let kernel: string;
     const teacherFile = join(homedir(), `.lectern-isolation-canary-${process.pid}-${randomBytes(4).toString('hex')}`);
 
+    let courseData: string;
+
     before(async () => {
-      t = await startTestHub({ spawner: { isolation: 'sandbox', ...mode.spawner }, culler: { enabled: false } });
+      courseData = await mkdtemp(join(tmpdir(), 'lectern-course-data-'));
+      await writeFile(join(courseData, 'cities.csv'), 'city,people\nLyon,522000\n');
+      t = await startTestHub({ spawner: { isolation: 'sandbox', courseData, ...mode.spawner }, culler: { enabled: false } });
       await writeFile(teacherFile, 'the teacher’s grades');
       for (const name of ['ann', 'anna']) await t.addUser(name, `${name}-password-1`);
       ann = t.client();
@@ -118,6 +122,7 @@ for (const mode of MODES) {
     after(async () => {
       await rm(teacherFile, { force: true });
       await t.stop();
+      await rm(courseData, { recursive: true, force: true });
     });
 
     it('runs both servers in the sandbox, and says so', async () => {
@@ -196,6 +201,30 @@ print(json.dumps({'written': len(written)}))
       assert.equal(await stat(marker).catch(() => null), null, 'the restarted server read none of her config files');
     });
 
+    it('shows ann the course data at the same path for everyone, as course-data in her folder, and read-only', async () => {
+      const seen = await probe(
+        annServer,
+        '/user/ann/',
+        kernel,
+        `
+import json, os
+result = {'env': os.environ.get('LECTERN_COURSE_DATA'), 'linked': open('course-data/cities.csv').read()}
+for name, path in [('change', 'course-data/cities.csv'), ('add', 'course-data/mine.csv')]:
+    try:
+        open(path, 'a').write('x')
+        result[name] = 'ok'
+    except OSError as error:
+        result[name] = type(error).__name__
+print(json.dumps(result))
+`,
+      );
+      assert.equal(seen.env, await realpath(courseData));
+      assert.equal(seen.linked, 'city,people\nLyon,522000\n');
+      assert.notEqual(seen.change, 'ok', 'she cannot change the course data');
+      assert.notEqual(seen.add, 'ok', 'nor add to it');
+      assert.equal(await readFile(join(courseData, 'cities.csv'), 'utf8'), 'city,people\nLyon,522000\n');
+    });
+
     it('runs ann’s kernel below the hub’s CPU priority, so the hub answers while servers start', async () => {
       const { nice } = await probe(annServer, '/user/ann/', kernel, 'import json, os; print(json.dumps({"nice": os.nice(0)}))');
       assert.equal(nice, studentNice());
@@ -237,7 +266,8 @@ print(json.dumps({'code': pip.returncode, 'userSite': site.getusersitepackages()
 
 describe('without a sandbox (spawner.isolation: off)', () => {
   it('ann’s kernel reads anna’s work: what the sandbox prevents, and the hub says so', async () => {
-    const t = await startTestHub({ spawner: { isolation: 'off' }, culler: { enabled: false } });
+    const courseData = await mkdtemp(join(tmpdir(), 'lectern-course-data-'));
+    const t = await startTestHub({ spawner: { isolation: 'off', courseData }, culler: { enabled: false } });
     try {
       for (const name of ['ann', 'anna']) await t.addUser(name, `${name}-password-1`);
       const ann = t.client();
@@ -254,6 +284,7 @@ describe('without a sandbox (spawner.isolation: off)', () => {
       assert.equal(model.servers['']?.lectern_sandbox, null);
       const isolation = (await (await t.api('/lectern/isolation')).json()) as { warning: string | null };
       assert.match(isolation.warning ?? '', /Students are not isolated \(spawner.isolation is "off"\)/);
+      assert.match(isolation.warning ?? '', /They can also change the course data every student reads/);
 
       // Ann's kernel runs below the hub's CPU priority; the teacher's own (a demo) does not.
       await t.addUser('teach', 'teach-password-1', true);
@@ -266,6 +297,7 @@ describe('without a sandbox (spawner.isolation: off)', () => {
       assert.equal(Number(await runCode(teacherServer, `/user/teach/api/kernels/${teacherKernel}/channels`, nice)), getPriority());
     } finally {
       await t.stop();
+      await rm(courseData, { recursive: true, force: true });
     }
   });
 });

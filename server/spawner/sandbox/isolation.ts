@@ -39,14 +39,16 @@ const WHAT_IT_MEANS =
   'every student’s server runs as your own user, so a student’s code can read and change classmates’ work, ' +
   'Lectern’s data (including password hashes) and your own files, and can stop other servers.';
 
-export function decideIsolation(setting: IsolationSetting, available: SandboxAvailability): Isolation {
+/** `sharesCourseData`: every server reads the class's course data folder (spawner.courseData). */
+export function decideIsolation(setting: IsolationSetting, available: SandboxAvailability, sharesCourseData = false): Isolation {
+  const means = sharesCourseData ? `${WHAT_IT_MEANS} They can also change the course data every student reads.` : WHAT_IT_MEANS;
   if (setting === 'off') {
     return {
       setting,
       sandbox: null,
       program: null,
       problem: null,
-      warning: `Students are not isolated (spawner.isolation is "off"): ${WHAT_IT_MEANS} Set spawner.isolation to "auto" to sandbox their servers.`,
+      warning: `Students are not isolated (spawner.isolation is "off"): ${means} Set spawner.isolation to "auto" to sandbox their servers.`,
     };
   }
   if (available.kind !== null) return { setting, sandbox: available.kind, program: available.program, problem: null, warning: null };
@@ -62,7 +64,7 @@ export function decideIsolation(setting: IsolationSetting, available: SandboxAva
       warning: null,
     };
   }
-  return { setting, sandbox: null, program: null, problem: null, warning: `Students are not isolated: ${WHAT_IT_MEANS} Why: ${available.reason}${fix}` };
+  return { setting, sandbox: null, program: null, problem: null, warning: `Students are not isolated: ${means} Why: ${available.reason}${fix}` };
 }
 
 /** The sandbox this machine offers, found by trying it. `path` is where to look for bubblewrap. */
@@ -105,7 +107,10 @@ async function findBubblewrap(path: string): Promise<SandboxAvailability> {
 }
 
 /** The isolation servers start with, found on first use and then kept for the life of the hub. */
-export function isolationProvider(setting: IsolationSetting, find: () => Promise<SandboxAvailability> = () => findSandbox()): () => Promise<Isolation> {
+export function isolationProvider(
+  spawner: { isolation: IsolationSetting; courseData: string | null },
+  find: () => Promise<SandboxAvailability> = () => findSandbox(),
+): () => Promise<Isolation> {
   let pending: Promise<Isolation> | undefined;
-  return () => (pending ??= find().then((available) => decideIsolation(setting, available)));
+  return () => (pending ??= find().then((available) => decideIsolation(spawner.isolation, available, spawner.courseData !== null)));
 }

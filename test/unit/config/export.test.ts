@@ -192,6 +192,14 @@ describe('jupyterhub_config.py', () => {
     assert.deepEqual(Object.keys(evaluateConfig(text)).sort(), ['Authenticator', 'JupyterHub', 'Spawner']);
   });
 
+  it('names the course data folder among what cannot move, and how to give servers a read-only view of it', () => {
+    const jupyterhub = prose(exportFile('jupyterhub', input({ spawner: { courseData: '/srv/course' } })).text);
+    assert.match(jupyterhub, /The course data folder, \/srv\/course\. Copy it over .* a folder every student can read but not change/);
+    const z2jh = prose(exportFile('z2jh', input({ spawner: { courseData: '/srv/course' } })).text);
+    assert.match(z2jh, /extraVolumeMounts with readOnly: true/);
+    assert.doesNotMatch(prose(exportFile('jupyterhub', input()).text), /course data/);
+  });
+
   it('writes an IPv6 address in brackets', () => {
     assert.match(exportFile('jupyterhub', input({ network: { ip: '::' } })).text, /c\.JupyterHub\.bind_url = 'http:\/\/\[::\]:8000\/'/);
   });

@@ -32,6 +32,7 @@ describe('configSchema', () => {
         isolation: 'auto',
         memoryLimitMb: 2048,
         notebookRoot: null,
+        courseData: null,
         defaultUrl: '',
         startTimeout: 60,
         httpTimeout: 30,

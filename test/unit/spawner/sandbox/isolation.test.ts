@@ -23,6 +23,11 @@ describe('deciding whether students are isolated', () => {
       { sandbox: null, problem: /^Students’ servers are not started: spawner\.isolation is "sandbox", but bubblewrap \(bwrap\) is not installed\. Install bubblewrap.* Or set spawner\.isolation to "auto"/, warning: null },
     ],
     ['off: no sandbox even where one works, and a reminder of what that means', ['off', WORKS], { sandbox: null, problem: null, warning: /spawner\.isolation is "off"/ }],
+    [
+      'off, with course data: students could change it, and are told so',
+      ['off', WORKS, true],
+      { sandbox: null, problem: null, warning: /They can also change the course data every student reads\./ },
+    ],
   ];
   for (const [title, args, expected] of cases) {
     it(title, () => {
@@ -65,7 +70,7 @@ describe('deciding whether students are isolated', () => {
 
   it('looks for the sandbox once per hub', async () => {
     let looked = 0;
-    const isolation = isolationProvider('auto', async () => {
+    const isolation = isolationProvider({ isolation: 'auto', courseData: null }, async () => {
       looked += 1;
       return WORKS;
     });
