@@ -19,6 +19,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RouteTable } from '../proxy/route-table.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { availableMemoryBytes, processStartTime, processTable, processTree, treeUsage } from '../spawner/processes.js';
+import { lowerSessions } from '../spawner/priority.js';
 import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
 import { CapacityError, SpawnError, type SpawnContext, type Spawner, type SpawnerFactory, type StopOptions } from '../spawner/spawner.js';
 import type { Database } from '../store/database.js';
@@ -359,6 +360,8 @@ export class ServerManager {
     for (const [server, pid] of measured) {
       const tree = processTree(table, pid);
       if (tree.length === 0) continue;
+      // Kernels start in sessions of their own, at the hub's priority until lowered here.
+      if (!this.isTeacher(server.user.name)) void lowerSessions(tree.map((entry) => entry.pid));
       const usage = treeUsage(tree);
       const reading = { cpuSeconds: usage.cpuSeconds, at: now };
       server.usage = { cpuPercent: cpuPercent(server.cpuSample, reading), memoryBytes: usage.memoryBytes, processes: usage.processes };

@@ -2,7 +2,7 @@
  * Runs a single-user server as a child process of the hub, on loopback, through a launcher that
  * puts it in a sandbox or runs it as it is (sandbox/launcher.ts).
  *
- * A student's server runs below the hub's CPU priority, and its kernels inherit that.
+ * A student's server runs below the hub's CPU priority, and so do its kernels (priority.ts).
  *
  * Each server gets its own process group (on Windows, taskkill stops its tree). Stopping escalates
  * SIGINT → SIGTERM → SIGKILL, each with a timeout, as JupyterHub's LocalProcessSpawner does. A
@@ -17,7 +17,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { request } from 'node:http';
-import { constants, setPriority } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logging/logger.js';
@@ -25,6 +24,7 @@ import { commandLine } from './command-line.js';
 import type { LaunchMode, LaunchPlan } from './discovery.js';
 import { keptHubEnvironment } from './environment.js';
 import { freeLoopbackPort } from './free-port.js';
+import { lowerPriority } from './priority.js';
 import { processStartTime } from './processes.js';
 import type { Launcher, SandboxKind } from './sandbox/launcher.js';
 import type { SandboxPlace } from './sandbox/place.js';
@@ -380,18 +380,6 @@ export class LocalProcessSpawner implements Spawner {
 
 function loopbackUrl(port: number): string {
   return `http://127.0.0.1:${port}`;
-}
-
-/**
- * Lowers a process's CPU priority to "below normal" (nice 10 on Linux and macOS, where the processes
- * it starts later inherit it; BELOW_NORMAL_PRIORITY_CLASS on Windows, which its children inherit too).
- */
-function lowerPriority(pid: number, log: Logger): void {
-  try {
-    setPriority(pid, constants.priority.PRIORITY_BELOW_NORMAL);
-  } catch (error) {
-    log.warn('could not lower a server’s CPU priority: the hub may answer slowly while servers start', { pid, error: (error as Error).message });
-  }
 }
 
 /**
