@@ -207,6 +207,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       events: new HubEvents({
         servers: () => ctx.servers.states(),
         accounts: () => ({ users: users.count(), signedIn: sessions.countSignedInUsers(), pendingApproval: users.countAwaitingApproval() }),
+        announcement: () => settings.announcement(),
         log: log.child('events'),
       }),
       joinAddresses: new JoinAddresses({ network: config.network, port: () => port, settings, db }),

@@ -128,13 +128,21 @@ export interface UsageSample {
   memoryBytes: number;
 }
 
+/** The teacher's message to the class (`GET /hub/api/lectern/announcement`). */
+export interface Announcement {
+  message: string;
+  link: string | null;
+  posted: string;
+}
+
 /** Messages on `GET /hub/api/lectern/events`. */
 export type HubEvent =
-  | { type: 'snapshot'; counts: Counts; servers: ServerEvent[] }
+  | { type: 'snapshot'; counts: Counts; servers: ServerEvent[]; announcement: Announcement | null }
   | ({ type: 'server' } & ServerEvent)
   | { type: 'counts'; counts: Counts }
   | { type: 'users' }
-  | { type: 'usage'; servers: UsageSample[] };
+  | { type: 'usage'; servers: UsageSample[] }
+  | { type: 'announcement'; announcement: Announcement | null };
 
 /** What a column of a class list holds (server/auth/roster-columns.ts). */
 export type RosterColumn = 'login' | 'fullName' | 'firstName' | 'lastName' | 'email' | 'studentId' | 'group' | 'password';

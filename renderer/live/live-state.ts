@@ -10,7 +10,7 @@
  * hub has no event stream at all.
  */
 import type { HubApi } from '../api/client.js';
-import type { Counts, HubEvent, ServerEvent, UsageSample } from '../api/types.js';
+import type { Announcement, Counts, HubEvent, ServerEvent, UsageSample } from '../api/types.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'unavailable';
 
@@ -24,7 +24,8 @@ export type LiveChange =
   /** `keys` are `serverKey`s; absent after a snapshot, when any server may have changed. */
   | { kind: 'servers'; keys?: string[] }
   | { kind: 'usage' }
-  | { kind: 'users' };
+  | { kind: 'users' }
+  | { kind: 'announcement' };
 
 /** `ada/` for Ada's default server, `ada/project` for a named one. */
 export function serverKey(server: { user: string; name: string }): string {
@@ -37,6 +38,8 @@ export class LiveState {
   connection: ConnectionState = 'connecting';
   counts: Counts | null = null;
   readonly servers = new Map<string, LiveServer>();
+  /** The teacher's message to the class: undefined until the stream has said. */
+  announcement: Announcement | null | undefined = undefined;
 
   private source: EventSource | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -84,9 +87,11 @@ export class LiveState {
         this.counts = event.counts;
         this.servers.clear();
         for (const server of event.servers) this.servers.set(serverKey(server), { ...serverOf(server), usage: null });
+        this.announcement = event.announcement;
         this.setConnection('live');
         this.emit({ kind: 'counts' });
         this.emit({ kind: 'servers' });
+        this.emit({ kind: 'announcement' });
         break;
       case 'server': {
         const key = serverKey(event);
@@ -106,6 +111,10 @@ export class LiveState {
       case 'usage':
         this.applyUsage(event.servers);
         this.emit({ kind: 'usage' });
+        break;
+      case 'announcement':
+        this.announcement = event.announcement;
+        this.emit({ kind: 'announcement' });
         break;
     }
   }

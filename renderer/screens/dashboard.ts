@@ -1,14 +1,15 @@
 /**
  * The dashboard: where students join (address, QR code, class code) big enough to read from the
- * back of the room, live counts of who is in and whose server is up, the class list to import, and
- * whether students are kept apart from each other and from this computer (and if not, what that
- * means and how to fix it).
+ * back of the room, live counts of who is in and whose server is up, the class list to import, the
+ * message to the class, and whether students are kept apart from each other and from this computer
+ * (and if not, what that means and how to fix it).
  */
 import type { JoinState, JoinUrls } from '../api/types.js';
 import { h, replaceChildren } from '../dom.js';
 import { copyMessage, copyText } from '../ui/clipboard.js';
 import { notify } from '../ui/notices.js';
 import { fillPanel } from '../ui/panel.js';
+import { announcementCard } from './announcement.js';
 import { addressLabel, breakableUrl, chooseAddress, networkPicker, svgDataUrl } from './join-address.js';
 import { isolationView } from './isolation.js';
 import { openProjector } from './projector.js';
@@ -37,6 +38,7 @@ export function dashboardScreen(ctx: ScreenContext): Screen {
         h('p', null, 'Import the class list your school system exports: every student gets an account and a login card to print.'),
         h('div', { class: 'actions' }, importButton, h('a', { href: '#/users', class: 'button secondary' }, 'Students')),
       ),
+      announcementCard(ctx),
     ),
   );
   // The new students' login cards replace this page; the sheet links back.
@@ -87,7 +89,7 @@ function joinView(ctx: ScreenContext, urls: JoinUrls, join: JoinState | null, re
   const copyButton = h('button', { type: 'button', class: 'secondary' }, 'Copy join address');
   copyButton.onclick = async () => notify(copyMessage(await copyText(chosen.url, urlText)));
   const projectorButton = h('button', { type: 'button', class: 'primary' }, 'Show on projector');
-  projectorButton.onclick = () => openProjector(chosen, code);
+  projectorButton.onclick = () => openProjector(chosen, code, ctx.live);
 
   return [
     chosen.kind === 'loopback'

@@ -1,6 +1,6 @@
 /**
  * What the teacher's dashboard watches live: servers changing phase, the class's counts, accounts
- * changing, and servers' CPU and memory. The parts of the hub where these change report here (the
+ * changing, servers' CPU and memory, and the message to the class. The parts of the hub where these change report here (the
  * server manager on every phase change and usage sample, the users and groups API after each commit);
  * listeners (the `GET /hub/api/lectern/events` stream, the desktop app) get a snapshot first, then
  * each change, so they never have to poll.
@@ -10,6 +10,7 @@
  */
 import type { Logger } from '../logging/logger.js';
 import type { ServerPhase, ServerState, ServerUsageSample } from '../servers/server-state.js';
+import type { Announcement } from '../store/settings.js';
 
 export interface HubCounts {
   users: number;
@@ -24,11 +25,12 @@ export interface HubCounts {
 }
 
 export type HubEvent =
-  | { type: 'snapshot'; counts: HubCounts; servers: ServerState[] }
+  | { type: 'snapshot'; counts: HubCounts; servers: ServerState[]; announcement: Announcement | null }
   | ({ type: 'server' } & ServerState)
   | { type: 'counts'; counts: HubCounts }
   | { type: 'users' }
-  | { type: 'usage'; servers: ServerUsageSample[] };
+  | { type: 'usage'; servers: ServerUsageSample[] }
+  | { type: 'announcement'; announcement: Announcement | null };
 
 export type HubEventListener = (event: HubEvent) => void;
 
@@ -37,6 +39,8 @@ export interface HubEventSources {
   servers(): ServerState[];
   /** The counts that come from accounts rather than servers. */
   accounts(): Pick<HubCounts, 'users' | 'signedIn' | 'pendingApproval'>;
+  /** The teacher's message to the class. */
+  announcement(): Announcement | null;
   log: Logger;
 }
 
@@ -53,7 +57,7 @@ export class HubEvents {
     this.checkCounts();
     const counts = this.lastCounts ?? this.countsNow();
     this.lastCounts = counts;
-    this.deliver(listener, { type: 'snapshot', counts, servers: this.sources.servers() });
+    this.deliver(listener, { type: 'snapshot', counts, servers: this.sources.servers(), announcement: this.sources.announcement() });
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
@@ -69,6 +73,11 @@ export class HubEvents {
   usersChanged(): void {
     this.publish({ type: 'users' });
     this.checkCounts();
+  }
+
+  /** The teacher posted or took down the message to the class: the projector shows it at once. */
+  announcementChanged(announcement: Announcement | null): void {
+    this.publish({ type: 'announcement', announcement });
   }
 
   usageSampled(servers: ServerUsageSample[]): void {

@@ -101,6 +101,37 @@ describe('the teacher GUI in Chromium', () => {
     await projector.waitFor({ state: 'detached' });
   });
 
+  it('posts a message to the class that students see on their phones and the projector shows, then takes it down', async () => {
+    await page.getByRole('textbox', { name: 'Message' }).fill('Open lesson 3 now.\nThe data is in course-data.');
+    await page.getByLabel('Link (optional)').fill('/hub/home');
+    await page.getByRole('button', { name: 'Post to the class' }).click();
+    await page.locator('.notice').filter({ hasText: 'Posted: students see it at the top of their pages.' }).waitFor();
+    await page.locator('.announcement-text', { hasText: 'Open lesson 3 now.' }).waitFor();
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const student = await phone.newPage();
+      await logInAt(student, `${t.hub.url}hub/home`, 'bob', 'bob-password-1');
+      const banner = student.getByRole('status', { name: 'Message from your teacher' });
+      assert.match(await banner.innerText(), /From your teacher: Open lesson 3 now\.\nThe data is in course-data\./);
+      await banner.getByRole('link', { name: 'Open' }).waitFor();
+      await student.screenshot({ path: join(ARTIFACTS, 'student-announcement-phone.png'), fullPage: true });
+
+      await page.getByRole('button', { name: 'Show on projector' }).click();
+      const projector = page.getByRole('dialog', { name: /Join address for the projector/ });
+      await projector.locator('.projector-announcement', { hasText: 'Open lesson 3 now.' }).waitFor();
+      await page.keyboard.press('Escape');
+      await projector.waitFor({ state: 'detached' });
+
+      await page.getByRole('button', { name: 'Take down' }).click();
+      await page.getByText('No message is up.', { exact: false }).waitFor();
+      await student.reload();
+      assert.equal(await student.getByRole('status', { name: 'Message from your teacher' }).count(), 0, 'gone from the student’s page');
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('adds a user, finds them by name, and imports a class list', async () => {
     await openScreen('Users', 'Users');
     const table = page.locator('table.users-table');

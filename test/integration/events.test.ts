@@ -96,6 +96,7 @@ describe('the teacher dashboard on a running hub', () => {
           // teacher (the first admin, created at first start), alice and mrs-t; nobody logged in yet.
           counts: { users: 3, signedIn: 0, pendingApproval: 0, running: 0, starting: 0, failed: 0 },
           servers: [],
+          announcement: null,
         });
 
         assert.equal((await t.api('/users/alice/server', json('POST'))).status, 201);

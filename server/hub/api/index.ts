@@ -22,6 +22,7 @@ import { eventRoutes } from './events.js';
 import { groupRoutes } from './groups.js';
 import { hubRoutes } from './hub.js';
 import { joinRoutes } from './join.js';
+import { announcementRoutes } from './announcement.js';
 import { joinUrlRoutes } from './join-urls.js';
 import { ModelAccess, serviceModel, userModel } from './models.js';
 import { passwordRoutes } from './passwords.js';
@@ -70,6 +71,7 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
     ...exportRoutes(ctx),
     ...eventRoutes(ctx),
     ...joinUrlRoutes(ctx),
+    ...announcementRoutes(ctx),
     ...joinRoutes(ctx),
 
     route('get', '/metrics', metricsHandler(ctx)),

@@ -90,7 +90,17 @@ export function pagesRouter(ctx: HubContext): Router {
       view.phase
     ];
     const dashboardUrl = hasScope((identityOf(res) as Identity).scopes, 'admin-ui') ? urls.hub('admin') : null;
-    res.type('html').send(homePage(urls, { user: user.name, state, serverUrl: urls.server(user.name), failure: view.failure, notice: view.notice, dashboardUrl }));
+    res.type('html').send(
+      homePage(urls, {
+        user: user.name,
+        state,
+        serverUrl: urls.server(user.name),
+        failure: view.failure,
+        notice: view.notice,
+        dashboardUrl,
+        announcement: ctx.settings.announcement(),
+      }),
+    );
   });
 
   router.get(['/spawn', '/spawn/:name'], loggedIn, async (req, res) => {
@@ -119,12 +129,20 @@ export function pagesRouter(ctx: HubContext): Router {
     if (view.phase === 'running') {
       res.redirect(302, next);
     } else if (view.phase === 'spawning') {
-      res.type('html').send(spawnPendingPage(urls, { user: viewer.name, progressUrl: urls.progress(owner.name), next }));
+      res.type('html').send(spawnPendingPage(urls, { user: viewer.name, progressUrl: urls.progress(owner.name), next, announcement: ctx.settings.announcement() }));
     } else {
       res
         .status(view.failure ? 500 : 200)
         .type('html')
-        .send(notRunningPage(urls, { viewer: viewer.name, owner: owner.name, failure: view.failure, spawnUrl: spawnUrl(owner.name, next) }));
+        .send(
+          notRunningPage(urls, {
+            viewer: viewer.name,
+            owner: owner.name,
+            failure: view.failure,
+            spawnUrl: spawnUrl(owner.name, next),
+            announcement: ctx.settings.announcement(),
+          }),
+        );
     }
   });
 
@@ -161,7 +179,15 @@ export function pagesRouter(ctx: HubContext): Router {
       res
         .status(424)
         .type('html')
-        .send(notRunningPage(urls, { viewer: viewer.name, owner: owner.name, failure: view.failure, spawnUrl: spawnUrl(owner.name, serverPath) }));
+        .send(
+          notRunningPage(urls, {
+            viewer: viewer.name,
+            owner: owner.name,
+            failure: view.failure,
+            spawnUrl: spawnUrl(owner.name, serverPath),
+            announcement: ctx.settings.announcement(),
+          }),
+        );
     }
   });
 

@@ -2,6 +2,7 @@
  * The student-facing pages: login, home, the spawn progress page and error pages. Small, readable
  * on a phone, and free of inline scripts so the Content-Security-Policy can forbid them.
  */
+import type { Announcement } from '../../store/settings.js';
 import type { HubUrls } from '../urls.js';
 import { html, type SafeHtml } from './html.js';
 
@@ -15,9 +16,11 @@ interface PageOptions {
   stylesheet?: string;
   /** Reload `url` after `seconds`, without script (a page waiting for something to happen). */
   refresh?: { seconds: number; url: string };
+  /** The teacher's message to the class, above the page's own content. */
+  announcement?: Announcement | null;
 }
 
-export function layout({ title, body, urls, user, script, stylesheet, refresh }: PageOptions): string {
+export function layout({ title, body, urls, user, script, stylesheet, refresh, announcement }: PageOptions): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -35,11 +38,19 @@ ${script ? html`<script src="${urls.hub(`static/${script}`)}" defer></script>` :
   ${user ? html`<span class="who">${user}</span> <a href="${urls.hub('logout')}">Log out</a>` : ''}
 </header>
 <main>
+${announcement ? announcementBanner(announcement) : ''}
 ${body}
 </main>
 </body>
 </html>
 `.value;
+}
+
+function announcementBanner(announcement: Announcement): SafeHtml {
+  return html`<aside class="card announcement" role="status" aria-label="Message from your teacher">
+  <p class="announcement-message"><strong>From your teacher:</strong> ${announcement.message}</p>
+  ${announcement.link ? html`<p><a class="button" href="${announcement.link}" rel="noopener">Open</a></p>` : ''}
+</aside>`;
 }
 
 export interface LoginPageOptions {
@@ -82,6 +93,7 @@ export interface HomeView {
   notice: string | null;
   /** The teacher dashboard, for those allowed to open it; null for everyone else. */
   dashboardUrl: string | null;
+  announcement: Announcement | null;
 }
 
 export function homePage(urls: HubUrls, view: HomeView): string {
@@ -90,6 +102,7 @@ export function homePage(urls: HubUrls, view: HomeView): string {
     title: 'Home',
     urls,
     user: view.user,
+    announcement: view.announcement,
     script: 'home.js',
     body: html`<section class="card" id="server" data-user="${view.user}" data-api="${urls.api(`users/${encodeURIComponent(view.user)}/server`)}">
   <h1>My server</h1>
@@ -108,11 +121,15 @@ export function homePage(urls: HubUrls, view: HomeView): string {
   });
 }
 
-export function spawnPendingPage(urls: HubUrls, view: { user: string; progressUrl: string; next: string }): string {
+export function spawnPendingPage(
+  urls: HubUrls,
+  view: { user: string; progressUrl: string; next: string; announcement: Announcement | null },
+): string {
   return layout({
     title: 'Starting your server',
     urls,
     user: view.user,
+    announcement: view.announcement,
     script: 'spawn-pending.js',
     body: html`<section class="card" id="progress" data-progress-url="${view.progressUrl}" data-next="${view.next}">
   <h1>Starting your server</h1>
@@ -128,13 +145,14 @@ export function spawnPendingPage(urls: HubUrls, view: { user: string; progressUr
 /** A server that is not running: why (if it failed) and a way to start it. */
 export function notRunningPage(
   urls: HubUrls,
-  view: { viewer: string; owner: string; failure: string | null; spawnUrl: string },
+  view: { viewer: string; owner: string; failure: string | null; spawnUrl: string; announcement: Announcement | null },
 ): string {
   const own = view.viewer === view.owner;
   return layout({
     title: 'Server not running',
     urls,
     user: view.viewer,
+    announcement: view.announcement,
     body: html`<section class="card">
   <h1>${own ? 'Your server is not running' : html`${view.owner}'s server is not running`}</h1>
   ${view.failure ? html`<p class="error" role="alert">${view.failure}</p>` : ''}

@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HubEvents, type HubCounts, type HubEvent } from '../../../server/hub/events.js';
 import type { ServerState } from '../../../server/servers/server-state.js';
+import type { Announcement } from '../../../server/store/settings.js';
 import { createLogger } from '../../../server/logging/logger.js';
 
 function harness() {
   const servers: ServerState[] = [];
   const accounts = { users: 2, signedIn: 0, pendingApproval: 0 };
   const logged: string[] = [];
+  let announcement: Announcement | null = null;
   const events = new HubEvents({
     servers: () => servers.map((server) => ({ ...server })),
     accounts: () => ({ ...accounts }),
+    announcement: () => announcement,
     log: createLogger({ level: 'debug', sink: (line) => logged.push(line) }),
   });
   const listen = () => {
@@ -18,7 +21,11 @@ function harness() {
     const stop = events.subscribe((event) => heard.push(event));
     return { heard, stop };
   };
-  return { servers, accounts, events, listen, logged };
+  const announce = (posted: Announcement | null) => {
+    announcement = posted;
+    events.announcementChanged(posted);
+  };
+  return { servers, accounts, events, listen, logged, announce };
 }
 
 const alice = (phase: ServerState['phase'], failure: string | null = null): ServerState => ({
@@ -38,7 +45,18 @@ describe('HubEvents', () => {
     const h = harness();
     h.servers.push(alice('running'), { ...alice('stopped', 'It crashed'), user: 'bob' });
     const { heard } = h.listen();
-    assert.deepEqual(heard, [{ type: 'snapshot', counts: counts({ running: 1, failed: 1 }), servers: h.servers }]);
+    assert.deepEqual(heard, [{ type: 'snapshot', counts: counts({ running: 1, failed: 1 }), servers: h.servers, announcement: null }]);
+  });
+
+  it('sends the message to the class when it is posted or taken down, and in the next snapshot', () => {
+    const h = harness();
+    const { heard } = h.listen();
+    const message: Announcement = { message: 'Open lesson 3', link: null, posted: '2026-12-02T09:00:00.000Z' };
+    h.announce(message);
+    assert.deepEqual(heard.slice(1), [{ type: 'announcement', announcement: message }]);
+    assert.deepEqual(h.listen().heard[0], { type: 'snapshot', counts: counts(), servers: [], announcement: message });
+    h.announce(null);
+    assert.deepEqual(heard.at(-1), { type: 'announcement', announcement: null });
   });
 
   it('sends each server change, and the counts only when they changed', () => {
@@ -76,7 +94,7 @@ describe('HubEvents', () => {
     h.accounts.users = 3;
     const second = h.listen();
     assert.deepEqual(first.heard.at(-1), { type: 'counts', counts: counts({ users: 3 }) });
-    assert.deepEqual(second.heard, [{ type: 'snapshot', counts: counts({ users: 3 }), servers: [] }]);
+    assert.deepEqual(second.heard, [{ type: 'snapshot', counts: counts({ users: 3 }), servers: [], announcement: null }]);
   });
 
   it('stops sending to a listener that unsubscribed, and survives a listener that throws', () => {
