@@ -15,20 +15,11 @@ import WebSocket from 'ws';
 import { startCli } from '../helpers/cli.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { projectRoot } from '../helpers/hub.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const TOKEN = 'descriptor-limit-service-token-0123456789';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const openDescriptors = async (pid: number) => (await readdir(`/proc/${pid}/fd`)).length;
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /** Opens a websocket; resolves with it, or with the status the proxy refused it with (0: reset). */
 function openWebsocket(url: string): Promise<WebSocket | number> {

@@ -9,22 +9,13 @@ import { describe, it } from 'node:test';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
 import { runCode, startCode } from '../helpers/kernel.js';
 import { startAndOpen, startKernel } from '../helpers/student-server.js';
+import { until } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Seconds of quiet after which the culler stops a server, and how often it looks. */
 const CULLER = { idleTimeout: 2, every: 0.5 };
 /** How long the long cell runs: several idle timeouts. */
 const CELL_SECONDS = 6;
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 const running = async (t: TestHub, name: string) => ((await (await t.api(`/users/${name}`)).json()) as { server: string | null }).server !== null;
 

@@ -15,18 +15,9 @@ import { ADMIN_TOKEN, fakeServer, startTestHub } from '../helpers/hub.js';
 import { pidAlive, serverPid } from '../helpers/processes.js';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { execFileSync } from 'node:child_process';
+import { until } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('server lifecycle', () => {
   it('starts 20 real servers at once, 5 at a time, and all become ready', async () => {

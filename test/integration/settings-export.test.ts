@@ -16,9 +16,9 @@ import { loadConfig } from '../../server/config/load.js';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { startJupyterHubWithConfig } from '../helpers/jupyterhub.js';
+import { until } from '../helpers/wait.js';
 
 const CLI = join(projectRoot(), 'dist/server/cli/main.js');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface SettingsBody {
   settings: { key: string; value: unknown; restartRequired: boolean }[];
@@ -39,13 +39,6 @@ async function patch(t: TestHub, changes: Record<string, unknown>): Promise<{ st
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Runs the `lectern` command; never synchronously, as the hub it talks to runs in this very process. */
 async function lectern(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
