@@ -103,6 +103,13 @@ export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
     restartRequired: false,
     display: { unit: 'MB', factor: 1 },
   },
+  // Read at each server's start.
+  {
+    key: 'spawner.courseData',
+    label: 'Course data folder',
+    help: 'A folder of datasets and materials for the whole class: every student sees it, read-only, as “course-data” in their own folder, from their server’s next start. Leave it empty for none.',
+    restartRequired: false,
+  },
   // Whether a sandbox works here is found once, when the hub starts.
   {
     key: 'spawner.isolation',

@@ -25,6 +25,7 @@ describe('the settings table', () => {
       'spawner.activeServerLimit': false,
       'spawner.minFreeMemoryMb': false,
       'spawner.memoryLimitMb': false,
+      'spawner.courseData': false,
       'spawner.isolation': true,
       'spawner.python': true,
       'spawner.launchMode': true,
