@@ -7,6 +7,8 @@
  * over the config file at every start (`applyOverrides`). Labels are here; descriptions, types and
  * bounds come from the schema's `.describe()` and JSON Schema.
  */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { allowedKeys, describeAllowed, schemaNodeAt, type SchemaNode } from './reference.js';
@@ -240,6 +242,9 @@ export function withChanges(
   for (const [key, value] of Object.entries(changes)) {
     if (!BY_KEY.has(key)) {
       problems.push({ key, message: 'is not a setting the settings page can change: set it in the config file' });
+    } else if (key === 'spawner.courseData' && typeof value === 'string' && !isFolder(value)) {
+      // Checked now, not when every student's server fails to start over it.
+      problems.push({ key, message: 'must be the full path of a folder on this computer' });
     } else {
       setValueAt(merged, key, value);
     }
@@ -247,6 +252,10 @@ export function withChanges(
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) problems.push(...parsed.error.issues.flatMap(issueProblems));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: parsed.data as LecternConfig };
+}
+
+function isFolder(folder: string): boolean {
+  return path.isAbsolute(folder) && (statSync(folder, { throwIfNoEntry: false })?.isDirectory() ?? false);
 }
 
 /** One zod issue as problems with keys, in the words the config loader uses ("must be …"). */

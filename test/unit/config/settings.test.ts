@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { schemaNodeAt } from '../../../server/config/reference.js';
 import { configSchema } from '../../../server/config/schema.js';
 import { applyOverrides, EDITABLE_SETTINGS, previewImport, settingModels, withChanges } from '../../../server/config/settings.js';
@@ -72,6 +75,18 @@ describe('withChanges', () => {
     assert.equal(result.config.culler.idleTimeout, 900);
     assert.equal(result.config.spawner.python, '/opt/conda');
     assert.equal(before.culler.idleTimeout, 3600, 'the original is untouched');
+  });
+
+  it('takes a course data folder only where one is, by its full path', () => {
+    const folder = tmpdir();
+    const taken = withChanges(config(), { 'spawner.courseData': folder });
+    assert.ok(taken.ok);
+    assert.equal(taken.config.spawner.courseData, folder);
+    assert.ok(withChanges(config(), { 'spawner.courseData': null }).ok, 'none');
+    for (const wrong of [join(folder, 'no-such-folder-for-lectern'), 'course-data', fileURLToPath(import.meta.url)]) {
+      const result = withChanges(config(), { 'spawner.courseData': wrong });
+      assert.deepEqual(result.ok ? [] : result.problems, [{ key: 'spawner.courseData', message: 'must be the full path of a folder on this computer' }], wrong);
+    }
   });
 
   it('reports every wrong value and unknown key, per key, and applies none', () => {
