@@ -125,20 +125,22 @@ async function start(loaded: LoadedConfig): Promise<number> {
   let restarting: Promise<void> | null = null;
 
   const launch = async () => {
-    const hub = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown'), onRestartRequest: () => void restart() });
-    await printBanner(hub);
-    return hub;
+    const started = await startHub(loaded.config, { onShutdownRequest: () => stop('shutdown'), onRestartRequest: () => void restart() });
+    await printBanner(started);
+    return started;
   };
-  let hub = await launch();
+  // A promise, so that Ctrl-C is handled from the first moment, even while the hub starts.
+  let hub = launch();
 
   // A teacher asked for it on the settings page, to apply settings read only at start.
   const restart = () => {
     if (stopping || restarting) return;
     console.error('\nRestarting Lectern to apply the new settings: stopping every student server, then the hub…');
     restarting = (async () => {
-      await hub.dispose();
+      await (await hub).dispose();
       try {
-        hub = await launch();
+        hub = launch();
+        await hub;
       } catch (error) {
         console.error(`lectern: the restart failed: ${explain(error)}`);
         stopping = true;
@@ -156,12 +158,15 @@ async function start(loaded: LoadedConfig): Promise<number> {
     console.error('\nStopping every student server, then the hub… (press Ctrl-C again to force)');
     void (async () => {
       await restarting;
-      await hub.dispose();
+      // A hub that failed to start has nothing to stop; its error is reported below.
+      const running = await hub.catch(() => null);
+      await running?.dispose();
       finish(0);
     })();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  await hub;
   return finished;
 }
 

@@ -2,7 +2,7 @@
  * The `lectern` command as a teacher runs it: a real child process on a temp data dir.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,18 @@ describe('the lectern command', () => {
       hub.child.kill('SIGINT');
       assert.equal(await hub.exited, 0);
     }
+  });
+
+  it('stops cleanly on Ctrl-C while it is still starting', async () => {
+    const child = spawn(process.execPath, [CLI, 'start', '--ip', '127.0.0.1', '--port', '0', '--data-dir', join(dir, 'early-stop')], {
+      env: { ...process.env, LECTERN_CONFIG: '', LECTERN_SERVER_PORTS: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Its first log line: the data dir is being set up, the banner is still to come.
+    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => String(chunk).includes('database migrated') && resolve()));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, 'a clean stop, not killed by the signal');
   });
 
   it('stops every student server and exits 0 on SIGTERM', async () => {
