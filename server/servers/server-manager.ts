@@ -17,11 +17,12 @@ import { request } from 'node:http';
 import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouteTable } from '../proxy/route-table.js';
+import { loopbackPortTaken } from '../spawner/free-port.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
 import { availableMemoryBytes, processStartTime, processTable, processTree, treeUsage } from '../spawner/processes.js';
 import { lowerSessions } from '../spawner/priority.js';
 import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
-import { CapacityError, SpawnError, type SpawnContext, type Spawner, type SpawnerFactory, type StopOptions } from '../spawner/spawner.js';
+import { CapacityError, SpawnError, type SpawnContext, type Spawner, type PreparedSpawn, type SpawnerFactory, type StopOptions } from '../spawner/spawner.js';
 import type { Database } from '../store/database.js';
 import type { OAuthClientRepository } from '../store/oauth-clients.js';
 import type { ServerRepository } from '../store/servers.js';
@@ -102,6 +103,8 @@ interface ManagedServer extends ServerView {
 }
 
 const LOG_TAIL_LINES = 12;
+/** Starts on a port another program took meanwhile, before a server's start counts as failed. */
+const PORT_ATTEMPTS = 3;
 
 export class ServerManager {
   private readonly managed = new Map<string, ManagedServer>();
@@ -486,20 +489,7 @@ export class ServerManager {
       // restart only looks for servers recorded running, which is committed once this one is ready.
       // The start waits for no disk write; the next commit or the flush timer saves the token.
       await saveServerToken(paths.tokenFile, token);
-      const spawner = prepared.create(this.spawnContext(user.name, name, token));
-      server.spawner = spawner;
-      const exited = new AbortController();
-      spawner.onExit = (code, exitSignal) => {
-        exited.abort(new SpawnError(`The server exited (${describeExit(code, exitSignal)}) before it was ready.`));
-        void this.onServerExit(server, code, exitSignal);
-      };
-      this.emit(server, { progress: 25, message: 'Spawning server...' });
-      const target = await spawner.start();
-      this.emit(server, { progress: 50, message: 'Waiting for the server to answer...' });
-      await waitForHttpServer(`${target}${prefix}`, {
-        timeoutMs: this.deps.config.spawner.startTimeout * 1000,
-        signal: AbortSignal.any([signal, exited.signal]),
-      });
+      const { target, spawner } = await this.launch(server, prepared, token, signal);
       server.target = target;
       this.addRoute(server);
       server.started = new Date().toISOString();
@@ -529,6 +519,39 @@ export class ServerManager {
     } finally {
       this.leaveQueue(server);
       release?.();
+    }
+  }
+
+  /**
+   * Starts the server's process and waits until it answers; resolves with its URL. A server is
+   * given a port that was free a moment before; when another program took it meanwhile (a kernel's,
+   * another server's), the server exits at once, and is started again on another port.
+   */
+  private async launch(server: ManagedServer, prepared: PreparedSpawn, token: string, signal: AbortSignal): Promise<{ target: string; spawner: Spawner }> {
+    const { user, name } = server;
+    const prefix = this.deps.urls.server(user.name, name);
+    for (let attempt = 1; ; attempt++) {
+      const spawner = prepared.create(this.spawnContext(user.name, name, token));
+      server.spawner = spawner;
+      const exited = new AbortController();
+      spawner.onExit = (code, exitSignal) => {
+        exited.abort(new SpawnError(`The server exited (${describeExit(code, exitSignal)}) before it was ready.`));
+        void this.onServerExit(server, code, exitSignal);
+      };
+      if (attempt === 1) this.emit(server, { progress: 25, message: 'Spawning server...' });
+      const target = await spawner.start();
+      this.emit(server, { progress: 50, message: 'Waiting for the server to answer...' });
+      try {
+        await waitForHttpServer(`${target}${prefix}`, {
+          timeoutMs: this.deps.config.spawner.startTimeout * 1000,
+          signal: AbortSignal.any([signal, exited.signal]),
+        });
+        return { target, spawner };
+      } catch (error) {
+        if (!exited.signal.aborted || signal.aborted || attempt === PORT_ATTEMPTS || !(await loopbackPortTaken(target))) throw error;
+        this.log.info(`${user.name}'s server found its port taken by another program as it started: starting it on another`, { url: target });
+        await spawner.stop();
+      }
     }
   }
 

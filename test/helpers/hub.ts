@@ -87,7 +87,7 @@ export async function startTestHub(overrides: ConfigOverrides = {}, options: Sta
 }
 
 /** Config overrides that run a fake server (see test/fixtures/servers/fake-server.mjs) in `mode`. */
-export function fakeServer(mode: 'ok' | 'never-ready' | 'crash', extra: ConfigOverrides = {}): ConfigOverrides {
+export function fakeServer(mode: 'ok' | 'never-ready' | 'crash' | 'port-taken-once', extra: ConfigOverrides = {}): ConfigOverrides {
   return {
     spawner: {
       command: [process.execPath, join(projectRoot(), 'test/fixtures/servers/fake-server.mjs')],
