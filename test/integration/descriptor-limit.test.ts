@@ -57,14 +57,16 @@ describe('under a low file-descriptor limit', () => {
       const serverOrigin = await new HttpClient(hub.origin).serverOrigin('stu');
       const before = await openDescriptors(pid);
 
-      // 100 websockets, as many open notebooks; those beyond the hub's cap are refused with a 503.
+      // 100 websockets, as many open notebooks; those beyond the hub's cap are refused: with a 503
+      // beyond the websockets' cap, or their connection closed at once beyond the connections' cap
+      // (which comes first depends on how fast the hub takes the connections in).
       const opened = await Promise.all(
         Array.from({ length: 100 }, () => openWebsocket(`${serverOrigin.replace(/^http/, 'ws')}/user/stu/api/kernels/k1/channels`)),
       );
       for (const outcome of opened) if (typeof outcome !== 'number') sockets.push(outcome);
       const refused = opened.filter((outcome) => typeof outcome === 'number');
       assert.ok(sockets.length > 0, 'websockets open up to the cap');
-      assert.ok(refused.length > 0 && refused.every((status) => status === 503), `the rest get a 503: ${refused.join(', ')}`);
+      assert.ok(refused.length > 0 && refused.every((status) => status === 503 || status === 0), `the rest are refused: ${refused.join(', ')}`);
 
       // 300 keep-alive connections asking again and again, each as soon as its last answer came.
       const answers = { ok: 0, failed: 0 };
@@ -96,7 +98,7 @@ describe('under a low file-descriptor limit', () => {
       await Promise.all(clients);
       agent.destroy();
       for (const socket of sockets) socket.terminate();
-      assert.match(hub.stdout() + hub.stderr(), /are open .*may open 256 files.*ulimit -n/);
+      assert.match(hub.stdout() + hub.stderr(), /^\[W .*may open 256 files.*ulimit -n/m);
       await until('the hub to hold no more descriptors than before', async () => (await openDescriptors(pid)) <= before);
     } finally {
       hammering = false;
