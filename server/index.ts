@@ -51,6 +51,8 @@ import { LoginLinkRepository } from './store/login-links.js';
 import { OAuthClientRepository } from './store/oauth-clients.js';
 import { ServerRepository } from './store/servers.js';
 import { SettingsRepository } from './store/settings.js';
+import { HandoutRepository } from './store/handouts.js';
+import { Handouts } from './handouts/handouts.js';
 import { SessionRepository } from './store/sessions.js';
 import { TokenRepository } from './store/tokens.js';
 import { UserRepository } from './store/users.js';
@@ -204,6 +206,15 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
           }
         : null,
       servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
+      handouts: new Handouts({
+        config,
+        db,
+        handouts: new HandoutRepository(db),
+        users,
+        groups,
+        log: log.child('handouts'),
+        changed: (handoutId) => ctx.events.handoutChanged(handoutId),
+      }),
       events: new HubEvents({
         servers: () => ctx.servers.states(),
         accounts: () => ({ users: users.count(), signedIn: sessions.countSignedInUsers(), pendingApproval: users.countAwaitingApproval() }),
@@ -264,8 +275,11 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       origins: originPorts,
       gate,
       events: ctx.events,
+      beforeStart: (user) => ctx.handouts.deliverBeforeStart(user),
     });
     cleanups.push(() => ctx.servers.stopAll());
+    await ctx.handouts.start();
+    cleanups.push(() => ctx.handouts.stop());
 
     const app = createHubApp(ctx);
     hubApp = origins ? origins.fallback(app) : app;

@@ -23,6 +23,7 @@ import type { LiveSettings } from './live-settings.js';
 import type { HubMetrics } from './metrics.js';
 import type { ServerGate } from './server-gate.js';
 import type { ServerManager } from '../servers/server-manager.js';
+import type { Handouts } from '../handouts/handouts.js';
 import type { Isolation } from '../spawner/sandbox/isolation.js';
 import type { HubUrls } from './urls.js';
 
@@ -50,6 +51,8 @@ export interface HubContext {
   routes: RouteTable;
   identities: IdentityResolver;
   servers: ServerManager;
+  /** Files handed out to students, and the work taken back. */
+  handouts: Handouts;
   /** The teacher dashboard's live feed. */
   events: HubEvents;
   /** The addresses students join at, and which one the teacher shows them. */

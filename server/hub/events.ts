@@ -30,7 +30,8 @@ export type HubEvent =
   | { type: 'counts'; counts: HubCounts }
   | { type: 'users' }
   | { type: 'usage'; servers: ServerUsageSample[] }
-  | { type: 'announcement'; announcement: Announcement | null };
+  | { type: 'announcement'; announcement: Announcement | null }
+  | { type: 'handout'; id: number };
 
 export type HubEventListener = (event: HubEvent) => void;
 
@@ -78,6 +79,11 @@ export class HubEvents {
   /** The teacher posted or took down the message to the class: the projector shows it at once. */
   announcementChanged(announcement: Announcement | null): void {
     this.publish({ type: 'announcement', announcement });
+  }
+
+  /** A handout was delivered, handed in or collected: the handouts screen reads its status again. */
+  handoutChanged(id: number): void {
+    this.publish({ type: 'handout', id });
   }
 
   usageSampled(servers: ServerUsageSample[]): void {

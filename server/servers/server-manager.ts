@@ -80,6 +80,8 @@ export interface ServerManagerDeps {
   origins: OriginPorts | undefined;
   gate: ServerGuard;
   events: ServerEvents;
+  /** Runs before a server starts, after it has its start slot (handouts it has not had are delivered). Never throws. */
+  beforeStart?: (user: UserRecord) => Promise<void>;
 }
 
 interface ManagedServer extends ServerView {
@@ -489,6 +491,7 @@ export class ServerManager {
       // restart only looks for servers recorded running, which is committed once this one is ready.
       // The start waits for no disk write; the next commit or the flush timer saves the token.
       await saveServerToken(paths.tokenFile, token);
+      await this.deps.beforeStart?.(user);
       const { target, spawner } = await this.launch(server, prepared, token, signal);
       server.target = target;
       this.addRoute(server);

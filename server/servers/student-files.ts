@@ -7,7 +7,7 @@
  * (`.ssh`, `.ipython`) are not shown, as Jupyter does not show them.
  */
 import { constants } from 'node:fs';
-import { open, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface StudentEntry {
@@ -38,6 +38,19 @@ export class StudentFiles {
 
   /** The file's first `maxBytes` bytes, and whether that was all of it. */
   async read(segments: readonly string[], maxBytes: number): Promise<{ bytes: Buffer; complete: boolean }> {
+    const { handle, size } = await this.open(segments);
+    try {
+      const length = Math.min(size, maxBytes);
+      const bytes = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(bytes, 0, length, 0);
+      return { bytes: bytes.subarray(0, bytesRead), complete: size <= maxBytes };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The file at `segments`, open for reading, and its size; the caller closes it. */
+  async open(segments: readonly string[]): Promise<{ handle: FileHandle; size: number }> {
     const real = await this.resolve(segments);
     const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => {
       throw new NotInStudentFolder('cannot be opened');
@@ -46,12 +59,10 @@ export class StudentFiles {
       await this.checkOpened(handle.fd);
       const facts = await handle.stat();
       if (!facts.isFile()) throw new NotInStudentFolder('not a file');
-      const length = Math.min(facts.size, maxBytes);
-      const bytes = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(bytes, 0, length, 0);
-      return { bytes: bytes.subarray(0, bytesRead), complete: facts.size <= maxBytes };
-    } finally {
+      return { handle, size: facts.size };
+    } catch (error) {
       await handle.close();
+      throw error;
     }
   }
 

@@ -15,6 +15,11 @@ import { errorCode } from '../store/errors.js';
 
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$/;
 
+/** Whether Windows reserves `name` for a device (`con`, `nul.txt`, `COM1`…), so no file can have it. */
+export function isWindowsDeviceName(name: string): boolean {
+  return WINDOWS_DEVICE.test(name.toLowerCase());
+}
+
 /**
  * The folder name for a student's files, safe on every OS. Usernames are already lower-case and
  * NFKC-normalised (see auth/usernames.ts), so case-insensitive file systems and Unicode forms
@@ -25,7 +30,7 @@ const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|
  */
 export function folderNameFor(username: string): string {
   const trailingDot = username.endsWith('.');
-  if (!trailingDot && !WINDOWS_DEVICE.test(username)) return username;
+  if (!trailingDot && !isWindowsDeviceName(username)) return username;
   return `_${username}${trailingDot ? '_' : ''}`;
 }
 

@@ -131,4 +131,57 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX servers_origin_port ON servers(origin_port) WHERE origin_port IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: 'handouts: files the teacher hands out, each student\'s copy of them, and the work collected back',
+    sql: `
+      CREATE TABLE handouts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        -- Also the name of the folder each student gets it in.
+        name TEXT NOT NULL UNIQUE,
+        -- The class it is for (a group's name); NULL: everyone.
+        class TEXT,
+        -- The version handed out, 1, 2…; 0 until it is handed out.
+        version INTEGER NOT NULL DEFAULT 0,
+        available_at TEXT,
+        due_at TEXT,
+        -- What a hand-in after the due time is: 'mark' (accepted, marked late) or 'refuse'.
+        late TEXT NOT NULL DEFAULT 'mark' CHECK (late IN ('mark', 'refuse')),
+        created TEXT NOT NULL,
+        -- When the collection at the due time was taken.
+        collected_at TEXT
+      );
+
+      -- What each student was given: the folder it is in, and each file as it was delivered
+      -- (path -> sha256), from which an update tells a file the student changed from one they did not.
+      CREATE TABLE handout_copies (
+        handout_id INTEGER NOT NULL REFERENCES handouts(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        folder TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        files TEXT NOT NULL DEFAULT '{}',
+        delivered_at TEXT,
+        -- Why the last delivery did not happen (disk full, folder in the way); NULL when it did.
+        problem TEXT,
+        -- 1 once a delivery found a file the student had changed or deleted.
+        student_changed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (handout_id, user_id)
+      );
+
+      -- Snapshots of a student's copy: handed in by the student, or collected by the teacher.
+      CREATE TABLE handins (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        handout_id INTEGER NOT NULL REFERENCES handouts(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('handed-in', 'collected')),
+        at TEXT NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0,
+        -- Its folder under the data dir's collections/.
+        folder TEXT NOT NULL,
+        files INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      CREATE INDEX handins_handout_user ON handins(handout_id, user_id);
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { HubContext } from '../../server/hub/context.js';
 import { apiRoutes } from '../../server/hub/api/index.js';
 import { readEvents } from '../helpers/http-client.js';
+import { until } from '../helpers/wait.js';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
 import {
   HTTP_METHODS,
@@ -164,6 +165,15 @@ describe('every described operation on a running hub', () => {
       ['/lectern/announcement', json('PUT', { message: 'Open lesson 3.', link: 'https://example.org/lesson-3' })],
       ['/lectern/announcement'],
       ['/lectern/announcement', json('DELETE')],
+      ['/lectern/handouts', json('POST', { name: 'tour', dueAt: '2099-01-01T09:00:00Z' })],
+      ['/lectern/handouts'],
+      ['/lectern/handouts/1/files?path=lesson.md', json('PUT', '# Lesson')],
+      ['/lectern/handouts/1/files?path=extra.md', json('PUT', 'more')],
+      ['/lectern/handouts/1/files?path=extra.md', json('DELETE')],
+      ['/lectern/handouts/1', json('PATCH', { late: 'refuse' })],
+      ['/lectern/handouts/1/release', json('POST', {})],
+      ['/lectern/handouts/1/collect', json('POST')],
+      ['/lectern/handouts/1/collection'],
       ['/users/alice/servers/nb1', json('DELETE', { remove: true })],
       ['/users/alice/server', json('DELETE')],
       ['/users/carol', json('DELETE')],
@@ -180,6 +190,16 @@ describe('every described operation on a running hub', () => {
     for (const [path, init] of [[`/users/alice/tokens`], [`/users/alice/tokens/${id}`], [`/users/alice/tokens/${id}`, json('DELETE')]] as const) {
       assert.ok((await call(path, init)).status < 300);
     }
+
+    // A student hands in once the handout has reached her; then the teacher forgets it.
+    await until('the handout delivered', async () => {
+      const model = JSON.parse((await call('/lectern/handouts/1')).text) as { students: { user: string; version: number }[] };
+      return model.students.find((student) => student.user === 'alice')?.version === 1;
+    });
+    const student = (await (await t.api('/users/alice/tokens', json('POST', { note: 'hand-in' }))).json()) as { token: string };
+    const handIn = await t.api('/lectern/handouts/1/hand-in', { method: 'POST', headers: { Authorization: `token ${student.token}` } });
+    assert.equal(handIn.status, 201, await handIn.clone().text());
+    assert.ok((await call('/lectern/handouts/1', json('DELETE'))).status < 300);
 
     // Progress streams answer for a server that is starting or running.
     await call('/users/alice/server', json('POST'));

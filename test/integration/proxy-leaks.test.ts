@@ -10,7 +10,7 @@
  * busy 2-core machine, and a real leak is orders of magnitude larger):
  * - After each phase and a settle (up to SETTLE_MS, while the target's keep-alive timeout closes the
  *   pool's idle upstream sockets), the proxy's fd count is back within FD_TOLERANCE of its baseline
- *   after warm-up. One leaked socket per failed request would be +2,000.
+ *   after warm-up. One leaked socket per failed request would be +1,000.
  * - The target sees no connection left open by the proxy (within FD_TOLERANCE): a proxy that
  *   forgets to close the upstream side leaks the target's sockets, not only its own.
  * - The phases run twice. RSS (the mean of the samples after each phase of a round) is within
@@ -22,7 +22,7 @@
  *   proxy that buffers would need a gigabyte.
  *
  * `LECTERN_PROXY_UNDER_TEST=chp` runs the same against configurable-http-proxy 5.3, which is how the
- * harness was checked; `LECTERN_LEAK_ROUNDS` scales the 2,000 per phase (for a quick local run).
+ * harness was checked; `LECTERN_LEAK_ROUNDS` scales the 1,000 per phase (for a quick local run).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -41,7 +41,7 @@ import {
   type ProxyProcess,
 } from '../helpers/proxy-process.js';
 
-const ROUNDS = Number(process.env.LECTERN_LEAK_ROUNDS ?? 2_000);
+const ROUNDS = Number(process.env.LECTERN_LEAK_ROUNDS ?? 1_000);
 /** Enough for V8 to grow its heap and the pools to their working size before the baseline. */
 const WARMUP_ROUNDS = 400;
 /** Operations in flight at once: enough to overlap failures, few enough for a 2-core machine. */

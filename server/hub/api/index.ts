@@ -23,6 +23,7 @@ import { groupRoutes } from './groups.js';
 import { hubRoutes } from './hub.js';
 import { joinRoutes } from './join.js';
 import { announcementRoutes } from './announcement.js';
+import { handoutRoutes, isHandoutUpload } from './handouts.js';
 import { joinUrlRoutes } from './join-urls.js';
 import { ModelAccess, serviceModel, userModel } from './models.js';
 import { passwordRoutes } from './passwords.js';
@@ -72,6 +73,7 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
     ...eventRoutes(ctx),
     ...joinUrlRoutes(ctx),
     ...announcementRoutes(ctx),
+    ...handoutRoutes(ctx),
     ...joinRoutes(ctx),
 
     route('get', '/metrics', metricsHandler(ctx)),
@@ -109,7 +111,8 @@ export function apiRouter(ctx: HubContext): Router {
     res.status(200).end();
   });
   // JupyterHub parses the body as JSON whatever its Content-Type (curl's default form type included).
-  router.use(express.json({ type: () => true, limit: MAX_BODY, strict: false }));
+  // A handout's file is its bytes, streamed to disk by its handler.
+  router.use(express.json({ type: (req) => !isHandoutUpload(req), limit: MAX_BODY, strict: false }));
   mountRoutes(router, apiRoutes(ctx));
   return router;
 }

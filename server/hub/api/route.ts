@@ -15,6 +15,7 @@ export interface ApiParams {
   name: string;
   token_id: string;
   server_name?: string;
+  handout_id: string;
 }
 
 export type ApiHandler = RequestHandler<ApiParams>;

@@ -1,0 +1,23 @@
+/**
+ * A zip of files on disk, streamed as it is made: each file is read when its turn comes, so a
+ * class's work is never held in memory whatever its size. yazl writes the zip (ZIP64 where needed,
+ * UTF-8 names).
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { ZipFile } from 'yazl';
+
+export interface ZipEntry {
+  /** Its path in the zip, `/` between folders. */
+  name: string;
+  /** The file on disk. */
+  file: string;
+}
+
+/** Writes a zip of `entries` to `out`; resolves once it is all written. */
+export async function streamZip(entries: readonly ZipEntry[], out: Writable): Promise<void> {
+  const zip = new ZipFile();
+  for (const entry of entries) zip.addFile(entry.file, entry.name);
+  zip.end();
+  await pipeline(zip.outputStream, out);
+}

@@ -1,0 +1,198 @@
+/**
+ * Lectern extension: handing out files and taking work back (see handouts/handouts.ts).
+ *
+ *   GET    /lectern/handouts                          every handout
+ *   POST   /lectern/handouts                          a new one: `{ name, class?, availableAt?, dueAt?, late? }`
+ *   GET    /lectern/handouts/{handout_id}             one, with its files and where each student stands
+ *   PATCH  /lectern/handouts/{handout_id}             its class and times
+ *   DELETE /lectern/handouts/{handout_id}             forget it and its collected work (students keep their copies)
+ *   PUT    /lectern/handouts/{handout_id}/files?path= a file for the next hand-out, the request body as it is
+ *   DELETE /lectern/handouts/{handout_id}/files?path= take a file out of the next hand-out
+ *   POST   /lectern/handouts/{handout_id}/release     hand out the files as the next version (`{ restoreDeleted? }`)
+ *   POST   /lectern/handouts/{handout_id}/collect     snapshot every student's copy now
+ *   GET    /lectern/handouts/{handout_id}/collection  the latest snapshot of each student's work, as one zip
+ *   POST   /lectern/handouts/{handout_id}/hand-in     a student hands in their own copy
+ *
+ * The teacher's routes need `admin-ui`; handing in needs only to be a student the handout is for.
+ */
+import type { Request } from 'express';
+import type { ApiParams } from './route.js';
+import { z } from 'zod';
+import type { HubContext } from '../context.js';
+import { HandoutError, MAX_HANDOUT_FILE_BYTES } from '../../handouts/handouts.js';
+import { handoutNameProblem } from '../../handouts/names.js';
+import { streamZip } from '../../handouts/zip.js';
+import type { HandoutRecord, HandoutSettings } from '../../store/handouts.js';
+import { HttpError } from '../http-error.js';
+import { requireIdentity, requireScope } from './authorize.js';
+import { route, type ApiRoute } from './route.js';
+import { parseBody } from './validation.js';
+
+const time = z.iso.datetime({ offset: true, message: 'a date and time such as 2026-12-01T09:00:00Z' }).nullable().optional();
+
+const settingsFields = {
+  class: z.string().trim().min(1).nullable().optional(),
+  availableAt: time,
+  dueAt: time,
+  late: z.enum(['mark', 'refuse']).optional(),
+};
+
+const createBody = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .superRefine((name, context) => {
+      const problem = handoutNameProblem(name);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
+  ...settingsFields,
+});
+
+const updateBody = z.strictObject(settingsFields);
+const releaseBody = z.strictObject({ restoreDeleted: z.boolean().optional() });
+
+/** Whether a request is a file upload, whose body is the file's bytes (not JSON, and not read in memory). */
+export function isHandoutUpload(req: { method?: string; url?: string }): boolean {
+  return req.method === 'PUT' && /^\/lectern\/handouts\/[^/?]+\/files(\?|$)/.test(req.url ?? '');
+}
+
+export function handoutRoutes(ctx: HubContext): ApiRoute[] {
+  const repository = () => ctx.handouts;
+  const find = (req: Request<ApiParams>): HandoutRecord => {
+    const id = Number(req.params.handout_id);
+    const handout = Number.isInteger(id) ? ctx.handouts.find(id) : undefined;
+    if (!handout) throw new HttpError(404, `No handout ${req.params.handout_id}.`);
+    return handout;
+  };
+  const filePath = (req: Request<ApiParams>): string => {
+    const path = req.query.path;
+    if (typeof path !== 'string' || path === '') throw new HttpError(400, 'Say which file with ?path=, e.g. ?path=week%201/lesson.ipynb');
+    return path;
+  };
+  const settingsOf = (body: z.output<typeof updateBody>, current?: HandoutRecord): HandoutSettings => {
+    const settings: HandoutSettings = {
+      className: body.class === undefined ? (current?.className ?? null) : body.class,
+      availableAt: body.availableAt === undefined ? (current?.availableAt ?? null) : body.availableAt && new Date(body.availableAt).toISOString(),
+      dueAt: body.dueAt === undefined ? (current?.dueAt ?? null) : body.dueAt && new Date(body.dueAt).toISOString(),
+      late: body.late ?? current?.late ?? 'mark',
+    };
+    if (settings.availableAt && settings.dueAt && settings.dueAt <= settings.availableAt) {
+      throw new HttpError(400, 'Invalid value for "dueAt": the due time must come after the time it is available from');
+    }
+    return settings;
+  };
+  const model = async (handout: HandoutRecord) => ({
+    ...summary(handout),
+    files: await repository().files(handout),
+    students: await repository().status(handout),
+  });
+  const summary = (handout: HandoutRecord) => ({
+    id: handout.id,
+    name: handout.name,
+    class: handout.className,
+    version: handout.version,
+    availableAt: handout.availableAt,
+    dueAt: handout.dueAt,
+    late: handout.late,
+    created: handout.created,
+    collectedAt: handout.collectedAt,
+  });
+  const answerErrors = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof HandoutError) throw new HttpError(error.status, error.message);
+      throw error;
+    }
+  };
+
+  return [
+    route('get', '/lectern/handouts', (_req, res) => {
+      requireScope(res, ['admin-ui']);
+      res.json({ handouts: ctx.handouts.list().map(summary) });
+    }),
+
+    route('post', '/lectern/handouts', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const body = parseBody(createBody, req.body);
+      const handout = await answerErrors(() => repository().create(body.name, settingsOf(body)));
+      res.status(201).json(await model(handout));
+    }),
+
+    route('get', '/lectern/handouts/{handout_id}', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      res.json(await model(find(req)));
+    }),
+
+    route('patch', '/lectern/handouts/{handout_id}', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const handout = find(req);
+      const body = parseBody(updateBody, req.body);
+      res.json(await model(await answerErrors(() => repository().update(handout, settingsOf(body, handout)))));
+    }),
+
+    route('delete', '/lectern/handouts/{handout_id}', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      await repository().delete(find(req));
+      res.status(204).end();
+    }),
+
+    route('put', '/lectern/handouts/{handout_id}/files', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const handout = find(req);
+      const path = filePath(req);
+      const length = Number(req.headers['content-length'] ?? NaN);
+      if (length > MAX_HANDOUT_FILE_BYTES) {
+        // Said before the body is read; the connection closes, so the rest of it is not waited for.
+        res.set('Connection', 'close');
+        throw new HttpError(413, `${path} is larger than ${MAX_HANDOUT_FILE_BYTES / 2 ** 20} MiB, the most one file of a handout may be.`);
+      }
+      const file = await answerErrors(() => repository().putFile(handout, path, req)).catch((error: unknown) => {
+        if (error instanceof HttpError && error.status === 413) res.set('Connection', 'close');
+        throw error;
+      });
+      res.status(201).json(file);
+    }),
+
+    route('delete', '/lectern/handouts/{handout_id}/files', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const handout = find(req);
+      await answerErrors(() => repository().deleteFile(handout, filePath(req)));
+      res.status(204).end();
+    }),
+
+    route('post', '/lectern/handouts/{handout_id}/release', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const handout = find(req);
+      const body = parseBody(releaseBody, req.body);
+      const { version } = await answerErrors(() => repository().release(handout, body));
+      res.json({ version });
+    }),
+
+    route('post', '/lectern/handouts/{handout_id}/collect', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const { collected, missing } = await repository().collect(find(req));
+      res.json({ collected: collected.length, missing });
+    }),
+
+    route('get', '/lectern/handouts/{handout_id}/collection', async (req, res) => {
+      requireScope(res, ['admin-ui']);
+      const handout = find(req);
+      const entries = [];
+      for (const { user, handin } of repository().latestSnapshots(handout)) {
+        for (const file of await repository().snapshotFiles(handin)) entries.push({ name: `${handout.name}/${user}/${file.path}`, file: file.file });
+      }
+      res.set('Content-Type', 'application/zip');
+      res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(`${handout.name}.zip`)}`);
+      await streamZip(entries, res);
+    }),
+
+    route('post', '/lectern/handouts/{handout_id}/hand-in', async (req, res) => {
+      const identity = requireIdentity(res);
+      const handout = find(req);
+      if (!identity.user) throw new HttpError(403, 'Only a student hands in their work.');
+      const handin = await answerErrors(() => repository().handIn(handout, identity.user as NonNullable<typeof identity.user>));
+      res.status(201).json({ at: handin.at, late: handin.late, files: handin.files });
+    }),
+  ];
+}
