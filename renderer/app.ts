@@ -8,6 +8,7 @@ import type { WhoAmI } from './api/types.js';
 import { h, replaceChildren } from './dom.js';
 import { LiveState } from './live/live-state.js';
 import { dashboardScreen } from './screens/dashboard.js';
+import { handoutsScreen } from './screens/handouts.js';
 import { serversScreen } from './screens/servers.js';
 import { settingsScreen } from './screens/settings.js';
 import { transferScreen } from './screens/transfer.js';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   startShell(
     { api, live, me },
     { nav: element('nav'), main, connection: element('connection'), account: element('account') },
-    { dashboard: dashboardScreen, users: usersScreen, servers: serversScreen, settings: settingsScreen, export: transferScreen },
+    { dashboard: dashboardScreen, users: usersScreen, servers: serversScreen, handouts: handoutsScreen, settings: settingsScreen, export: transferScreen },
   );
 }
 

@@ -117,11 +117,25 @@ export class HubApi {
     for await (const data of parseEventStream(response.body)) onEvent(JSON.parse(data) as T);
   }
 
+  /** Sends a file as the request body, as it is (a handout's file). */
+  async upload<T>(path: string, file: Blob): Promise<T> {
+    const response = await fetch(this.url(path), {
+      method: 'PUT',
+      headers: { Accept: 'application/json', 'Content-Type': 'application/octet-stream' },
+      body: file,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+    if (!response.ok) throw await errorFrom(response);
+    return (await response.json()) as T;
+  }
+
   /** A GET answered with a file, as a Blob, and the file name the hub gave it. */
   async download(path: string): Promise<{ blob: Blob; fileName: string | null }> {
     const response = await this.send('GET', path, { accept: '*/*' });
     const disposition = response.headers.get('Content-Disposition') ?? '';
-    const fileName = /filename="?([^";]+)"?/i.exec(disposition)?.[1] ?? null;
+    const encoded = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+    const fileName = encoded ? decodeURIComponent(encoded) : (/filename="?([^";]+)"?/i.exec(disposition)?.[1] ?? null);
     return { blob: await response.blob(), fileName };
   }
 

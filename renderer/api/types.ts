@@ -142,7 +142,39 @@ export type HubEvent =
   | { type: 'counts'; counts: Counts }
   | { type: 'users' }
   | { type: 'usage'; servers: UsageSample[] }
-  | { type: 'announcement'; announcement: Announcement | null };
+  | { type: 'announcement'; announcement: Announcement | null }
+  | { type: 'handout'; id: number };
+
+/** A handout (`GET /hub/api/lectern/handouts`). */
+export interface HandoutSummary {
+  id: number;
+  name: string;
+  class: string | null;
+  version: number;
+  availableAt: string | null;
+  dueAt: string | null;
+  late: 'mark' | 'refuse';
+  created: string;
+  collectedAt: string | null;
+}
+
+/** Where one student stands with a handout. */
+export interface HandoutStudent {
+  user: string;
+  folder: string | null;
+  version: number;
+  problem: string | null;
+  changed: boolean;
+  handedIn: string | null;
+  late: boolean;
+  collected: string | null;
+}
+
+/** `GET /hub/api/lectern/handouts/{id}`. */
+export interface Handout extends HandoutSummary {
+  files: { path: string; bytes: number }[];
+  students: HandoutStudent[];
+}
 
 /** What a column of a class list holds (server/auth/roster-columns.ts). */
 export type RosterColumn = 'login' | 'fullName' | 'firstName' | 'lastName' | 'email' | 'studentId' | 'group' | 'password';

@@ -25,7 +25,9 @@ export type LiveChange =
   | { kind: 'servers'; keys?: string[] }
   | { kind: 'usage' }
   | { kind: 'users' }
-  | { kind: 'announcement' };
+  | { kind: 'announcement' }
+  /** A handout was delivered, handed in or collected. */
+  | { kind: 'handout'; id: number };
 
 /** `ada/` for Ada's default server, `ada/project` for a named one. */
 export function serverKey(server: { user: string; name: string }): string {
@@ -115,6 +117,9 @@ export class LiveState {
       case 'announcement':
         this.announcement = event.announcement;
         this.emit({ kind: 'announcement' });
+        break;
+      case 'handout':
+        this.emit({ kind: 'handout', id: event.id });
         break;
     }
   }

@@ -3,7 +3,7 @@ import type { HubApi } from '../api/client.js';
 import type { WhoAmI } from '../api/types.js';
 import type { LiveState } from '../live/live-state.js';
 
-export type ScreenId = 'dashboard' | 'users' | 'servers' | 'settings' | 'export';
+export type ScreenId = 'dashboard' | 'users' | 'servers' | 'handouts' | 'settings' | 'export';
 
 export interface ScreenContext {
   api: HubApi;

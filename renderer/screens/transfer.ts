@@ -10,6 +10,7 @@ import { confirmAction } from '../ui/dialog.js';
 import { plural } from '../ui/format.js';
 import { notify, notifyError } from '../ui/notices.js';
 import type { Screen, ScreenContext } from './screen.js';
+import { saveDownload } from '../ui/download.js';
 
 const EXPORTS = [
   {
@@ -67,14 +68,7 @@ export function transferScreen(ctx: ScreenContext): Screen {
 
 async function download(api: HubApi, format: string, defaultName: string): Promise<void> {
   try {
-    const { blob, fileName } = await api.download(`/lectern/export?format=${format}`);
-    const url = URL.createObjectURL(blob);
-    const link = h('a', { href: url, download: fileName ?? defaultName, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    // Revoked later, not at once: the browser may still be reading it for the download.
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    await saveDownload(api, `/lectern/export?format=${format}`, defaultName);
   } catch (error) {
     notifyError(`${defaultName} could not be exported: ${errorMessage(error)}`);
   }

@@ -377,6 +377,16 @@ export class Handouts {
     return files.some((file) => file.modified > delivered + 1000);
   }
 
+  /** The handouts a student has, with their last hand-in: what their "My work" page lists. */
+  forStudent(user: UserRecord): { handout: HandoutRecord; folder: string; handedIn: HandinRecord | null }[] {
+    return this.deps.handouts.list().flatMap((handout) => {
+      const copy = this.deps.handouts.copy(handout.id, user.id);
+      if (!copy || copy.version === 0) return [];
+      const handedIn = this.deps.handouts.handins(handout.id, user.id).filter((handin) => handin.kind === 'handed-in').at(-1) ?? null;
+      return [{ handout, folder: copy.folder, handedIn }];
+    });
+  }
+
   // ---- taking work back -------------------------------------------------------------------------
 
   /** A student hands in their copy; after the due time, marked late or refused as the teacher set. */

@@ -436,6 +436,7 @@ describe('the teacher GUI in Chromium', () => {
       ['Dashboard', 'Dashboard'],
       ['Users', 'Users'],
       ['Servers', 'Servers'],
+      ['Handouts', 'Handouts'],
       ['Settings', 'Settings'],
       ['Export / import', 'Export / import'],
     ] as const;

@@ -183,7 +183,9 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
         for (const file of await repository().snapshotFiles(handin)) entries.push({ name: `${handout.name}/${user}/${file.path}`, file: file.file });
       }
       res.set('Content-Type', 'application/zip');
-      res.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(`${handout.name}.zip`)}`);
+      const fileName = `${handout.name}.zip`;
+      // The plain name for old clients (ASCII only), the exact one for the rest (RFC 6266).
+      res.set('Content-Disposition', `attachment; filename="${fileName.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(fileName)}`);
       await streamZip(entries, res);
     }),
 

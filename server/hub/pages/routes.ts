@@ -14,6 +14,7 @@ import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf, setIdentity, type Identity } from '../identity.js';
 import { safeNextUrl } from '../next-url.js';
+import { handoutPages } from './handouts.js';
 import { loginLinkRouter } from './login-links.js';
 import { loginRouter } from './login.js';
 import { passwordPages } from './password.js';
@@ -71,6 +72,7 @@ export function pagesRouter(ctx: HubContext): Router {
   router.use(loginLinkRouter(ctx));
   router.use(rosterRouter(ctx));
   router.use(workRouter(ctx));
+  router.use(handoutPages(ctx));
 
   router.get('/logout', async (req, res) => {
     const session = findSession(ctx.sessions, req);
@@ -99,6 +101,7 @@ export function pagesRouter(ctx: HubContext): Router {
         notice: view.notice,
         dashboardUrl,
         announcement: ctx.settings.announcement(),
+        handouts: ctx.handouts.forStudent(user).length,
       }),
     );
   });

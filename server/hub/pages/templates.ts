@@ -94,6 +94,8 @@ export interface HomeView {
   /** The teacher dashboard, for those allowed to open it; null for everyone else. */
   dashboardUrl: string | null;
   announcement: Announcement | null;
+  /** How many handouts the student has. */
+  handouts: number;
 }
 
 export function homePage(urls: HubUrls, view: HomeView): string {
@@ -115,6 +117,7 @@ export function homePage(urls: HubUrls, view: HomeView): string {
     ${view.state === 'starting' ? html`<a class="button" href="${urls.spawnPending(view.user)}">Show progress</a>` : ''}
     ${view.state === 'running' ? html`<button type="button" class="secondary" id="stop-server">Stop my server</button>` : ''}
   </div>
+  ${view.handouts > 0 ? html`<p><a class="button secondary" href="${urls.hub('handouts')}">My handouts (${view.handouts})</a> to hand in your work</p>` : ''}
   <p><a href="${urls.hub('change-password')}">Change password</a></p>
   ${view.dashboardUrl ? html`<p><a href="${view.dashboardUrl}">Teacher dashboard</a></p>` : ''}
 </section>`,
