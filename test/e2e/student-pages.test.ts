@@ -21,7 +21,7 @@ import { launchBrowser, logInAt } from '../helpers/browser.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { runCode } from '../helpers/kernel.js';
 import { FRONT_HOST, freePortRange, frontPorts, type Nginx } from '../helpers/nginx.js';
-import { startAndOpen, startKernel } from '../helpers/student-server.js';
+import { startAndOpen, startKernel, startServer } from '../helpers/student-server.js';
 
 const ARTIFACTS = join(projectRoot(), 'test-artifacts');
 /** The hub's port and, after it, the ports of the students' servers. */
@@ -194,7 +194,7 @@ describe('a hostile server’s page and cookies, opened by the teacher', () => {
     const ann = scene.t.client();
     await ann.logIn('ann', 'ann-password-1');
     const home = join(scene.t.dataDir, 'users', 'ann', 'home');
-    assert.equal((await scene.t.api('/users/ann/server', { method: 'POST' })).status, 201);
+    await startServer(scene.t.api, '/users/ann/server');
     // Her server answers with her own login for the hub's path, and a page with her script.
     await writeFile(join(home, 'fake-set-cookies.json'), JSON.stringify([`lectern-session=${ann.cookie('lectern-session') ?? ''}; Path=/hub/; HttpOnly`]));
     await writeFile(join(home, 'fake-page.html'), `<!doctype html><title>homework</title><body><p>my homework</p><script>${attackScript(scene.hubUrl.slice(0, -1))}</script></body>`);

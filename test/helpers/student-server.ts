@@ -7,6 +7,22 @@
 import assert from 'node:assert/strict';
 import { readEvents, type HttpClient, type Hop } from './http-client.js';
 
+/** Calls the hub's REST API at a path under /hub/api (a test hub's `api`, or one with another token). */
+type ApiCall = (path: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Starts a server through the REST API and waits until it is ready, accepting what a correct hub
+ * may answer: 201 (ready), or 202 (still starting, as JupyterHub answers after its slow-spawn
+ * timeout on a loaded machine), then its progress until it is ready.
+ */
+export async function startServer(api: ApiCall, serverPath: string): Promise<void> {
+  const started = await api(serverPath, { method: 'POST' });
+  assert.ok([201, 202].includes(started.status), `POST ${serverPath}: ${started.status} ${await started.text()}`);
+  if (started.status === 201) return;
+  const events = await readEvents(await api(`${serverPath}/progress`), (event) => Boolean(event.ready || event.failed));
+  assert.equal(events.at(-1)?.ready, true, JSON.stringify(events.at(-1)));
+}
+
 /**
  * Starts the user's server from the hub (at `base`, the hub's base URL) and follows the browser's
  * way into it. `server` is the same browser at the server's own origin, where its pages and API are.

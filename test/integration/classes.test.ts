@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
+import { startServer } from '../helpers/student-server.js';
 
 interface UserState {
   name: string;
@@ -64,7 +65,7 @@ describe('starting and stopping a class', () => {
   });
 
   it('starts the class: queued at once, already running skipped, over the limit refused with a reason', async () => {
-    for (const name of ['ann', 'dan']) assert.equal((await t.api(`/users/${name}/server`, { method: 'POST' })).status, 201);
+    for (const name of ['ann', 'dan']) await startServer(t.api, `/users/${name}/server`);
     const tara = await tokenOf('tara');
     const started = await asToken(tara, '/lectern/groups/period-3/servers', 'POST');
     assert.equal(started.status, 202);

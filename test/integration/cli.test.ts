@@ -12,6 +12,7 @@ import { LECTERN_CLI, startCli } from '../helpers/cli.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { projectRoot } from '../helpers/hub.js';
 import { pidAlive, serverPid } from '../helpers/processes.js';
+import { startServer } from '../helpers/student-server.js';
 
 const CLI = LECTERN_CLI;
 const SERVICE_TOKEN = 'cli-test-service-token-0123456789';
@@ -139,7 +140,7 @@ describe('the lectern command', () => {
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${hub.origin}/hub/api${path}`, { ...init, headers: { Authorization: `token ${SERVICE_TOKEN}` } });
     assert.equal((await api('/users/dana', { method: 'POST', body: '{"password":"dana-password-1"}' })).status, 201);
-    assert.equal((await api('/users/dana/server', { method: 'POST' })).status, 201);
+    await startServer(api, '/users/dana/server');
     const pid = serverPid(hub.stderr(), 'dana');
     assert.ok(pidAlive(pid));
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
+import { startServer } from '../helpers/student-server.js';
 
 const HOSTILE_COOKIES = [
   'lectern-session=ANNS-LOGIN; Path=/hub/; HttpOnly',
@@ -40,7 +41,7 @@ describe('cookies a student’s server sets', () => {
     t = await startTestHub({ spawner: { ...(fake.spawner as { environment: Record<string, string> }), environment: { FAKE_SERVER_MODE: 'ok', FAKE_SET_COOKIES: JSON.stringify(HOSTILE_COOKIES) } } });
     await t.addUser('ann', 'ann-password-1');
     await t.addUser('teach', 'teacher-password-1', true);
-    assert.equal((await t.api('/users/ann/server', { method: 'POST' })).status, 201);
+    await startServer(t.api, '/users/ann/server');
   });
   after(() => t.stop());
 

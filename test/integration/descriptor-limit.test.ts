@@ -16,6 +16,7 @@ import { startCli } from '../helpers/cli.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { projectRoot } from '../helpers/hub.js';
 import { sleep, until } from '../helpers/wait.js';
+import { startServer } from '../helpers/student-server.js';
 
 const TOKEN = 'descriptor-limit-service-token-0123456789';
 const openDescriptors = async (pid: number) => (await readdir(`/proc/${pid}/fd`)).length;
@@ -53,7 +54,7 @@ describe('under a low file-descriptor limit', () => {
     try {
       assert.equal((await api('/users/teach', { method: 'POST', body: '{"password":"teacher-password-1","admin":true}' })).status, 201);
       assert.equal((await api('/users/stu', { method: 'POST' })).status, 201);
-      assert.equal((await api('/users/stu/server', { method: 'POST' })).status, 201);
+      await startServer(api, '/users/stu/server');
       const serverOrigin = await new HttpClient(hub.origin).serverOrigin('stu');
       const before = await openDescriptors(pid);
 

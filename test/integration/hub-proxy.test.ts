@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { ADMIN_TOKEN, fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
+import { startServer } from '../helpers/student-server.js';
 
 const ROUTE_TOKEN = 'route-api-token-0123456789abcdef';
 
@@ -20,7 +21,7 @@ describe('the hub’s proxy', () => {
     apiPort = await freeLoopbackPort();
     t = await startTestHub({ ...fakeServer('ok'), proxy: { apiPort, apiToken: ROUTE_TOKEN } });
     await t.addUser('alice', 'alice-password-1');
-    assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+    await startServer(t.api, '/users/alice/server');
     await new Promise<void>((resolve) => extra.listen(0, '127.0.0.1', resolve));
   });
   after(async () => {

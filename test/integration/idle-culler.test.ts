@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
 import { runCode, startCode } from '../helpers/kernel.js';
-import { startAndOpen, startKernel } from '../helpers/student-server.js';
+import { startAndOpen, startKernel, startServer } from '../helpers/student-server.js';
 import { until } from '../helpers/wait.js';
 
 /** Seconds of quiet after which the culler stops a server, and how often it looks. */
@@ -82,7 +82,7 @@ describe('the idle culler, when a server cannot say its kernels are idle', () =>
       const names = ['alice', 'bob', 'carl', 'dan'];
       for (const name of names) {
         await t.addUser(name, `${name}-password-1`);
-        assert.equal((await t.api(`/users/${name}/server`, { method: 'POST' })).status, 201);
+        await startServer(t.api, `/users/${name}/server`);
       }
       const kept = (name: string) => t.logLines.some((line) => line.includes(`not stopping ${name}'s server`));
       await until('the culler to look at every server', async () => !(await running(t, 'alice')) && kept('bob') && kept('carl') && kept('dan'));

@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import type { HttpClient } from '../helpers/http-client.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { runCode } from '../helpers/kernel.js';
-import { startAndOpen, startKernel } from '../helpers/student-server.js';
+import { startAndOpen, startKernel, startServer } from '../helpers/student-server.js';
 
 interface Mode {
   title: string;
@@ -356,7 +356,7 @@ describe('on a machine where bubblewrap cannot make a sandbox', () => {
     const t = await startTestHub(fakeServer('ok'));
     try {
       await t.addUser('ann', 'ann-password-1');
-      assert.equal((await t.api('/users/ann/server', { method: 'POST' })).status, 201);
+      await startServer(t.api, '/users/ann/server');
       const model = (await (await t.api('/users/ann')).json()) as { servers: Record<string, { lectern_sandbox: string | null }> };
       assert.equal(model.servers['']?.lectern_sandbox, null);
       const isolation = (await (await t.api('/lectern/isolation')).json()) as { warning: string | null; problem: string | null };

@@ -16,6 +16,7 @@ import { pidAlive, serverPid } from '../helpers/processes.js';
 import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { execFileSync } from 'node:child_process';
 import { until } from '../helpers/wait.js';
+import { startServer } from '../helpers/student-server.js';
 
 
 
@@ -62,7 +63,7 @@ describe('server lifecycle', () => {
     let stopped = false;
     try {
       await t.addUser('alice', 'alice-password-1');
-      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      await startServer(t.api, '/users/alice/server');
       const socket = new WebSocket(`${t.origin.replace(/^http/, 'ws')}/user/alice/api/kernels/k1/channels`, { headers: { Authorization: `token ${ADMIN_TOKEN}` } });
       await new Promise((resolve, reject) => {
         socket.once('upgrade', resolve);
@@ -88,10 +89,7 @@ describe('server lifecycle', () => {
     const t = await startTestHub(fakeServer('port-taken-once', { isolation: 'off' }));
     try {
       await t.addUser('alice', 'alice-password-1');
-      const start = await t.api('/users/alice/server', { method: 'POST' });
-      assert.ok([201, 202].includes(start.status), `${start.status} ${await start.text()}`);
-      const events = await readEvents(await t.api('/users/alice/server/progress'), (event) => Boolean(event.ready || event.failed));
-      assert.equal(events.at(-1)?.ready, true, JSON.stringify(events));
+      await startServer(t.api, '/users/alice/server');
       assert.ok(t.logLines.some((line) => line.includes("alice's server found its port taken by another program")));
       assert.match(await (await fetch(`${t.origin}/user/alice/api/status`)).text(), /fake server for alice/, 'the proxy reaches it');
     } finally {
@@ -104,7 +102,7 @@ describe('server lifecycle', () => {
     try {
       await t.addUser('alice', 'alice-password-1');
       await t.addUser('bob', 'bob-password-1');
-      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      await startServer(t.api, '/users/alice/server');
       const full = await t.api('/users/bob/server', { method: 'POST' });
       assert.equal(full.status, 429);
       assert.equal(full.headers.get('retry-after'), '30');
@@ -143,7 +141,7 @@ describe('after the hub is killed', () => {
     let hub = await startCli(['--port', String(port), '--data-dir', join(dir, 'data'), '--config', config]);
     try {
       assert.equal((await api('/users/alice', { method: 'POST', body: '{"password":"alice-password-1"}' })).status, 201);
-      assert.equal((await api('/users/alice/server', { method: 'POST' })).status, 201);
+      await startServer(api, '/users/alice/server');
       const pid = serverPid(hub.stderr(), 'alice');
       const alice = new HttpClient(origin);
       await alice.logIn('alice', 'alice-password-1');
@@ -201,7 +199,7 @@ describe('after the hub is killed', () => {
     const decoy = createServer((_req, res) => res.end('{}'));
     try {
       assert.equal((await api('/users/bob', { method: 'POST' })).status, 201);
-      assert.equal((await api('/users/bob/server', { method: 'POST' })).status, 201);
+      await startServer(api, '/users/bob/server');
       const pid = serverPid(hub.stderr(), 'bob');
       const serverPort = Number(/started server for bob pid=\d+ port=(\d+)/.exec(hub.stderr())?.[1]);
       hub.child.kill('SIGKILL');
@@ -216,7 +214,7 @@ describe('after the hub is killed', () => {
       const model = (await (await api('/users/bob')).json()) as { server: string | null };
       assert.equal(model.server, null);
       assert.ok(decoy.listening, 'the process now on that port was left alone');
-      assert.equal((await api('/users/bob/server', { method: 'POST' })).status, 201, 'bob can start again');
+      await startServer(api, '/users/bob/server');
     } finally {
       hub.child.kill('SIGTERM');
       await hub.exited;

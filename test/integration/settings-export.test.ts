@@ -17,6 +17,7 @@ import { freeLoopbackPort } from '../../server/spawner/free-port.js';
 import { fakeServer, projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { startJupyterHubWithConfig } from '../helpers/jupyterhub.js';
 import { until } from '../helpers/wait.js';
+import { startServer } from '../helpers/student-server.js';
 
 const CLI = join(projectRoot(), 'dist/server/cli/main.js');
 
@@ -56,7 +57,7 @@ describe('settings changed from the GUI', () => {
     const t = await startTestHub({ ...fakeServer('ok'), culler: { enabled: false, every: 0.25 } });
     try {
       await t.addUser('alice', 'alice-password-1');
-      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      await startServer(t.api, '/users/alice/server');
       const { status, body } = await patch(t, { 'culler.enabled': true, 'culler.idleTimeout': 1 });
       assert.equal(status, 200);
       assert.deepEqual(body, { applied: ['culler.enabled', 'culler.idleTimeout'], needsRestart: [] });
@@ -74,7 +75,7 @@ describe('settings changed from the GUI', () => {
     try {
       await t.addUser('alice', 'alice-password-1');
       await t.addUser('bob', 'bob-password-1');
-      assert.equal((await t.api('/users/alice/server', { method: 'POST' })).status, 201);
+      await startServer(t.api, '/users/alice/server');
       assert.equal((await patch(t, { 'spawner.activeServerLimit': 1 })).status, 200);
       const refused = await t.api('/users/bob/server', { method: 'POST' });
       assert.equal(refused.status, 429);

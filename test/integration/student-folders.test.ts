@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startTestHub } from '../helpers/hub.js';
+import { startServer } from '../helpers/student-server.js';
 
 describe('student folders from an older Lectern', () => {
   it('are moved into users/NAME/home at the first start, every file intact, and the server opens there', async () => {
@@ -25,7 +26,7 @@ describe('student folders from an older Lectern', () => {
         assert.ok(t.logLines.some((line) => line.includes('moved 2 students\' files into their folder\'s "home"')));
 
         await t.addUser('ann', 'ann-password-1');
-        assert.equal((await t.api('/users/ann/server', { method: 'POST' })).status, 201);
+        await startServer(t.api, '/users/ann/server');
         const log = await readFile(join(dataDir, 'logs', 'ann.log'), 'utf8');
         assert.ok(log.includes(`from local directory: ${join(dataDir, 'users', 'ann', 'home')}`), `her server serves her home folder:\n${log}`);
       } finally {
