@@ -8,6 +8,8 @@
  *   lectern users import FILE   accounts from a class roster, all or none
  *   lectern users reset-password NAME   a new temporary password, shown once
  *   lectern export --format F   the class's configuration for Lectern, JupyterHub or Kubernetes
+ *   lectern handout …        hand out a folder of files (through the running hub)
+ *   lectern collect NAME     collect a handout's work (through the running hub)
  *
  * `users` and `export` work whether or not a hub is running on the data dir: with a running hub they
  * go through its REST API (it owns the database), otherwise they open the database themselves,
@@ -38,6 +40,17 @@ Commands:
                         (jupyterhub_config.py, also for The Littlest JupyterHub, with the
                         accounts and groups) or z2jh (values.yaml for Zero to JupyterHub).
                         Options: --output FILE (default: print it).
+  handout create NAME --from FOLDER
+                        Hand out FOLDER's files: each student gets them in a folder NAME.
+                        Options: --class CLASS (default everyone), --available TIME,
+                        --due TIME (collected then; TIME like 2026-12-01T10:00:00Z),
+                        --late refuse (refuse hand-ins after it; default: mark them late).
+  handout update NAME --from FOLDER
+                        Hand out FOLDER's new and changed files; students keep what they
+                        changed. Options: --restore-deleted.
+  handout list          List the handouts.
+  collect NAME          Collect every student's copy of handout NAME now.
+                        Options: --output FILE.zip (also download the class's work).
   doctor                Check this machine: Python environments, data dir, port, network, firewall.
   proxy [OPTIONS]       Run only the proxy, as configurable-http-proxy (lectern proxy --help).
 
@@ -64,6 +77,12 @@ const OPTIONS = {
   cards: { type: 'boolean' },
   format: { type: 'string' },
   output: { type: 'string' },
+  from: { type: 'string' },
+  class: { type: 'string' },
+  available: { type: 'string' },
+  due: { type: 'string' },
+  late: { type: 'string' },
+  'restore-deleted': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -92,7 +111,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const { loadConfig } = await import('../config/load.js');
   const loaded = await loadConfig({ file: values.config, overrides: overridesFrom(values), optionNames: optionNames() });
-  switch (`${command} ${subcommand ?? ''}`.trim()) {
+  // `collect` takes a handout's name where other commands have a subcommand.
+  switch (command === 'collect' ? command : `${command} ${subcommand ?? ''}`.trim()) {
     case 'start':
       return start(loaded);
     case 'users add':
@@ -108,6 +128,18 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./users.js')).resetUserPassword(loaded.config, rest[0] as string);
     case 'export':
       return (await import('./export.js')).runExport(loaded.config, values.format, values.output);
+    case 'handout create':
+    case 'handout update': {
+      if (rest.length !== 1) return usage(`lectern handout ${subcommand} NAME --from FOLDER`);
+      const handouts = await import('./handouts.js');
+      const options = { ...values, restoreDeleted: values['restore-deleted'] };
+      return subcommand === 'create' ? handouts.createHandout(loaded.config, rest[0] as string, options) : handouts.updateHandout(loaded.config, rest[0] as string, options);
+    }
+    case 'handout list':
+      return (await import('./handouts.js')).listHandouts(loaded.config);
+    case 'collect':
+      if (subcommand === undefined || rest.length > 0) return usage('lectern collect NAME [--output FILE.zip]');
+      return (await import('./handouts.js')).collect(loaded.config, subcommand, values.output);
     case 'doctor':
       return (await import('./doctor.js')).runDoctor(loaded.config);
     default:

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { HttpClient } from '../helpers/http-client.js';
 import { projectRoot } from '../helpers/hub.js';
 import { pidAlive, serverPid } from '../helpers/processes.js';
 import { startServer } from '../helpers/student-server.js';
+import { until } from '../helpers/wait.js';
 
 const CLI = LECTERN_CLI;
 const SERVICE_TOKEN = 'cli-test-service-token-0123456789';
@@ -91,6 +92,43 @@ describe('the lectern command', () => {
       const second = lectern(['start', '--ip', '127.0.0.1', '--port', '0', '--data-dir', data]);
       assert.equal(second.code, 1);
       assert.match(second.stderr, /Another Lectern \(pid \d+\) is using/);
+    } finally {
+      hub.child.kill('SIGINT');
+      assert.equal(await hub.exited, 0);
+    }
+  });
+
+  it('hands out a folder and collects the work through the running hub', async () => {
+    const data = join(dir, 'handouts');
+    const offline = lectern(['handout', 'list', '--data-dir', data]);
+    assert.equal(offline.code, 1);
+    assert.match(offline.stderr, /No hub is running on .*Start it \(lectern start\) first/);
+    const hub = await startCli(['--data-dir', data]);
+    try {
+      assert.equal(lectern(['users', 'add', 'dora', '--data-dir', data], 'dora-password-1\n').code, 0);
+      const lesson = join(dir, 'lesson-files');
+      await mkdir(join(lesson, 'data'), { recursive: true });
+      await writeFile(join(lesson, 'intro.md'), '# Intro');
+      await writeFile(join(lesson, 'data', 'cities.csv'), 'city\nOslo\n');
+      await writeFile(join(lesson, '.DS_Store'), 'not handed out');
+      const created = lectern(['handout', 'create', 'lesson 1', '--from', lesson, '--due', '2099-01-01T09:00:00Z', '--data-dir', data]);
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stdout, /Handed out lesson 1, version 1, to 1 students/);
+      const copy = join(data, 'users', 'dora', 'home', 'lesson 1');
+      await until('dora to have the handout', async () => (await readFile(join(copy, 'data', 'cities.csv'), 'utf8').catch(() => '')) === 'city\nOslo\n');
+      await assert.rejects(readFile(join(copy, '.DS_Store')), 'hidden files are not handed out');
+      assert.match(lectern(['handout', 'list', '--data-dir', data]).stdout, /^lesson 1 {2}\(version 1, everyone, due 2099-01-01T09:00:00.000Z\)$/m);
+
+      await writeFile(join(copy, 'intro.md'), '# Intro\n\nMy notes');
+      const zip = join(dir, 'lesson-1.zip');
+      const collected = lectern(['collect', 'lesson 1', '--output', zip, '--data-dir', data]);
+      assert.equal(collected.code, 0, collected.stderr);
+      assert.match(collected.stdout, /Collected 1 students' work\./);
+      const names = spawnSync('/usr/bin/python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(z.read("lesson 1/dora/intro.md").decode())', zip], { encoding: 'utf8' });
+      assert.equal(names.stdout.trim(), '# Intro\n\nMy notes');
+      const unknown = lectern(['collect', 'lesson 9', '--data-dir', data]);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /There is no handout called "lesson 9"/);
     } finally {
       hub.child.kill('SIGINT');
       assert.equal(await hub.exited, 0);
