@@ -116,9 +116,15 @@ export class Handouts {
     return (this.deps.clock ?? Date.now)();
   }
 
-  /** Cleans what a crash left (half-taken snapshots), then keeps the times: availability and due times. */
+  /**
+   * Cleans what a crash left (half-taken snapshots), finishes deliveries a crash cut short (in the
+   * background), then keeps the times: availability and due times.
+   */
   async start(): Promise<void> {
     await this.removeUnrecordedSnapshots();
+    for (const handout of this.deps.handouts.list()) {
+      if (handout.version > 0 && this.isAvailable(handout)) void this.deliverToAll(handout, {}, { onlyBehind: true });
+    }
     this.schedule();
   }
 
@@ -270,9 +276,11 @@ export class Handouts {
     return users.filter((user) => members.has(user.name));
   }
 
-  private async deliverToAll(handout: HandoutRecord, options: { restoreDeleted?: boolean }): Promise<void> {
+  /** Delivers to every student it is for; with `onlyBehind`, only to those without the current version. */
+  private async deliverToAll(handout: HandoutRecord, options: { restoreDeleted?: boolean }, which: { onlyBehind?: boolean } = {}): Promise<void> {
+    const copies = this.deps.handouts.copies(handout.id);
     // A few at a time: a class of 100 gets it in a few waves, and the hub keeps answering.
-    const queue = [...this.audience(handout)];
+    const queue = this.audience(handout).filter((user) => !which.onlyBehind || isBehind(handout, copies.get(user.id)));
     const worker = async () => {
       for (let user = queue.shift(); user; user = queue.shift()) await this.deliver(handout, user, options);
     };
@@ -287,9 +295,7 @@ export class Handouts {
     if (user.admin) return;
     for (const handout of this.deps.handouts.list()) {
       if (handout.version === 0 || !this.isAvailable(handout) || !this.audience(handout).some((member) => member.id === user.id)) continue;
-      const copy = this.deps.handouts.copy(handout.id, user.id);
-      if (copy && copy.version === handout.version && copy.problem === null) continue;
-      await this.deliver(handout, user, {});
+      if (isBehind(handout, this.deps.handouts.copy(handout.id, user.id))) await this.deliver(handout, user, {});
     }
   }
 
@@ -587,6 +593,11 @@ export class Handouts {
       }
     }
   }
+}
+
+/** Whether a student's copy lacks the handout's current version (or its last delivery failed). */
+function isBehind(handout: HandoutRecord, copy: HandoutCopy | undefined): boolean {
+  return !copy || copy.version < handout.version || copy.problem !== null;
 }
 
 function checkedPath(filePath: string): string[] {
