@@ -11,6 +11,7 @@ import { exportInput } from '../hub/api/export.js';
 import { LiveSettings } from '../hub/live-settings.js';
 import { createLogger } from '../logging/logger.js';
 import { GroupRepository } from '../store/groups.js';
+import { HandoutRepository } from '../store/handouts.js';
 import { readLock } from '../store/lock.js';
 import { SettingsRepository } from '../store/settings.js';
 import { callHub, CliError, withOfflineStore } from './users.js';
@@ -28,7 +29,7 @@ export async function runExport(config: LecternConfig, format: string | undefine
     text = await withOfflineStore(config, async (db, users) => {
       // Warnings about stored settings that no longer validate go to stderr, as a hub would log them.
       const settings = await LiveSettings.open(config, { store: new SettingsRepository(db), db, log: createLogger({ level: 'warn' }) });
-      return exportFile(format, exportInput({ config: settings.effective(), users, groups: new GroupRepository(db) })).text;
+      return exportFile(format, exportInput({ config: settings.effective(), users, groups: new GroupRepository(db), handouts: new HandoutRepository(db) })).text;
     });
   }
   if (output === undefined) {

@@ -27,6 +27,8 @@ export interface ExportInput {
   /** Every account, in creation order. */
   users: readonly { name: string; admin: boolean; approved: boolean }[];
   groups: readonly { name: string; members: readonly string[] }[];
+  /** The handouts' names. */
+  handouts: readonly string[];
   version: string;
   generatedAt: Date;
 }
@@ -198,6 +200,14 @@ function movingLines(input: ExportInput, picture: ClassPicture, target: 'jupyter
               ? 'singleuser.storage.extraVolumes and extraVolumeMounts with readOnly: true'
               : 'a folder every student can read but not change, linked into each home'
           }.`,
+        ]),
+    ...(input.handouts.length === 0
+      ? []
+      : [
+          `- Handouts (${input.handouts.join(', ')}). JupyterHub has none: students' copies move with their files, and the ` +
+            `work collected stays in ${join(config.dataDir, 'collections')}. To hand out on the new hub, put the files in a git ` +
+            'repository and give students nbgitpuller links (<hub>/hub/user-redirect/git-pull?repo=<repository>&targetPath=<name>), ' +
+            "which keep a student's changes as Lectern does; to collect, use nbgrader's exchange.",
         ]),
     `- Lectern-only settings: ${environment}, the login mode and join code, the free-memory check, the sandbox (spawner.isolation)${
       target === 'z2jh' ? ', the address and port (Kubernetes services and ingress decide them: proxy.service, ingress)' : ''

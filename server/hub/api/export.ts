@@ -25,7 +25,7 @@ export function exportRoutes(ctx: HubContext): ApiRoute[] {
       if (!isExportFormat(format)) {
         throw new HttpError(400, `format must be one of ${EXPORT_FORMATS.join(', ')}, not ${JSON.stringify(format ?? null)}.`);
       }
-      const file = exportFile(format, exportInput({ config: ctx.liveSettings.effective(), users: ctx.users, groups: ctx.groups }));
+      const file = exportFile(format, exportInput({ config: ctx.liveSettings.effective(), users: ctx.users, groups: ctx.groups, handouts: ctx.handouts }));
       // attachment() first: it also sets a Content-Type from the file name, which type() then corrects.
       res.attachment(file.fileName).type(`${file.mediaType}; charset=utf-8`).send(file.text);
     }),
@@ -33,14 +33,20 @@ export function exportRoutes(ctx: HubContext): ApiRoute[] {
 }
 
 /**
- * What an export is made from: the effective configuration, and every account and group as the
+ * What an export is made from: the effective configuration, and every account, group and handout as the
  * database holds them now. Shared with `lectern export` when no hub runs.
  */
-export function exportInput(from: { config: LecternConfig; users: UserRepository; groups: GroupRepository }): ExportInput {
+export function exportInput(from: {
+  config: LecternConfig;
+  users: UserRepository;
+  groups: GroupRepository;
+  handouts: { list(): readonly { name: string }[] };
+}): ExportInput {
   return {
     config: from.config,
     users: from.users.list().map((user) => ({ name: user.name, admin: user.admin, approved: user.approved })),
     groups: from.groups.list().map((group) => ({ name: group.name, members: from.groups.members(group.id) })),
+    handouts: from.handouts.list().map((handout) => handout.name),
     version: lecternVersion,
     generatedAt: new Date(),
   };

@@ -22,6 +22,7 @@ function input(config: LecternConfigInput = {}, extra: Partial<ExportInput> = {}
       { name: 'physics "7b"', members: ["o'brien", 'zoë', 'newcomer'] },
       { name: 'empty', members: [] },
     ],
+    handouts: [],
     version: '1.2.3',
     generatedAt: new Date('2026-03-04T05:06:07.890Z'),
     ...extra,
@@ -190,6 +191,13 @@ describe('jupyterhub_config.py', () => {
     const text = exportFile('jupyterhub', input({ dataDir: '/srv/x\nimport os\r\nos.system("boom")' })).text;
     assert.match(text, /^# import os$/m);
     assert.deepEqual(Object.keys(evaluateConfig(text)).sort(), ['Authenticator', 'JupyterHub', 'Spawner']);
+  });
+
+  it('names the handouts among what cannot move, and how to hand out on JupyterHub', () => {
+    const text = prose(exportFile('jupyterhub', input({}, { handouts: ['lesson 1', 'quiz'] })).text);
+    assert.match(text, /Handouts \(lesson 1, quiz\)\. JupyterHub has none: students' copies move with their files, and the work collected stays in \/srv\/lectern\/collections/);
+    assert.match(text, /nbgitpuller links \(<hub>\/hub\/user-redirect\/git-pull\?repo=<repository>&targetPath=<name>\)/);
+    assert.doesNotMatch(prose(exportFile('jupyterhub', input()).text), /Handouts/, 'no line without handouts');
   });
 
   it('names the course data folder among what cannot move, and how to give servers a read-only view of it', () => {
