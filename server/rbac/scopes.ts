@@ -85,6 +85,8 @@ export const SCOPE_DEFINITIONS = {
   proxy: { description: 'Read the proxy’s routing table, sync the hub with the proxy, and tell the hub about a new proxy.' },
   shutdown: { description: 'Shut down the hub.' },
   'read:metrics': { description: 'Read Prometheus metrics.' },
+  // Lectern's own: what a teaching assistant may do with a class's handouts (`lectern:collect!group=7b`).
+  'lectern:collect': { description: 'See where students stand with handouts, collect their work and download it.' },
 } as const satisfies Record<string, ScopeDefinition>;
 
 export type ScopeName = keyof typeof SCOPE_DEFINITIONS;

@@ -260,3 +260,40 @@ describe('handouts against bad input and hostile students', () => {
     assert.match(listing, /^quiz\/mallory\/answers\.md Q1:$/m);
   });
 });
+
+describe('a teaching assistant for one class', () => {
+  it('sees, collects and downloads that class’s handouts, and nothing more', async () => {
+    const t = await startTestHub({
+      ...fakeServer('ok'),
+      roles: [{ name: 'ta-7b', scopes: ['lectern:collect!group=7b', 'access:servers!group=7b'], users: ['tara'] }],
+    });
+    try {
+      assert.equal((await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: ['tara', 'kim', 'lee'] }) })).status, 201);
+      assert.equal((await t.api('/groups/7b', { method: 'POST', body: JSON.stringify({ users: ['kim'] }) })).status, 201);
+      assert.equal((await t.api('/groups/8a', { method: 'POST', body: JSON.stringify({ users: ['lee'] }) })).status, 201);
+      const ids: Record<string, number> = {};
+      for (const [name, group] of [['lab 7b', '7b'], ['lab 8a', '8a'], ['notice', null]] as const) {
+        ids[name] = (await createHandout(t, { name, class: group })).id;
+        await putFile(t, ids[name] as number, 'task.md', 'Do it.');
+        await release(t, ids[name] as number);
+      }
+      const token = ((await (await t.api('/users/tara/tokens', { method: 'POST', body: '{}' })).json()) as { token: string }).token;
+      const tara = (path: string, init: RequestInit = {}) => t.api(path, { ...init, headers: { Authorization: `token ${token}` } });
+
+      const listed = (await (await tara('/lectern/handouts')).json()) as { handouts: { name: string }[] };
+      assert.deepEqual(listed.handouts.map((handout) => handout.name), ['lab 7b']);
+      assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}`)).status, 200);
+      assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}/collect`, { method: 'POST' })).status, 200);
+      assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}/collection`)).status, 200);
+      for (const other of [ids['lab 8a'], ids.notice]) {
+        assert.equal((await tara(`/lectern/handouts/${other}`)).status, 404, 'another class’s handout, or everyone’s, is not hers to see');
+        assert.equal((await tara(`/lectern/handouts/${other}/collect`, { method: 'POST' })).status, 404);
+      }
+      assert.equal((await tara('/lectern/handouts', { method: 'POST', body: JSON.stringify({ name: 'mine' }) })).status, 403, 'only the teacher makes handouts');
+      assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}/release`, { method: 'POST', body: '{}' })).status, 403);
+      assert.equal((await t.client().request(`/hub/api/lectern/handouts/${ids['lab 7b']}`)).status, 403, 'without a login, nothing');
+    } finally {
+      await t.stop();
+    }
+  });
+});

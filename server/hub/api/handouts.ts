@@ -13,7 +13,10 @@
  *   GET    /lectern/handouts/{handout_id}/collection  the latest snapshot of each student's work, as one zip
  *   POST   /lectern/handouts/{handout_id}/hand-in     a student hands in their own copy
  *
- * The teacher's routes need `admin-ui`; handing in needs only to be a student the handout is for.
+ * Making and handing out handouts needs `admin-ui` (the teacher). Seeing where students stand,
+ * collecting and downloading also take `lectern:collect`, which a teaching assistant's role may hold
+ * for one class (`lectern:collect!group=7b`: that class's handouts only). Handing in needs only to
+ * be a student the handout is for.
  */
 import type { Request } from 'express';
 import type { ApiParams } from './route.js';
@@ -24,7 +27,8 @@ import { handoutNameProblem } from '../../handouts/names.js';
 import { streamZip } from '../../handouts/zip.js';
 import type { HandoutRecord, HandoutSettings } from '../../store/handouts.js';
 import { HttpError } from '../http-error.js';
-import { requireIdentity, requireScope } from './authorize.js';
+import { scopeFilter } from '../../rbac/scopes.js';
+import { requireIdentity, requireListScope, requireScope } from './authorize.js';
 import { route, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
 
@@ -97,6 +101,13 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
     created: handout.created,
     collectedAt: handout.collectedAt,
   });
+  /** The handout, for the teacher or a teaching assistant of its class (anyone else learns nothing of it). */
+  const forCollector = (req: Request<ApiParams>, res: Parameters<typeof requireScope>[0]): HandoutRecord => {
+    requireIdentity(res);
+    const handout = find(req);
+    requireScope(res, ['admin-ui', 'lectern:collect'], handout.className === null ? undefined : { group: handout.className });
+    return handout;
+  };
   const answerErrors = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -108,8 +119,12 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
 
   return [
     route('get', '/lectern/handouts', (_req, res) => {
-      requireScope(res, ['admin-ui']);
-      res.json({ handouts: ctx.handouts.list().map(summary) });
+      const identity = requireIdentity(res);
+      const all = scopeFilter(identity.scopes, 'admin-ui', identity.groupsOf)({});
+      if (!all) requireListScope(res, 'lectern:collect');
+      const collects = scopeFilter(identity.scopes, 'lectern:collect', identity.groupsOf);
+      const visible = ctx.handouts.list().filter((handout) => all || (handout.className === null ? collects({}) : collects({ group: handout.className })));
+      res.json({ handouts: visible.map(summary) });
     }),
 
     route('post', '/lectern/handouts', async (req, res) => {
@@ -120,8 +135,8 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
     }),
 
     route('get', '/lectern/handouts/{handout_id}', async (req, res) => {
-      requireScope(res, ['admin-ui']);
-      res.json(await model(find(req)));
+      const handout = forCollector(req, res);
+      res.json(await model(handout));
     }),
 
     route('patch', '/lectern/handouts/{handout_id}', async (req, res) => {
@@ -170,14 +185,13 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
     }),
 
     route('post', '/lectern/handouts/{handout_id}/collect', async (req, res) => {
-      requireScope(res, ['admin-ui']);
-      const { collected, missing } = await repository().collect(find(req));
+      const handout = forCollector(req, res);
+      const { collected, missing } = await repository().collect(handout);
       res.json({ collected: collected.length, missing });
     }),
 
     route('get', '/lectern/handouts/{handout_id}/collection', async (req, res) => {
-      requireScope(res, ['admin-ui']);
-      const handout = find(req);
+      const handout = forCollector(req, res);
       const entries = [];
       for (const { user, handin } of repository().latestSnapshots(handout)) {
         for (const file of await repository().snapshotFiles(handin)) entries.push({ name: `${handout.name}/${user}/${file.path}`, file: file.file });

@@ -27,8 +27,10 @@ const noGroups = (): string[] => [];
 const sorted = (scopes: Iterable<string>): string[] => describeScopes(scopes);
 
 describe('scope table', () => {
-  it('defines every JupyterHub 3.0 scope, and every subscope it names', () => {
-    assert.equal(Object.keys(SCOPE_DEFINITIONS).length, 40);
+  it('defines every JupyterHub 3.0 scope and Lectern’s own, and every subscope it names', () => {
+    const names = Object.keys(SCOPE_DEFINITIONS);
+    assert.equal(names.filter((name) => !name.startsWith('lectern:')).length, 40);
+    assert.deepEqual(names.filter((name) => name.startsWith('lectern:')), ['lectern:collect']);
     for (const [name, definition] of Object.entries(SCOPE_DEFINITIONS)) {
       assert.ok(definition.description.length > 0, name);
       const subscopes: readonly string[] = 'subscopes' in definition ? definition.subscopes : [];
