@@ -1,7 +1,7 @@
 // The test command: lint, type-check and build, then every test file under node's test runner.
 // Fails with install instructions when a prerequisite the tests drive is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const prerequisites = [
@@ -51,4 +51,23 @@ const files = testFiles('dist/test').filter((f) => only.length === 0 || only.som
 // The timeout holds for each test file as a whole too: a file of real servers can take several
 // minutes on a busy machine (scripts/test-under-load.sh). A test that outlives it is reported and
 // the run goes on: its file's leftovers cannot hold it up.
-step('tests', process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=900000', '--test-force-exit', ...files]);
+// The slowest files are kept in a file (see scripts/slowest-files.mjs), printed once the run is over.
+const slowest = 'test-artifacts/slowest-files.txt';
+mkdirSync('test-artifacts', { recursive: true });
+rmSync(slowest, { force: true });
+const reporters = [
+  // As node picks by itself: spec on a terminal, TAP in a log.
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/slowest-files.mjs',
+  '--test-reporter-destination=stdout',
+];
+const tests = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=900000', '--test-force-exit', ...reporters, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, LECTERN_SLOWEST_FILES: slowest },
+});
+if (existsSync(slowest)) process.stdout.write(readFileSync(slowest, 'utf8'));
+if (tests.status !== 0) {
+  console.error('tests failed.');
+  process.exit(tests.status ?? 1);
+}
