@@ -9,21 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { StudentStatus } from '../../server/handouts/handouts.js';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
 import type { HttpClient } from '../helpers/http-client.js';
 import { startAndOpen } from '../helpers/student-server.js';
 import { until } from '../helpers/wait.js';
 
-interface StudentStatus {
-  user: string;
-  folder: string | null;
-  version: number;
-  problem: string | null;
-  changed: boolean;
-  handedIn: string | null;
-  late: boolean;
-  collected: string | null;
-}
 interface HandoutModel {
   id: number;
   name: string;
