@@ -307,7 +307,7 @@ function studentRow(api: HubApi, handout: Handout, student: HandoutStudent): HTM
       'a',
       {
         class: 'button secondary small',
-        href: api.hubPath(`hub/work/${encodeURIComponent(student.user)}/${encodeURIComponent(student.folder)}`),
+        href: api.hubPath(`hub/work/${encodeURIComponent(student.user)}/${encodeURIComponent(student.folder)}?handout=${handout.id}`),
         target: '_blank',
         rel: 'noopener',
         attrs: { 'aria-label': `View ${student.user}’s ${handout.name}` },

@@ -383,6 +383,17 @@ export class Handouts {
     return files.some((file) => file.modified > delivered + 1000);
   }
 
+  /** Where each student who has the handout keeps it, by name: the read-only view steps through these. */
+  copyFolders(handout: HandoutRecord): { user: string; folder: string }[] {
+    const copies = this.deps.handouts.copies(handout.id);
+    return this.audience(handout)
+      .flatMap((user) => {
+        const copy = copies.get(user.id);
+        return copy && copy.version > 0 ? [{ user: user.name, folder: copy.folder }] : [];
+      })
+      .sort((a, b) => a.user.localeCompare(b.user));
+  }
+
   /** The handouts a student has, with their last hand-in: what their "My work" page lists. */
   forStudent(user: UserRecord): { handout: HandoutRecord; folder: string; handedIn: HandinRecord | null }[] {
     return this.deps.handouts.list().flatMap((handout) => {

@@ -84,5 +84,11 @@ describe('handouts in Chromium', () => {
     ]);
     await view.getByRole('link', { name: 'lesson.ipynb' }).click();
     await view.getByRole('heading', { name: 'Lesson one' }).waitFor();
+    // The teacher steps to the previous student, at the same notebook in her copy.
+    await view.getByRole('navigation', { name: 'Students with lesson 1' }).getByText('2 of 2').waitFor();
+    await view.getByRole('link', { name: '← Previous: ada' }).click();
+    await view.getByRole('link', { name: 'ada', exact: true }).waitFor();
+    assert.match(view.url(), /\/hub\/work\/ada\/lesson%201\/lesson\.ipynb\?handout=\d+$/);
+    await view.getByRole('heading', { name: 'Lesson one' }).waitFor();
   });
 });

@@ -48,9 +48,22 @@ export function workRouter(ctx: HubContext): Router {
     const segments = req.params.path ?? [];
     const files = new StudentFiles(homeFolder(ctx.config, student.name));
     res.set({ 'Content-Security-Policy': WORK_CSP, 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' });
+    // Opened from a handout (`?handout=ID`): previous and next student, at the same place in their copy.
+    const handout = ctx.handouts.find(Number(req.query.handout));
+    const classmates = handout
+      ? ctx.handouts
+          .copyFolders(handout)
+          .filter((copy) => hasScope(viewer.scopes, ACCESS_SCOPE, { user: copy.user, server: `${copy.user}/` }, viewer.groupsOf))
+      : [];
     try {
       const found = await files.at(segments);
-      const view: WorkView = { urls: ctx.urls, viewer: viewer.name, student: student.name, segments };
+      const view: WorkView = {
+        urls: ctx.urls,
+        viewer: viewer.name,
+        student: student.name,
+        segments,
+        handout: handout && { id: handout.id, name: handout.name, classmates },
+      };
       if (found.kind === 'folder') {
         res.type('html').send(page(view, folderView(view, found.entries)));
         return;
@@ -76,6 +89,8 @@ interface WorkView {
   viewer: string;
   student: string;
   segments: readonly string[];
+  /** The handout the teacher is stepping through, and each student's copy of it they may see. */
+  handout?: { id: number; name: string; classmates: { user: string; folder: string }[] } | undefined;
 }
 
 function page(view: WorkView, body: SafeHtml): string {
@@ -83,21 +98,40 @@ function page(view: WorkView, body: SafeHtml): string {
   return layout({ title, urls: view.urls, user: view.viewer, stylesheet: 'work.css', body: html`<section class="work">${breadcrumbs(view)}${body}</section>` });
 }
 
-function workUrl(view: WorkView, segments: readonly string[]): string {
-  return view.urls.hub(`work/${[view.student, ...segments].map(encodeURIComponent).join('/')}`);
+function workUrl(view: WorkView, segments: readonly string[], student = view.student): string {
+  return view.urls.hub(`work/${[student, ...segments].map(encodeURIComponent).join('/')}`);
+}
+
+/** A page's link to another place in the work: still stepping through the handout's students, if it was. */
+function pageUrl(view: WorkView, segments: readonly string[], student = view.student): string {
+  const url = workUrl(view, segments, student);
+  return view.handout ? `${url}?handout=${view.handout.id}` : url;
 }
 
 function breadcrumbs(view: WorkView): SafeHtml {
-  const parts = view.segments.map((segment, index) => html` / <a href="${workUrl(view, view.segments.slice(0, index + 1))}">${segment}</a>`);
-  return html`<nav class="crumbs" aria-label="Where in the student’s folder"><a href="${workUrl(view, [])}">${view.student}</a>${parts}</nav>
+  const parts = view.segments.map((segment, index) => html` / <a href="${pageUrl(view, view.segments.slice(0, index + 1))}">${segment}</a>`);
+  return html`<nav class="crumbs" aria-label="Where in the student’s folder"><a href="${pageUrl(view, [])}">${view.student}</a>${parts}</nav>
+${stepper(view)}
 <p class="hint">Read only: nothing here runs, and nothing is changed.</p>`;
+}
+
+/** Previous and next student with the handout, at the same place in their own copy. */
+function stepper(view: WorkView): SafeHtml {
+  const { handout } = view;
+  const here = handout?.classmates.findIndex((copy) => copy.user === view.student) ?? -1;
+  if (!handout || here < 0) return html``;
+  const within = view.segments[0] === handout.classmates[here]?.folder ? view.segments.slice(1) : [];
+  const link = (copy: { user: string; folder: string } | undefined, label: string) =>
+    copy ? html`<a href="${pageUrl(view, [copy.folder, ...within], copy.user)}">${label}: ${copy.user}</a>` : html``;
+  return html`<nav class="steps" aria-label="Students with ${handout.name}">${link(handout.classmates[here - 1], '← Previous')}
+<span>${here + 1} of ${handout.classmates.length}</span>${link(handout.classmates[here + 1], 'Next →')}</nav>`;
 }
 
 function folderView(view: WorkView, entries: StudentEntry[]): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">This folder is empty.</p>`;
   const rows = entries.map(
     (entry) =>
-      html`<tr><td><a href="${workUrl(view, [...view.segments, entry.name])}">${entry.kind === 'folder' ? `${entry.name}/` : entry.name}</a></td><td class="size">${entry.kind === 'folder' ? '' : formatSize(entry.size)}</td><td class="modified">${entry.modified.replace('T', ' ').slice(0, 16)}</td></tr>`,
+      html`<tr><td><a href="${pageUrl(view, [...view.segments, entry.name])}">${entry.kind === 'folder' ? `${entry.name}/` : entry.name}</a></td><td class="size">${entry.kind === 'folder' ? '' : formatSize(entry.size)}</td><td class="modified">${entry.modified.replace('T', ' ').slice(0, 16)}</td></tr>`,
   );
   return html`<table class="listing"><thead><tr><th>Name</th><th>Size</th><th>Changed (UTC)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
