@@ -178,7 +178,7 @@ export class Handouts {
   /** The files the next hand-out will give: the draft's. */
   async files(handout: HandoutRecord): Promise<HandoutFile[]> {
     const draft = await this.draft(handout);
-    return (await listFiles(draft)).map(({ path: file, bytes }) => ({ path: file, bytes }));
+    return listFiles(draft);
   }
 
   /**
@@ -253,7 +253,8 @@ export class Handouts {
       const from = path.join(draft, ...file.path.split('/'));
       await link(from, target).catch(() => copyFile(from, target));
     }
-    const manifest: Manifest = Object.fromEntries(files.map((file) => [file.path, file.sha256]));
+    const manifest: Manifest = {};
+    for (const file of files) manifest[file.path] = await sha256Of(createReadStream(path.join(next, ...file.path.split('/'))));
     await writeFileAtomic(this.manifestFile(handout, version), Buffer.from(JSON.stringify(manifest)));
     this.deps.handouts.setVersion(handout.id, version);
     await this.deps.db.commit();
@@ -680,18 +681,15 @@ function deliveryProblem(error: unknown): string {
   }
 }
 
-/** Every regular file under `root` (relative paths with `/`), with its size and sha256. */
-async function listFiles(root: string): Promise<{ path: string; bytes: number; sha256: string }[]> {
-  const found: { path: string; bytes: number; sha256: string }[] = [];
+/** Every regular file under `root` (relative paths with `/`, sorted), with its size. */
+async function listFiles(root: string): Promise<HandoutFile[]> {
+  const found: HandoutFile[] = [];
   const walk = async (folder: string, prefix: string): Promise<void> => {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(path.join(folder, entry.name), relative);
-      else if (entry.isFile()) {
-        const file = path.join(folder, entry.name);
-        found.push({ path: relative, bytes: (await stat(file)).size, sha256: await sha256Of(createReadStream(file)) });
-      }
+      else if (entry.isFile()) found.push({ path: relative, bytes: (await stat(path.join(folder, entry.name))).size });
     }
   };
   await walk(root, '');
