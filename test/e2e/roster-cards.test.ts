@@ -110,7 +110,9 @@ describe('a class from a roster to login cards, in Chromium', () => {
     await student.waitForURL(/\/user\/s05\//);
     assert.notEqual(new URL(student.url()).origin, t.origin, 'her server opens at an origin of its own');
     await student.goto(`${t.hub.url}hub/home`);
-    const me = (await student.evaluate("fetch('/hub/api/user').then((response) => response.json())")) as { name: string };
+    // Asked as the page's own fetch would be (its cookies, its address as Referer), not from the
+    // page itself: its script may reload it meanwhile.
+    const me = (await (await student.context().request.get(`${t.hub.url}hub/api/user`, { headers: { Referer: `${t.hub.url}hub/home` } })).json()) as { name: string };
     assert.equal(me.name, 's05', 'logged in as the card’s student, with no password typed');
     await screenshot(student, 'student-in');
 
@@ -132,7 +134,7 @@ describe('a class from a roster to login cards, in Chromium', () => {
     await s07.getByRole('button', { name: 'Log in' }).click();
     await s07.waitForURL((url) => !url.pathname.endsWith('/hub/card'));
     await s07.goto(`${elsewhere}/hub/home`);
-    const s07me = (await s07.evaluate("fetch('/hub/api/user').then((response) => response.json())")) as { name: string };
+    const s07me = (await (await s07.context().request.get(`${elsewhere}/hub/api/user`, { headers: { Referer: `${elsewhere}/hub/home` } })).json()) as { name: string };
     assert.equal(s07me.name, 's07', 'logged in as the card’s student, at another address');
     const again = await (await browser.newContext(PHONE)).newPage();
     await again.goto(`${elsewhere}/hub/card`);

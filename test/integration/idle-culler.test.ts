@@ -50,7 +50,10 @@ for (const mode of MODES) {
         // Ben closes his tab once the cell runs; Ann keeps hers open but sends nothing until it ends.
         let annBusy = () => {};
         const annRunning = new Promise<void>((resolve) => (annBusy = resolve));
-        const annOutput = runCode(ann.server, ann.channels, `import time; time.sleep(${CELL_SECONDS}); print(x)`, annBusy);
+        // Should the cell be cut short, the failure says what the hub did with her server meanwhile.
+        const annOutput = runCode(ann.server, ann.channels, `import time; time.sleep(${CELL_SECONDS}); print(x)`, annBusy).catch((error: Error) => {
+          throw new Error(`${error.message}. The hub's log about ann:\n${t.logLines.filter((line) => /\bann\b/.test(line)).slice(-20).join('\n')}`);
+        });
         await Promise.all([annRunning, startCode(ben.server, ben.channels, `import time; time.sleep(${CELL_SECONDS})`)]);
         // The culler starts now: a slow machine's pauses while the servers started must not count.
         const enabled = await t.api('/lectern/settings', { method: 'PATCH', body: JSON.stringify({ changes: { 'culler.enabled': true } }) });
