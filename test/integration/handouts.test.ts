@@ -209,6 +209,25 @@ describe('handouts against bad input and hostile students', () => {
     assert.equal(await readFile(join(home(t, 'nina'), 'lab', 'notes', 'readme.md'), 'utf8'), 'read me, version 2');
   });
 
+  it('takes a hand-in from the student’s own page only, never one another site sends', async () => {
+    await t.addUser('ola', 'ola-password-1');
+    const { id } = await createHandout(t, { name: 'essay' });
+    await putFile(t, id, 'essay.md', '# Essay');
+    await release(t, id);
+    await delivered(t, id, 1);
+    const ola = t.client();
+    await ola.logIn('ola', 'ola-password-1');
+    const page = await ola.request('/hub/handouts');
+    assert.match(await page.text(), /<h2>essay<\/h2>/);
+    const forged = await ola.request(`/hub/handouts/${id}/hand-in`, { method: 'POST', headers: { Origin: 'http://evil.example' } });
+    assert.equal(forged.status, 403);
+    assert.equal((await handout(t, id)).students.find((student) => student.user === 'ola')?.handedIn, null, 'nothing was handed in');
+    const own = await ola.request(`/hub/handouts/${id}/hand-in`, { method: 'POST', headers: { Origin: t.origin } });
+    assert.equal(own.status, 303);
+    assert.match(own.headers.get('location') ?? '', /\/hub\/handouts\?handed-in=\d+$/);
+    assert.notEqual((await handout(t, id)).students.find((student) => student.user === 'ola')?.handedIn, null);
+  });
+
   it('collects at the due time, takes hand-ins before and after it, and downloads the class’s work as one zip', async () => {
     const { id } = await createHandout(t, { name: 'quiz', late: 'mark' });
     await putFile(t, id, 'answers.md', 'Q1:');
