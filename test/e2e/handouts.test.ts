@@ -52,6 +52,16 @@ describe('handouts in Chromium', () => {
     assert.equal(await readFile(join(t.dataDir, 'users', 'ada', 'home', 'lesson 1', 'cities.csv'), 'utf8'), 'city,people\nOslo,700000\n');
   });
 
+  it('hands out an update from the screen, and the students who changed nothing have it', async () => {
+    await teacher.getByText('Update the files').click();
+    await teacher.getByLabel('Changed or new files').setInputFiles([{ name: 'cities.csv', mimeType: 'text/csv', buffer: Buffer.from('city,people\nOslo,710000\n') }]);
+    await teacher.getByRole('button', { name: 'Hand out the update' }).click();
+    await teacher.locator('.notice').filter({ hasText: 'Version 2 of lesson 1 is handed out' }).waitFor();
+    const table = teacher.locator('table.handout-students');
+    for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(`^${name} version 2`) }).waitFor();
+    assert.equal(await readFile(join(t.dataDir, 'users', 'bob', 'home', 'lesson 1', 'cities.csv'), 'utf8'), 'city,people\nOslo,710000\n');
+  });
+
   it('lets a student hand in from her phone, and the teacher sees it at once', async () => {
     const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
     await logInAt(phone, `${t.hub.url}hub/home`, 'ada', 'ada-password-1');

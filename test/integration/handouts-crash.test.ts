@@ -3,10 +3,12 @@
  * has is whole (the old one or the new one, never part of one), the next start finishes the
  * deliveries it cut short and clears what it left, and no half-taken snapshot is ever on record.
  * The kill comes as soon as the work is under way; on a machine fast enough to finish first, the
- * same checks hold.
+ * same checks hold. Then the class's work, 30 students', downloads as one zip without the hub's
+ * memory growing by its size.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +17,12 @@ import { startCli, type RunningCli } from '../helpers/cli.js';
 import { until } from '../helpers/wait.js';
 
 const TOKEN = 'handouts-crash-service-token-0123456789';
-const STUDENTS = Array.from({ length: 12 }, (_, i) => `st${i + 1}`);
-/** Three files of 2 MiB each, with different bytes, so a torn file cannot pass for a whole one. */
-const FILES = ['a.bin', 'data/b.bin', 'data/c.bin'].map((path, i) => ({ path, bytes: Buffer.alloc(2 * 2 ** 20, 65 + i) }));
+const STUDENTS = Array.from({ length: 30 }, (_, i) => `st${i + 1}`);
+/** Three files of 1 MiB each, with different bytes, so a torn file cannot pass for a whole one. */
+const FILES = ['a.bin', 'data/b.bin', 'data/c.bin'].map((path, i) => ({ path, bytes: Buffer.alloc(2 ** 20, 65 + i) }));
+/** A hub that held the zip would grow by all of it (90 MiB); one that streams it, by buffers. */
+const ZIP_GROWTH_LIMIT = 40 * 2 ** 20;
+const memory = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const WHOLE = new Map(FILES.map((file) => [file.path, sha(file.bytes)]));
 
@@ -97,6 +102,21 @@ describe('the hub killed with SIGKILL', () => {
           assert.deepEqual(files.sort(), FILES.map((file) => file.path).sort(), `${student}'s snapshot is whole`);
         }
       }
+
+      // Collected again, whole; then the class's work as one zip, read to the end, while the hub's
+      // peak memory (reset to where it is now) stays put.
+      const again = (await (await api(hub, `/lectern/handouts/${id}/collect`, { method: 'POST' })).json()) as { collected: number };
+      assert.equal(again.collected, STUDENTS.length);
+      const pid = hub.child.pid as number;
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      const before = memory(pid, 'VmRSS');
+      const zip = await api(hub, `/lectern/handouts/${id}/collection`);
+      assert.equal(zip.status, 200);
+      let zipBytes = 0;
+      for await (const chunk of zip.body as AsyncIterable<Uint8Array>) zipBytes += chunk.length;
+      assert.ok(zipBytes >= STUDENTS.length * 3 * 2 ** 20, `the zip holds every student's work (${zipBytes} bytes)`);
+      const growth = memory(pid, 'VmHWM') - before;
+      assert.ok(growth < ZIP_GROWTH_LIMIT, `the hub grew by ${Math.round(growth / 2 ** 20)} MiB streaming a ${Math.round(zipBytes / 2 ** 20)} MiB zip`);
     } finally {
       hub.child.kill('SIGKILL');
       await hub.exited;
