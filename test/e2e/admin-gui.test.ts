@@ -444,7 +444,8 @@ describe('the teacher GUI in Chromium', () => {
       await page.setViewportSize(size);
       for (const [tab, heading] of screens) {
         await openScreen(tab, heading);
-        await page.locator('.loading').waitFor({ state: 'detached' });
+        // Every panel loaded (a screen may have several loading at once).
+        while ((await page.locator('.loading').count()) > 0) await page.waitForTimeout(50);
         // A string, evaluated in the page: the tests are compiled without the DOM's types.
         const wide = await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`);
         assert.equal(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), true, `${tab} on a ${size.name}: no sideways scrolling ${JSON.stringify(wide)}`);
