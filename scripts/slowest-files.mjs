@@ -1,7 +1,7 @@
 // A node:test reporter that keeps, in the file LECTERN_SLOWEST_FILES names, the ten test files that
 // took longest so far: where to look first when the suite gets slow. scripts/run-tests.mjs prints it
-// after the run. Written at each file's results rather than at the end, because --test-force-exit
-// may end the process before a reporter's last output is out.
+// after the run, after the usual report. Written at each file's results, so that a run cut short
+// still says where its time went.
 import { writeFileSync } from 'node:fs';
 
 export default async function* slowestFiles(source) {
