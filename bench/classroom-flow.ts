@@ -62,6 +62,9 @@ const FIRST_CELL = `(async () => {
     const msgId = 'bench-' + Math.random();
     let output = '';
     socket.onerror = () => reject(new Error('the kernel websocket failed'));
+    // A kernel that died (or never started) answers nothing: say so rather than wait for ever.
+    socket.onclose = () => reject(new Error('the kernel websocket closed before the cell ended'));
+    setTimeout(() => reject(new Error('no answer from the kernel within 5 minutes')), 300000);
     socket.onopen = () => socket.send(JSON.stringify({
       header: { msg_id: msgId, username: 'student', session: msgId, msg_type: 'execute_request', version: '5.3' },
       parent_header: {}, metadata: {}, channel: 'shell', buffers: [],

@@ -64,7 +64,7 @@ function run(command: string[]): Promise<number> {
 // 1. The wrapper alone.
 const scratch = await mkdtemp(join(tmpdir(), 'lectern-bench-sandbox-'));
 const place: SandboxPlace = { home: scratch, runtimeDir: scratch, tmpDir: scratch, readOnly: [], hidden: [] };
-const launcher = bubblewrapLauncher(available.program, await systemLayout());
+const launcher = bubblewrapLauncher(available.program, await systemLayout(), scratch);
 const trivial = ['/usr/bin/python3', '-c', 'pass'];
 const straight: number[] = [];
 const wrapped: number[] = [];

@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import type { LaunchPlan } from './discovery.js';
 import type { LaunchResolution } from './launch-plan.js';
 import { LocalProcessSpawner, type LocalProcessOptions } from './local-process.js';
-import { bubblewrapLauncher, systemLayout, type SystemLayout } from './sandbox/bubblewrap.js';
+import { bubblewrapLauncher, KERNELS_OVER_IPC, KERNELS_OVER_IPC_FILES, systemLayout, type SystemLayout } from './sandbox/bubblewrap.js';
 import type { Isolation } from './sandbox/isolation.js';
 import { unsandboxed, type Launcher } from './sandbox/launcher.js';
 import { isInside } from './sandbox/place.js';
@@ -60,7 +60,9 @@ export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
       if (isolation.problem) throw new SpawnError(isolation.problem);
       await prepareJupyterConfigDir(options.jupyterConfigDir);
       let launcher = unsandboxed;
-      if (isolation.sandbox === 'bubblewrap') launcher = bubblewrapLauncher(isolation.program as string, await (system ??= systemLayout()));
+      if (isolation.sandbox === 'bubblewrap') {
+        launcher = bubblewrapLauncher(isolation.program as string, await (system ??= systemLayout()), await prepareKernelsConfigDir(options.jupyterConfigDir));
+      }
       if (isolation.sandbox === 'sandbox-exec') launcher = seatbeltLauncher;
       // A sandbox sees paths as the kernel resolved them: a rule for a path through a link names nothing.
       const courseData = await courseDataFolder(options.settings.courseData);
@@ -85,6 +87,17 @@ export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
 async function prepareJupyterConfigDir(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   await writeFile(path.join(folder, 'migrated'), 'Lectern: servers read no IPython or Jupyter config of their students.\n');
+}
+
+/**
+ * The config folder a sandboxed server also reads (JUPYTER_CONFIG_PATH), inside the hub's read-only
+ * one: it sends kernels over Unix sockets (see sandbox/bubblewrap.ts). Resolved as the sandbox sees it.
+ */
+async function prepareKernelsConfigDir(jupyterConfigDir: string): Promise<string> {
+  const folder = path.join(jupyterConfigDir, 'sandboxed');
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  for (const file of KERNELS_OVER_IPC_FILES) await writeFile(path.join(folder, file), `${JSON.stringify(KERNELS_OVER_IPC, null, 2)}\n`);
+  return resolved(folder);
 }
 
 /** `spawner.courseData` as the OS resolves it, or null without one; a start is refused when it is not a folder. */

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { getPriority, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,6 +137,20 @@ for (const mode of MODES) {
       const isolation = (await (await t.api('/lectern/isolation')).json()) as Record<string, unknown>;
       assert.equal(isolation.sandbox, 'bubblewrap');
       assert.equal(isolation.warning, null);
+    });
+
+    it('connects ann’s kernel to her server over Unix sockets in her runtime folder, on no TCP port', async () => {
+      const connection = await probe(
+        annServer,
+        '/user/ann/',
+        kernel,
+        'import json; from ipykernel.connect import get_connection_info; print(json.dumps({k: v for k, v in json.loads(get_connection_info()).items() if k != "key"}))',
+      );
+      assert.equal(connection.transport, 'ipc', JSON.stringify(connection));
+      assert.match(String(connection.ip), /^\/run\/jupyter\/kernel-[0-9a-f-]+-ipc$/);
+      // The runtime folder is the server's own: the kernel's connection file is there, outside hers.
+      const runtime = await readdir(join(t.dataDir, 'runtime', 'ann', '_default', 'jupyter'));
+      assert.ok(runtime.some((file) => file === `kernel-${kernel}.json`), runtime.join(', '));
     });
 
     it('refuses everything ann’s kernel tries against anna, the hub and the teacher', async () => {

@@ -11,6 +11,14 @@
  * `/proc/*\/environ`) can be seen or signalled, and its own IPC and UTS namespaces. The network is
  * shared: the server listens on loopback for the proxy and reaches the hub's API there.
  *
+ * Kernels talk to their server over Unix sockets in the server's runtime folder (Jupyter's `ipc`
+ * transport), not over loopback TCP ports: no classmate's process can reach them, and a class
+ * starting 30 kernels at once cannot collide on a port. (A TCP port chosen free can be taken before
+ * the kernel binds it, even by the server's own connection to it, which on loopback may pick the
+ * very port as its source; the kernel then dies of "Address already in use" at every restart.) The
+ * runtime folder is mounted at the short `/run/jupyter`, so socket paths stay within the 107 bytes
+ * a Unix socket's path may have, however long the data dir's path.
+ *
  * `--as-pid-1` makes the server itself PID 1 of its namespace, so when it exits, however it exits,
  * the kernel ends every process left in the namespace: orphaned kernels cannot outlive their server.
  * There is no `--die-with-parent`: a server outlives a crashed hub, which adopts it on restart.
@@ -73,7 +81,7 @@ export function bubblewrapArgs(place: SandboxPlace, system: SystemLayout): strin
     ...covered.map((hidden): Mount => ({ path: hidden, args: ['--tmpfs', hidden], order: 1 })),
     { path: SANDBOX_TMP, args: ['--bind', place.tmpDir, SANDBOX_TMP], order: 2 },
     { path: place.home, args: ['--bind', place.home, place.home], order: 2 },
-    { path: place.runtimeDir, args: ['--bind', place.runtimeDir, place.runtimeDir], order: 2 },
+    { path: SANDBOX_RUNTIME, args: ['--bind', place.runtimeDir, SANDBOX_RUNTIME], order: 2 },
   ];
   mounts.sort((a, b) => depth(a.path) - depth(b.path) || a.order - b.order);
   return ['--unshare-all', '--share-net', '--as-pid-1', ...mounts.flatMap((mount) => mount.args), '--chdir', place.home, '--info-fd', '3', '--'];
@@ -93,13 +101,23 @@ function depth(folder: string): number {
 
 /** Where the server's private temporary folder appears inside the sandbox. */
 const SANDBOX_TMP = '/tmp';
+/** Where its Jupyter runtime folder appears: short, for the kernels' socket paths. */
+export const SANDBOX_RUNTIME = '/run/jupyter';
 
-export function bubblewrapLauncher(bwrap: string, system: SystemLayout): Launcher {
+/**
+ * The Jupyter config that makes a server's kernels talk over Unix sockets, to be written as each
+ * of `KERNELS_OVER_IPC_FILES` in a folder the sandbox can read (`kernelsConfigDir`).
+ */
+export const KERNELS_OVER_IPC = { KernelManager: { transport: 'ipc' } };
+/** Jupyter Server reads the first, Notebook 6 (and `jupyterhub-singleuser` built on it) the second. */
+export const KERNELS_OVER_IPC_FILES = ['jupyter_server_config.json', 'jupyter_notebook_config.json'];
+
+export function bubblewrapLauncher(bwrap: string, system: SystemLayout, kernelsConfigDir: string): Launcher {
   return {
     sandbox: 'bubblewrap',
     wrap: (command, place) => ({
       command: [bwrap, ...bubblewrapArgs(place, system), ...command],
-      environment: { TMPDIR: SANDBOX_TMP },
+      environment: { TMPDIR: SANDBOX_TMP, JUPYTER_RUNTIME_DIR: SANDBOX_RUNTIME, JUPYTER_CONFIG_PATH: kernelsConfigDir },
       reportsServerPid: true,
     }),
   };

@@ -58,10 +58,11 @@ describe('bubblewrap arguments', () => {
       ['--proc', '/proc'],
       ['--dev', '/dev'],
       ['--bind', place().tmpDir, '/tmp'],
+      // At a short path: the kernels' Unix sockets are in it.
+      ['--bind', place().runtimeDir, '/run/jupyter'],
       ['--ro-bind', '/run/systemd/resolve/stub-resolv.conf', '/run/systemd/resolve/stub-resolv.conf'],
       ['--ro-bind', place().readOnly[1] as string, place().readOnly[1] as string],
       ['--bind', place().home, place().home],
-      ['--bind', place().runtimeDir, place().runtimeDir],
     ]);
   });
 
@@ -70,7 +71,7 @@ describe('bubblewrap arguments', () => {
     const shown = mounts(bubblewrapArgs(place({ home: `${data}/users/ann/home`, runtimeDir: `${data}/runtime/ann/_default/jupyter`, tmpDir: `${data}/runtime/ann/_default/tmp`, readOnly: [], hidden: [data] }), MERGED_USR));
     const at = (target: string) => shown.findIndex((mount) => mount.at(-1) === target);
     assert.ok(at('/tmp') < at(`${data}/users/ann/home`), 'a later /tmp would hide her folder');
-    assert.ok(at('/tmp') < at(`${data}/runtime/ann/_default/jupyter`));
+    assert.ok(at('/tmp') < at('/run/jupyter'));
   });
 
   it('covers a hidden folder that a shown one holds, and shows again what is inside it', () => {
