@@ -232,7 +232,12 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       fallback: (req, res) => hubApp(req, res),
       homeUrl: urls.hub('home'),
       renderErrorPage: (status, message) => errorPage(urls, status, message),
-      guard: (req, route): GuardVerdict => origins?.guard(req, route) ?? gate.guard(req, route),
+      guard: (req, route): GuardVerdict => {
+        const verdict = origins?.guard(req, route) ?? gate.guard(req, route);
+        // What it forwards to a student's server is also how the hub knows who opened a handout.
+        if (verdict.forward && typeof route.data.user === 'string') ctx.handouts.noteServerRequest(route.data.user, req.method, req.url ?? '/', route.prefix);
+        return verdict;
+      },
       setCookiePolicy: studentServerCookies,
     });
     const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };

@@ -164,10 +164,12 @@ export interface HandoutStudent {
   folder: string | null;
   version: number;
   problem: string | null;
+  opened: string | null;
   changed: boolean;
   handedIn: string | null;
   late: boolean;
   collected: string | null;
+  latestSnapshot: number | null;
 }
 
 /** `GET /hub/api/lectern/handouts/{id}`. */

@@ -288,7 +288,7 @@ function studentTable(api: HubApi, handout: Handout): HTMLElement {
     h(
       'table',
       { class: 'data handout-students' },
-    h('thead', null, h('tr', null, ...['Student', 'Has', 'Changed', 'Handed in', 'Collected', ''].map((title) => h('th', { scope: 'col' }, title)))),
+      h('thead', null, h('tr', null, ...['Student', 'Has', 'Opened', 'Changed', 'Handed in', 'Collected', ''].map((title) => h('th', { scope: 'col' }, title)))),
       h('tbody', null, ...rows),
     ),
   );
@@ -301,27 +301,26 @@ function studentRow(api: HubApi, handout: Handout, student: HandoutStudent): HTM
       ? 'not yet'
       : `version ${student.version}${student.folder && student.folder !== handout.name ? ` in “${student.folder}”` : ''}`;
   const handedIn = student.handedIn ? `${ago(student.handedIn)}${student.late ? ' (late)' : ''}` : '—';
-  const view =
-    student.folder &&
+  const workLink = (path: string, label: string, what: string) =>
     h(
       'a',
-      {
-        class: 'button secondary small',
-        href: api.hubPath(`hub/work/${encodeURIComponent(student.user)}/${encodeURIComponent(student.folder)}?handout=${handout.id}`),
-        target: '_blank',
-        rel: 'noopener',
-        attrs: { 'aria-label': `View ${student.user}’s ${handout.name}` },
-      },
-      'View',
+      { class: 'button secondary small', href: api.hubPath(path), target: '_blank', rel: 'noopener', attrs: { 'aria-label': `View ${student.user}’s ${what}` } },
+      label,
     );
+  const user = encodeURIComponent(student.user);
+  // Their copy as it is now, and the work they handed in (or that was collected) last.
+  const live = student.folder ? workLink(`hub/work/${user}/${encodeURIComponent(student.folder)}?handout=${handout.id}`, 'View', handout.name) : null;
+  const collected =
+    student.latestSnapshot === null ? null : workLink(`hub/work/${user}/?snapshot=${student.latestSnapshot}`, 'View collected', `${handout.name} as collected`);
   return h(
     'tr',
     null,
     h('th', { scope: 'row' }, student.user),
     h('td', null, has),
+    h('td', null, student.opened ? ago(student.opened) : student.version === 0 ? '—' : 'not yet'),
     h('td', null, student.changed ? 'yes' : 'no'),
     h('td', null, handedIn),
     h('td', null, student.collected ? ago(student.collected) : '—'),
-    h('td', null, view || ''),
+    h('td', { class: 'actions' }, live, collected),
   );
 }

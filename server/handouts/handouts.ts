@@ -39,6 +39,7 @@ import type { GroupRepository } from '../store/groups.js';
 import type { HandinKind, HandinRecord, HandoutCopy, HandoutRecord, HandoutRepository, HandoutSettings } from '../store/handouts.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import { handoutPath } from './names.js';
+import { folderOfFileRead } from './opened.js';
 import { chunksOf, InTheWay, sha256Of, StudentFolderWriter, writeSynced } from './student-writer.js';
 
 /** Largest file a handout may hold. */
@@ -74,6 +75,8 @@ export interface StudentStatus {
   version: number;
   /** Why the last delivery did not happen; null when it did. */
   problem: string | null;
+  /** When they first opened a file of it through their server, or null. */
+  opened: string | null;
   /** Whether they have changed a file since it was delivered. */
   changed: boolean;
   /** Their last hand-in, or null. */
@@ -81,6 +84,8 @@ export interface StudentStatus {
   late: boolean;
   /** The last snapshot collected by the teacher, or null. */
   collected: string | null;
+  /** The id of their latest snapshot (hand-in or collection), or null. */
+  latestSnapshot: number | null;
 }
 
 export interface HandoutsDeps {
@@ -101,6 +106,11 @@ export class Handouts {
   private timer: NodeJS.Timeout | undefined;
   /** One delivery at a time per student, so a start and a release never write the same files at once. */
   private readonly deliveries = new Map<number, Promise<void>>();
+  /**
+   * Per student's name, the folders of their copies not opened yet (folder -> handout id): filled
+   * at their first request, forgotten at each delivery to them.
+   */
+  private readonly unopened = new Map<string, { userId: number; folders: Map<string, number> }>();
 
   constructor(private readonly deps: HandoutsDeps) {}
 
@@ -169,6 +179,7 @@ export class Handouts {
   /** Forgets the handout and its collected work; students keep their copies. */
   async delete(handout: HandoutRecord): Promise<void> {
     this.deps.handouts.delete(handout.id);
+    this.unopened.clear();
     await this.deps.db.commit();
     await rm(path.join(this.root, String(handout.id)), { recursive: true, force: true });
     await rm(path.join(this.collections, String(handout.id)), { recursive: true, force: true });
@@ -316,7 +327,7 @@ export class Handouts {
     const source = this.versionDir(handout, version);
     const before = this.deps.handouts.copy(handout.id, user.id);
     const writer = new StudentFolderWriter(homeFolder(this.deps.config, user.name));
-    let copy: HandoutCopy;
+    let copy: Omit<HandoutCopy, 'openedAt'>;
     try {
       const manifest = JSON.parse(await readFile(this.manifestFile(handout, version), 'utf8')) as Manifest;
       await writer.ensureRoot();
@@ -349,6 +360,7 @@ export class Handouts {
       copy = { ...(before ?? { folder: handout.name, version: 0, files: {}, deliveredAt: null, studentChanged: false }), problem };
     }
     this.deps.handouts.saveCopy(handout.id, user.id, copy);
+    this.unopened.delete(user.name);
     await this.deps.db.commit();
     this.deps.changed(handout.id);
   }
@@ -368,13 +380,39 @@ export class Handouts {
           folder: copy && copy.version > 0 ? copy.folder : null,
           version: copy?.version ?? 0,
           problem: copy?.problem ?? null,
+          opened: copy?.openedAt ?? null,
           changed: copy?.deliveredAt ? copy.studentChanged || (await this.changedSince(user, copy)) : false,
           handedIn: lastHandIn?.at ?? null,
           late: lastHandIn?.late ?? false,
           collected: mine.filter((handin) => handin.kind === 'collected').at(-1)?.at ?? null,
+          latestSnapshot: mine.at(-1)?.id ?? null,
         };
       }),
     );
+  }
+
+  /**
+   * Told of every request forwarded to a student's server (`path` as the browser sent it, `prefix`
+   * the server's route): one that reads a file of a copy the student has not opened yet marks it
+   * opened. Cheap for every other request, as it runs on each one.
+   */
+  noteServerRequest(userName: string, method: string | undefined, path: string, prefix: string): void {
+    const folder = folderOfFileRead(method, path, prefix);
+    if (folder === undefined) return;
+    let student = this.unopened.get(userName);
+    if (student === undefined) {
+      const user = this.deps.users.find(userName);
+      if (user === undefined) return;
+      student = { userId: user.id, folders: this.deps.handouts.unopenedFolders(user.id) };
+      this.unopened.set(userName, student);
+    }
+    const handoutId = student.folders.get(folder);
+    if (handoutId === undefined) return;
+    student.folders.delete(folder);
+    this.deps.handouts.markOpened(handoutId, student.userId, new Date(this.now()).toISOString());
+    // Not worth a disk write of its own: saved with the next commit or flush.
+    this.deps.db.markDirty();
+    this.deps.changed(handoutId);
   }
 
   /** Whether any file in the student's copy was written after the last delivery. */
@@ -514,9 +552,19 @@ export class Handouts {
     });
   }
 
+  /** A snapshot by id, and the folder its files are in; undefined when there is none. */
+  findSnapshot(id: number): { handin: HandinRecord; root: string } | undefined {
+    const handin = Number.isSafeInteger(id) ? this.deps.handouts.handin(id) : undefined;
+    return handin && { handin, root: this.snapshotRoot(handin) };
+  }
+
+  private snapshotRoot(handin: HandinRecord): string {
+    return path.join(this.collections, handin.folder);
+  }
+
   /** The files of a snapshot: their paths in it and on disk. */
   async snapshotFiles(handin: HandinRecord): Promise<{ path: string; file: string }[]> {
-    const root = path.join(this.collections, handin.folder);
+    const root = this.snapshotRoot(handin);
     return (await listFiles(root)).map((file) => ({ path: file.path, file: path.join(root, ...file.path.split('/')) }));
   }
 

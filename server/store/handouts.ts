@@ -32,6 +32,8 @@ export interface HandoutCopy {
   problem: string | null;
   /** Whether a delivery found a file the student had changed or deleted. */
   studentChanged: boolean;
+  /** When the student first opened a file of it through their server; null until then. */
+  openedAt: string | null;
 }
 
 export type HandinKind = 'handed-in' | 'collected';
@@ -68,6 +70,7 @@ interface CopyRow {
   delivered_at: string | null;
   problem: string | null;
   student_changed: number;
+  opened_at: string | null;
 }
 
 interface HandinRow {
@@ -101,6 +104,7 @@ const toCopy = (row: CopyRow): HandoutCopy => ({
   deliveredAt: row.delivered_at,
   problem: row.problem,
   studentChanged: row.student_changed === 1,
+  openedAt: row.opened_at,
 });
 
 const toHandin = (row: HandinRow): HandinRecord => ({
@@ -175,13 +179,28 @@ export class HandoutRepository {
     return new Map(rows.map((row) => [row.user_id, toCopy(row)]));
   }
 
-  saveCopy(handoutId: number, userId: number, copy: HandoutCopy): void {
+  /** Saves a delivery's outcome; when the student first opened it is kept as it was. */
+  saveCopy(handoutId: number, userId: number, copy: Omit<HandoutCopy, 'openedAt'>): void {
     this.db.run(
       `INSERT INTO handout_copies (handout_id, user_id, folder, version, files, delivered_at, problem, student_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (handout_id, user_id) DO UPDATE SET folder = excluded.folder, version = excluded.version,
          files = excluded.files, delivered_at = excluded.delivered_at, problem = excluded.problem, student_changed = excluded.student_changed`,
       [handoutId, userId, copy.folder, copy.version, JSON.stringify(copy.files), copy.deliveredAt, copy.problem, copy.studentChanged ? 1 : 0],
     );
+  }
+
+  /** Records the first time the student opened a file of their copy; later opens change nothing. */
+  markOpened(handoutId: number, userId: number, at: string): void {
+    this.db.run('UPDATE handout_copies SET opened_at = ? WHERE handout_id = ? AND user_id = ? AND opened_at IS NULL', [at, handoutId, userId]);
+  }
+
+  /** The folders of a student's delivered copies they have not opened yet: folder -> handout id. */
+  unopenedFolders(userId: number): Map<string, number> {
+    const rows = this.db.all<{ handout_id: number; folder: string }>(
+      'SELECT handout_id, folder FROM handout_copies WHERE user_id = ? AND version > 0 AND opened_at IS NULL',
+      [userId],
+    );
+    return new Map(rows.map((row) => [row.folder, row.handout_id]));
   }
 
   addHandin(handin: Omit<HandinRecord, 'id'>): HandinRecord {

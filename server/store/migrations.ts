@@ -184,4 +184,11 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX handins_handout_user ON handins(handout_id, user_id);
     `,
   },
+  {
+    version: 6,
+    description: 'handouts: when each student first opened a file of their copy',
+    sql: `
+      ALTER TABLE handout_copies ADD COLUMN opened_at TEXT;
+    `,
+  },
 ];

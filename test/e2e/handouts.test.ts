@@ -1,7 +1,7 @@
 /**
  * Handouts in Chromium: the teacher hands out a lesson's files to a class from the Handouts screen,
  * a student hands in from her phone, and the teacher sees it live, collects, downloads the class's
- * work as a zip, and opens a student's copy in the read-only view.
+ * work as a zip, and opens a student's copy and the work collected in the read-only view.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -47,7 +47,7 @@ describe('handouts in Chromium', () => {
     await teacher.getByRole('button', { name: 'Hand out' }).click();
     await teacher.locator('.notice').filter({ hasText: 'lesson 1 is handed out.' }).waitFor();
     const table = teacher.locator('table.handout-students');
-    for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(`^${name} version 1`) }).waitFor();
+    for (const name of ['ada', 'bob']) await table.getByRole('row', { name: new RegExp(`^${name} version 1 not yet`) }).waitFor();
     assert.equal(await table.getByRole('row', { name: /^cy / }).count(), 0, 'only the class');
     assert.equal(await readFile(join(t.dataDir, 'users', 'ada', 'home', 'lesson 1', 'cities.csv'), 'utf8'), 'city,people\nOslo,700000\n');
   });
@@ -90,7 +90,7 @@ describe('handouts in Chromium', () => {
 
     const [view] = await Promise.all([
       teacher.context().waitForEvent('page'),
-      teacher.locator('table.handout-students').getByRole('link', { name: 'View bob’s lesson 1' }).click(),
+      teacher.locator('table.handout-students').getByRole('link', { name: 'View bob’s lesson 1', exact: true }).click(),
     ]);
     await view.getByRole('link', { name: 'lesson.ipynb' }).click();
     await view.getByRole('heading', { name: 'Lesson one' }).waitFor();
@@ -100,5 +100,17 @@ describe('handouts in Chromium', () => {
     await view.getByRole('link', { name: 'ada', exact: true }).waitFor();
     assert.match(view.url(), /\/hub\/work\/ada\/lesson%201\/lesson\.ipynb\?handout=\d+$/);
     await view.getByRole('heading', { name: 'Lesson one' }).waitFor();
+
+    // And the work as it was collected, stepping through the class's snapshots the same way.
+    const [collected] = await Promise.all([
+      teacher.context().waitForEvent('page'),
+      teacher.locator('table.handout-students').getByRole('link', { name: 'View ada’s lesson 1 as collected' }).click(),
+    ]);
+    await collected.getByRole('link', { name: /^ada’s work collected \d{4}-\d\d-\d\d \d\d:\d\d UTC$/ }).waitFor();
+    await collected.getByRole('link', { name: 'lesson.ipynb' }).click();
+    await collected.getByRole('heading', { name: 'Lesson one' }).waitFor();
+    await collected.getByRole('link', { name: 'Next →: bob' }).click();
+    await collected.getByRole('link', { name: /^bob’s work collected/ }).waitFor();
+    assert.match(collected.url(), /\/hub\/work\/bob\/lesson\.ipynb\?snapshot=\d+$/);
   });
 });

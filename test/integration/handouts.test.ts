@@ -108,6 +108,11 @@ describe('handing out to a class', () => {
     const { server } = await startAndOpen(student, 's01');
     const listing = (await (await contents(server, 's01', 'lesson 1')).json()) as { content: { name: string }[] };
     assert.deepEqual(listing.content.map((entry) => entry.name).sort(), ['data', 'lesson.ipynb']);
+    const opened = async (user: string) => (await handout(t, created.id)).students.find((student) => student.user === user)?.opened ?? null;
+    assert.equal(await opened('s01'), null, 'seeing the folder in a file browser is not opening it');
+    assert.equal((await contents(server, 's01', 'lesson 1/lesson.ipynb')).status, 200);
+    assert.ok((await opened('s01')) !== null, 'opening the notebook (as every Jupyter app reads it) is');
+    assert.equal(await opened('s05'), null);
     const edited = await contents(server, 's01', 'lesson 1/lesson.ipynb', {
       method: 'PUT',
       body: JSON.stringify({ type: 'notebook', format: 'json', content: JSON.parse(NOTEBOOK('my answers')) }),
@@ -268,6 +273,28 @@ describe('handouts against bad input and hostile students', () => {
     const listing = execFileSync('/usr/bin/python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [print(n, z.read(n).decode()) for n in sorted(z.namelist())]', file], { encoding: 'utf8' });
     assert.match(listing, /^quiz\/nina\/answers\.md Q1: 42, and I showed my work$/m, 'her latest: the late hand-in');
     assert.match(listing, /^quiz\/mallory\/answers\.md Q1:$/m);
+
+    // The teacher reads each student's latest snapshot in the read-only view, stepping through the class.
+    const teacher = t.client();
+    await t.addUser('teach', 'teach-password-1', true);
+    await teacher.logIn('teach', 'teach-password-1');
+    const snapshotOf = async (user: string) => (await handout(t, id)).students.find((student) => student.user === user)?.latestSnapshot as number;
+    const nina = await teacher.request(`/hub/work/nina/answers.md?snapshot=${await snapshotOf('nina')}`);
+    assert.equal(nina.status, 200);
+    const page = await nina.text();
+    assert.match(page, /Q1: 42, and I showed my work/);
+    assert.match(page, /nina’s hand-in of \d{4}-\d\d-\d\d \d\d:\d\d UTC \(late\)/);
+    assert.match(page, new RegExp(`href="/hub/work/mallory/answers\\.md\\?snapshot=${await snapshotOf('mallory')}">← Previous: mallory`));
+    await writeFile(join(home(t, 'mallory'), 'quiz', 'answers.md'), 'Q1: changed after the collection');
+    const mallory = await (await teacher.request(`/hub/work/mallory/answers.md?snapshot=${await snapshotOf('mallory')}`)).text();
+    assert.match(mallory, /<pre[^>]*>Q1:<\/pre>|>Q1:</, 'the work as it was collected, not as it is now');
+    assert.doesNotMatch(mallory, /changed after the collection/);
+    // A snapshot is shown only under its own student's name, and to no classmate.
+    assert.equal((await teacher.request(`/hub/work/mallory/?snapshot=${await snapshotOf('nina')}`)).status, 404);
+    assert.equal((await teacher.request('/hub/work/nina/?snapshot=99999')).status, 404);
+    const classmate = t.client();
+    await classmate.logIn('ola', 'ola-password-1');
+    assert.equal((await classmate.request(`/hub/work/nina/?snapshot=${await snapshotOf('nina')}`)).status, 404);
   });
 });
 
@@ -275,10 +302,11 @@ describe('a teaching assistant for one class', () => {
   it('sees, collects and downloads that class’s handouts, and nothing more', async () => {
     const t = await startTestHub({
       ...fakeServer('ok'),
-      roles: [{ name: 'ta-7b', scopes: ['lectern:collect!group=7b', 'access:servers!group=7b'], users: ['tara'] }],
+      roles: [{ name: 'ta-7b', scopes: ['lectern:collect!group=7b'], users: ['tara'] }],
     });
     try {
-      assert.equal((await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: ['tara', 'kim', 'lee'] }) })).status, 201);
+      await t.addUser('tara', 'tara-password-1');
+      assert.equal((await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: ['kim', 'lee'] }) })).status, 201);
       assert.equal((await t.api('/groups/7b', { method: 'POST', body: JSON.stringify({ users: ['kim'] }) })).status, 201);
       assert.equal((await t.api('/groups/8a', { method: 'POST', body: JSON.stringify({ users: ['lee'] }) })).status, 201);
       const ids: Record<string, number> = {};
@@ -295,6 +323,16 @@ describe('a teaching assistant for one class', () => {
       assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}`)).status, 200);
       assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}/collect`, { method: 'POST' })).status, 200);
       assert.equal((await tara(`/lectern/handouts/${ids['lab 7b']}/collection`)).status, 200);
+      // The work collected, read-only in the hub, for her class's handout; another class's is not hers.
+      const kimSnapshot = (await handout(t, ids['lab 7b'] as number)).students.find((student) => student.user === 'kim')?.latestSnapshot;
+      const browser = t.client();
+      await browser.logIn('tara', 'tara-password-1');
+      const view = await browser.request(`/hub/work/kim/task.md?snapshot=${kimSnapshot}`);
+      assert.equal(view.status, 200);
+      assert.match(await view.text(), /Do it\./);
+      assert.equal((await browser.request('/hub/work/kim/')).status, 404, 'kim’s live folder is not hers to see');
+      const leeSnapshot = (await handout(t, ids['lab 8a'] as number)).students.find((student) => student.user === 'lee')?.latestSnapshot;
+      assert.equal(leeSnapshot, null, 'nothing collected of 8a yet');
       for (const other of [ids['lab 8a'], ids.notice]) {
         assert.equal((await tara(`/lectern/handouts/${other}`)).status, 404, 'another class’s handout, or everyone’s, is not hers to see');
         assert.equal((await tara(`/lectern/handouts/${other}/collect`, { method: 'POST' })).status, 404);

@@ -27,10 +27,14 @@ import { handoutNameProblem } from '../../handouts/names.js';
 import { streamZip } from '../../handouts/zip.js';
 import type { HandoutRecord, HandoutSettings } from '../../store/handouts.js';
 import { HttpError } from '../http-error.js';
-import { scopeFilter } from '../../rbac/scopes.js';
+import { scopeFilter, type ScopeTarget } from '../../rbac/scopes.js';
 import { requireIdentity, requireListScope, requireScope } from './authorize.js';
 import { route, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
+
+/** Who may collect a handout and see the work collected: the teacher, or a teaching assistant of its class. */
+export const COLLECT_SCOPES = ['admin-ui', 'lectern:collect'];
+export const collectTarget = (handout: HandoutRecord): ScopeTarget | undefined => (handout.className === null ? undefined : { group: handout.className });
 
 const time = z.iso.datetime({ offset: true, message: 'a date and time such as 2026-12-01T09:00:00Z' }).nullable().optional();
 
@@ -105,7 +109,7 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
   const forCollector = (req: Request<ApiParams>, res: Parameters<typeof requireScope>[0]): HandoutRecord => {
     requireIdentity(res);
     const handout = find(req);
-    requireScope(res, ['admin-ui', 'lectern:collect'], handout.className === null ? undefined : { group: handout.className });
+    requireScope(res, COLLECT_SCOPES, collectTarget(handout));
     return handout;
   };
   const answerErrors = async <T>(work: () => Promise<T>): Promise<T> => {

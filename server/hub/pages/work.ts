@@ -4,16 +4,22 @@
  * and none of the student's code or pages run (notebooks/render.ts). It is how a teacher looks at
  * work; opening the student's live server is a deliberate second choice in the dashboard.
  *
+ * `?snapshot=ID` shows one of the student's hand-ins or collected snapshots instead of their live
+ * folder, and steps through each classmate's latest snapshot of that handout.
+ *
  * Whoever may open a student's server may read its files here (`access:servers`): the student
- * herself, and the teacher. Every page is served with a Content-Security-Policy that runs no script
+ * herself, and the teacher; a snapshot also to whoever may collect its handout (a teaching
+ * assistant of its class). Every page is served with a Content-Security-Policy that runs no script
  * and sandboxes the page in an origin of its own: should anything of the student's slip through the
  * sanitiser, it can neither run nor reach the hub.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { renderMarkdown, renderNotebook, renderText } from '../../notebooks/render.js';
-import { hasScope } from '../../rbac/scopes.js';
+import { hasScope, scopeStatus } from '../../rbac/scopes.js';
 import { homeFolder } from '../../servers/student-folders.js';
 import { NotInStudentFolder, StudentFiles, type StudentEntry } from '../../servers/student-files.js';
+import type { HandinKind } from '../../store/handouts.js';
+import { COLLECT_SCOPES, collectTarget } from '../api/handouts.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
@@ -41,29 +47,54 @@ export function workRouter(ctx: HubContext): Router {
       return;
     }
     const student = ctx.users.find(req.params.name);
+    // `?snapshot=ID`: one of the student's hand-ins or collected snapshots, instead of their live folder.
+    const snapshot = req.query.snapshot === undefined ? undefined : ctx.handouts.findSnapshot(Number(req.query.snapshot));
+    const snapshotOf = snapshot && ctx.handouts.find(snapshot.handin.handoutId);
+    const maySee = (name: string) =>
+      hasScope(viewer.scopes, ACCESS_SCOPE, { user: name, server: `${name}/` }, viewer.groupsOf) ||
+      (snapshotOf !== undefined && scopeStatus(viewer.scopes, COLLECT_SCOPES, collectTarget(snapshotOf), viewer.groupsOf) === 'allowed');
     // Another student's name gets the same answer as a name that does not exist.
-    if (!student || !hasScope(viewer.scopes, ACCESS_SCOPE, { user: student.name, server: `${student.name}/` }, viewer.groupsOf)) {
+    if (!student || !maySee(student.name) || (req.query.snapshot !== undefined && snapshot?.handin.userId !== student.id)) {
       throw new HttpError(404, 'No such student, or not one whose work you may see.');
     }
     const segments = req.params.path ?? [];
-    const files = new StudentFiles(homeFolder(ctx.config, student.name));
+    const files = new StudentFiles(snapshot ? snapshot.root : homeFolder(ctx.config, student.name));
     res.set({ 'Content-Security-Policy': WORK_CSP, 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' });
-    // Opened from a handout (`?handout=ID`): previous and next student, at the same place in their copy.
-    const handout = ctx.handouts.find(Number(req.query.handout));
-    const classmates = handout
-      ? ctx.handouts
-          .copyFolders(handout)
-          .filter((copy) => hasScope(viewer.scopes, ACCESS_SCOPE, { user: copy.user, server: `${copy.user}/` }, viewer.groupsOf))
-      : [];
+    const view: WorkView = {
+      urls: ctx.urls,
+      viewer: viewer.name,
+      student: student.name,
+      segments,
+      query: '',
+      snapshot: snapshot && { at: snapshot.handin.at, kind: snapshot.handin.kind, late: snapshot.handin.late },
+    };
+    if (snapshot && snapshotOf) {
+      // Previous and next student: each one's latest snapshot of the same handout.
+      view.query = `?snapshot=${snapshot.handin.id}`;
+      view.steps = {
+        name: snapshotOf.name,
+        stops: ctx.handouts
+          .latestSnapshots(snapshotOf)
+          .filter((latest) => maySee(latest.user))
+          .sort((a, b) => a.user.localeCompare(b.user))
+          .map((latest) => ({ user: latest.user, root: [], query: `?snapshot=${latest.handin.id}` })),
+      };
+    } else {
+      // Opened from a handout (`?handout=ID`): previous and next student, at the same place in their copy.
+      const handout = ctx.handouts.find(Number(req.query.handout));
+      if (handout) {
+        view.query = `?handout=${handout.id}`;
+        view.steps = {
+          name: handout.name,
+          stops: ctx.handouts
+            .copyFolders(handout)
+            .filter((copy) => maySee(copy.user))
+            .map((copy) => ({ user: copy.user, root: [copy.folder], query: `?handout=${handout.id}` })),
+        };
+      }
+    }
     try {
       const found = await files.at(segments);
-      const view: WorkView = {
-        urls: ctx.urls,
-        viewer: viewer.name,
-        student: student.name,
-        segments,
-        handout: handout && { id: handout.id, name: handout.name, classmates },
-      };
       if (found.kind === 'folder') {
         res.type('html').send(page(view, folderView(view, found.entries)));
         return;
@@ -89,8 +120,19 @@ interface WorkView {
   viewer: string;
   student: string;
   segments: readonly string[];
-  /** The handout the teacher is stepping through, and each student's copy of it they may see. */
-  handout?: { id: number; name: string; classmates: { user: string; folder: string }[] } | undefined;
+  /** Kept on every link within the page (`?handout=3`, `?snapshot=17`), or ''. */
+  query: string;
+  /** When the page shows a snapshot rather than the live folder: when it was taken, and how. */
+  snapshot?: { at: string; kind: HandinKind; late: boolean } | undefined;
+  /** The students the teacher is stepping through, with where each one's copy starts. */
+  steps?: { name: string; stops: StepStop[] } | undefined;
+}
+
+/** One student's place in a step-through: the path to their copy of the handout, and the query for it. */
+interface StepStop {
+  user: string;
+  root: string[];
+  query: string;
 }
 
 function page(view: WorkView, body: SafeHtml): string {
@@ -102,29 +144,32 @@ function workUrl(view: WorkView, segments: readonly string[], student = view.stu
   return view.urls.hub(`work/${[student, ...segments].map(encodeURIComponent).join('/')}`);
 }
 
-/** A page's link to another place in the work: still stepping through the handout's students, if it was. */
-function pageUrl(view: WorkView, segments: readonly string[], student = view.student): string {
-  const url = workUrl(view, segments, student);
-  return view.handout ? `${url}?handout=${view.handout.id}` : url;
+/** A page's link to another place in the same work: the same snapshot, or still stepping through a handout. */
+function pageUrl(view: WorkView, segments: readonly string[]): string {
+  return `${workUrl(view, segments)}${view.query}`;
 }
 
 function breadcrumbs(view: WorkView): SafeHtml {
   const parts = view.segments.map((segment, index) => html` / <a href="${pageUrl(view, view.segments.slice(0, index + 1))}">${segment}</a>`);
-  return html`<nav class="crumbs" aria-label="Where in the student’s folder"><a href="${pageUrl(view, [])}">${view.student}</a>${parts}</nav>
+  const root = view.snapshot ? `${view.student}’s ${SNAPSHOT_KINDS[view.snapshot.kind]} ${view.snapshot.at.replace('T', ' ').slice(0, 16)} UTC${view.snapshot.late ? ' (late)' : ''}` : view.student;
+  return html`<nav class="crumbs" aria-label="Where in the student’s folder"><a href="${pageUrl(view, [])}">${root}</a>${parts}</nav>
 ${stepper(view)}
 <p class="hint">Read only: nothing here runs, and nothing is changed.</p>`;
 }
 
-/** Previous and next student with the handout, at the same place in their own copy. */
+const SNAPSHOT_KINDS: Record<HandinKind, string> = { 'handed-in': 'hand-in of', collected: 'work collected' };
+
+/** Previous and next student, at the same place in their own copy. */
 function stepper(view: WorkView): SafeHtml {
-  const { handout } = view;
-  const here = handout?.classmates.findIndex((copy) => copy.user === view.student) ?? -1;
-  if (!handout || here < 0) return html``;
-  const within = view.segments[0] === handout.classmates[here]?.folder ? view.segments.slice(1) : [];
-  const link = (copy: { user: string; folder: string } | undefined, label: string) =>
-    copy ? html`<a href="${pageUrl(view, [copy.folder, ...within], copy.user)}">${label}: ${copy.user}</a>` : html``;
-  return html`<nav class="steps" aria-label="Students with ${handout.name}">${link(handout.classmates[here - 1], '← Previous')}
-<span>${here + 1} of ${handout.classmates.length}</span>${link(handout.classmates[here + 1], 'Next →')}</nav>`;
+  const stops = view.steps?.stops ?? [];
+  const here = stops.findIndex((stop) => stop.user === view.student);
+  if (!view.steps || here < 0) return html``;
+  const root = (stops[here] as StepStop).root;
+  const within = root.every((segment, i) => view.segments[i] === segment) ? view.segments.slice(root.length) : [];
+  const link = (stop: StepStop | undefined, label: string) =>
+    stop ? html`<a href="${workUrl(view, [...stop.root, ...within], stop.user)}${stop.query}">${label}: ${stop.user}</a>` : html``;
+  return html`<nav class="steps" aria-label="Students with ${view.steps.name}">${link(stops[here - 1], '← Previous')}
+<span>${here + 1} of ${stops.length}</span>${link(stops[here + 1], 'Next →')}</nav>`;
 }
 
 function folderView(view: WorkView, entries: StudentEntry[]): SafeHtml {
@@ -146,7 +191,7 @@ async function fileView(view: WorkView, files: StudentFiles, name: string, size:
   }
   if (IMAGE_TYPES[ext]) {
     if (size > MAX_IMAGE_BYTES) return tooLarge(size);
-    return html`<img class="file-image" alt="${name}" src="${workUrl(view, view.segments)}?raw=1">`;
+    return html`<img class="file-image" alt="${name}" src="${pageUrl(view, view.segments)}${view.query ? '&' : '?'}raw=1">`;
   }
   if (TEXT_FILES.test(name)) {
     const { bytes, complete } = await files.read(view.segments, MAX_TEXT_BYTES);
