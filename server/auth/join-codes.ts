@@ -6,6 +6,7 @@
  * fixed in the config (`auth.joinCode`) is used as it is and cannot be rotated.
  */
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { normalizeJoinCode } from '../config/join-code.js';
 import type { Database } from '../store/database.js';
 import type { SettingsRepository } from '../store/settings.js';
 
@@ -23,14 +24,6 @@ export function readableCode(length: number, random: (max: number) => number = r
   const char = () => ALPHABET[random(ALPHABET.length)] as string;
   const group = () => Array.from({ length }, char).join('');
   return `${group()}-${group()}`;
-}
-
-/**
- * What counts when a code is compared: `k7p 2qx`, `K7P-2QX` and `K7P2QX` are the same code, as a
- * student on a phone may type any of them.
- */
-export function normalizeJoinCode(typed: string): string {
-  return typed.normalize('NFKC').toUpperCase().replace(/[\s-]+/g, '');
 }
 
 export class FixedJoinCodeError extends Error {

@@ -10,7 +10,8 @@
  * about 2^39 possibilities, and guessing at codes is throttled as logins are.
  */
 import { randomBytes } from 'node:crypto';
-import { normalizeJoinCode, readableCode } from './join-codes.js';
+import { normalizeJoinCode } from '../config/join-code.js';
+import { readableCode } from './join-codes.js';
 import type { LoginLinkRecord, LoginLinkRepository } from '../store/login-links.js';
 import { hashSecret } from './secrets.js';
 

@@ -72,7 +72,7 @@ export class PasswordHasher {
 
   private leastBusyWorker(): Worker {
     if (this.workers.length < this.size) {
-      const worker = new Worker(new URL('./password-worker.js', import.meta.url));
+      const worker = startWorker();
       worker.on('message', (result: PasswordResult) => this.settle(worker, result));
       worker.on('error', (error) => {
         for (const { reject } of this.pending.values()) reject(error);
@@ -126,4 +126,15 @@ export function generatePassword(minLength = 0, random: (max: number) => number 
     else number += String(random(10));
   }
   return [...words, number].join('-');
+}
+
+/**
+ * A hashing worker, from the compiled code; or, when this module runs from source under tsx (the
+ * fast test loop, `npm run test:unit`), from the TypeScript, after registering tsx in the worker,
+ * which does not inherit it.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./password-worker.js', import.meta.url));
+  const source = JSON.stringify(new URL('./password-worker.ts', import.meta.url).href);
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${source}); })`, { eval: true });
 }

@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import YAML, { type Document } from 'yaml';
-import { usersFolder } from '../servers/student-folders.js';
+import { usersFolder } from './users-folder.js';
 import { pythonLiteral, PythonCode, PythonSet, type PythonValue } from './python-literal.js';
 import { configSchema, type LecternConfig } from './schema.js';
 

@@ -13,10 +13,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { normalizeJoinCode } from '../auth/join-codes.js';
+import { normalizeJoinCode } from './join-code.js';
 import { LOG_LEVELS } from '../logging/logger.js';
 import { validateRole } from '../rbac/roles.js';
-import type { LaunchMode } from '../spawner/discovery.js';
+
+/** How a student's server can be run: `jupyterhub-singleuser`, or plain JupyterLab, Notebook or Jupyter Server (spawner/discovery.ts). */
+export const LAUNCH_MODES = ['singleuser', 'lab', 'notebook', 'server'] as const;
+export type LaunchMode = (typeof LAUNCH_MODES)[number];
 
 /**
  * The operating system's per-user application-data folder for Lectern: where the database, user
@@ -292,7 +295,7 @@ const spawnerSchema = z
       )
       .meta({ allowed: 'a folder or interpreter path, or null' }),
     launchMode: z
-      .enum(['auto', 'singleuser', 'lab', 'notebook', 'server'] as const satisfies readonly ('auto' | LaunchMode)[])
+      .enum(['auto', ...LAUNCH_MODES])
       .default('auto')
       .describe(
         'How a server is run: "singleuser" (jupyterhub-singleuser), or plain "lab", "notebook" or "server" behind the ' +

@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { escapeHtml } from '../proxy/error-answer.js';
+import { escapeHtml } from '../html/html.js';
 import { installRoot } from '../package-info.js';
 import { hasScope } from '../rbac/scopes.js';
 import type { HubContext } from './context.js';

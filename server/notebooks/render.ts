@@ -18,7 +18,7 @@
 import { AnsiUp } from 'ansi_up';
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
-import { html, SafeHtml } from '../hub/pages/html.js';
+import { html, SafeHtml } from '../html/html.js';
 
 /** Text outputs longer than this are cut (a loop printing a million lines makes no readable page). */
 const MAX_TEXT_CHARS = 100_000;

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { escapeHtml } from '../html/html.js';
 
 /** Renders the HTML body of an error page; the hub passes one so proxy errors look like its own. */
 export type ErrorPageRenderer = (status: number, message: string, req: IncomingMessage) => string;
@@ -133,18 +134,6 @@ export function acceptRank(accept: string, type: string, subtype: string): Accep
     rank.position = position;
   });
   return rank;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
 
 /** A page that works with nothing else running: inline styles only, readable on a phone. */

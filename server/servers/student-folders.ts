@@ -10,6 +10,7 @@
  */
 import { lstat, mkdir, open, readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { usersFolder } from '../config/users-folder.js';
 import { renameWithRetry, syncDirectory } from '../store/atomic-file.js';
 import { errorCode } from '../store/errors.js';
 
@@ -32,11 +33,6 @@ export function folderNameFor(username: string): string {
   const trailingDot = username.endsWith('.');
   if (!trailingDot && !isWindowsDeviceName(username)) return username;
   return `_${username}${trailingDot ? '_' : ''}`;
-}
-
-/** The folder holding every student's folder: `spawner.notebookRoot`, else `users` in the data dir. */
-export function usersFolder(config: { dataDir: string; spawner: { notebookRoot: string | null } }): string {
-  return config.spawner.notebookRoot ?? join(config.dataDir, 'users');
 }
 
 /** The part of the hub's config that places student folders. */

@@ -32,12 +32,13 @@ import {
   type InterpreterProbe,
   type JupyterPackage,
 } from './discovery-probe.js';
+import type { LaunchMode } from '../config/schema.js';
 import { interpreterOfScript, Search, type EnvironmentSource, type Lead } from './discovery-search.js';
 
 export { JUPYTER_PACKAGES, type JupyterPackage, type InterpreterProbe, type ProbeOutcome } from './discovery-probe.js';
 export { interpreterOfScript, type EnvironmentSource } from './discovery-search.js';
 
-export type LaunchMode = 'singleuser' | 'lab' | 'notebook' | 'server';
+export type { LaunchMode };
 
 /** Best first: the order `chooseEnvironment` prefers modes in. */
 export const LAUNCH_MODES: readonly LaunchMode[] = ['singleuser', 'lab', 'notebook', 'server'];

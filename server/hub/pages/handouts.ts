@@ -12,7 +12,7 @@ import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
 import { fromOtherSite } from '../same-origin.js';
 import type { HubUrls } from '../urls.js';
-import { html } from './html.js';
+import { html } from '../../html/html.js';
 import { layout } from './templates.js';
 
 interface StudentHandout {

@@ -4,7 +4,7 @@
  * every field says what it wants and asks the phone's keyboard for the right case.
  */
 import type { HubUrls } from '../urls.js';
-import { html } from './html.js';
+import { html } from '../../html/html.js';
 import { layout } from './templates.js';
 
 export interface JoinForm {

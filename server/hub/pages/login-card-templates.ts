@@ -5,7 +5,7 @@
  * login-link.js, and looks in roster.css and cards.css.
  */
 import type { HubUrls } from '../urls.js';
-import { html, SafeHtml } from './html.js';
+import { html, SafeHtml } from '../../html/html.js';
 import { layout } from './templates.js';
 
 /** 2 × 4 cards of 92 × 60 mm fill a page inside 10 mm margins on A4 and US Letter alike. */

@@ -1,6 +1,6 @@
 /** The change-password page (see password.ts). */
 import type { HubUrls } from '../urls.js';
-import { html } from './html.js';
+import { html } from '../../html/html.js';
 import { layout } from './templates.js';
 
 export interface ChangePasswordView {

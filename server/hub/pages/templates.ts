@@ -4,7 +4,7 @@
  */
 import type { Announcement } from '../../store/settings.js';
 import type { HubUrls } from '../urls.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../html/html.js';
 
 interface PageOptions {
   title: string;

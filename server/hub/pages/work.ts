@@ -23,7 +23,7 @@ import { COLLECT_SCOPES, collectTarget } from '../api/handouts.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../../html/html.js';
 import { layout } from './templates.js';
 
 /** Files larger than these are not rendered (a page of that size helps nobody). */

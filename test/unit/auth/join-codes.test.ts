@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FixedJoinCodeError, generateJoinCode, JoinCodes, normalizeJoinCode } from '../../../server/auth/join-codes.js';
+import { FixedJoinCodeError, generateJoinCode, JoinCodes } from '../../../server/auth/join-codes.js';
+import { normalizeJoinCode } from '../../../server/config/join-code.js';
 import { Database } from '../../../server/store/database.js';
 import { SettingsRepository } from '../../../server/store/settings.js';
 

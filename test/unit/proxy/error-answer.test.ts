@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { acceptRank, builtInErrorPage, escapeHtml, wantsJson } from '../../../server/proxy/error-answer.js';
+import { escapeHtml } from '../../../server/html/html.js';
+import { acceptRank, builtInErrorPage, wantsJson } from '../../../server/proxy/error-answer.js';
 
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 

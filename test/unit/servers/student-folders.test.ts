@@ -10,9 +10,9 @@ import {
   migrateStudentFolders,
   nodeFolderOps,
   studentFolder,
-  usersFolder,
   type FolderOps,
 } from '../../../server/servers/student-folders.js';
+import { usersFolder } from '../../../server/config/users-folder.js';
 
 describe('student folder names', () => {
   it('keeps ordinary names as they are', () => {

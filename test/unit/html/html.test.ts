@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { html } from '../../../server/hub/pages/html.js';
+import { html } from '../../../server/html/html.js';
 import { loginPage } from '../../../server/hub/pages/templates.js';
 import { HubUrls } from '../../../server/hub/urls.js';
 

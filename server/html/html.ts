@@ -1,9 +1,21 @@
 /**
  * HTML built by a tagged template that escapes every interpolated value unless it is already
  * `SafeHtml`. Pages echo usernames, paths and `next` URLs, all attacker controlled: escaping by
- * construction means no call site can forget.
+ * construction means no call site can forget. Used by the hub's pages, the proxy's error pages
+ * and the notebook renderer alike, so it depends on nothing.
  */
-import { escapeHtml } from '../../proxy/error-answer.js';
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
 
 export class SafeHtml {
   constructor(readonly value: string) {}
