@@ -71,7 +71,11 @@ export interface StartOptions {
    * restart itself, and says so.
    */
   onRestartRequest?: () => void;
-  /** The idle culler's clock (epoch ms); tests move it forward. */
+  /**
+   * The hub's clock (epoch ms), for everything that waits for time to pass: the login throttle,
+   * login links' and card codes' expiry, the idle culler, handouts' availability and due times.
+   * Tests move it forward instead of sleeping.
+   */
   clock?: () => number;
 }
 
@@ -113,6 +117,7 @@ const DESKTOP_LOGIN_LINK_MS = 60_000;
 
 export async function startHub(config: LecternConfig, options: StartOptions = {}): Promise<RunningHub> {
   const log = options.log ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? Date.now;
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = await acquireLock(config.dataDir, { pid: process.pid, startedAt: new Date().toISOString() });
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
@@ -168,6 +173,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     const isolation = isolationProvider(config.spawner);
     const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
     const ctx: HubContext = {
+      clock,
       config,
       gate,
       urls,
@@ -181,13 +187,13 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       groups,
       loginLinks: new LoginLinkRepository(db),
       settings,
-      cardSheets: new CardSheets(),
+      cardSheets: new CardSheets(clock),
       routes,
       metrics,
       identities,
       hasher,
       authenticator,
-      logins: new LoginAttempts({ authenticator, users, throttle: new LoginThrottle(), log: log.child('login') }),
+      logins: new LoginAttempts({ authenticator, users, throttle: new LoginThrottle({ clock }), log: log.child('login') }),
       joinCodes,
       liveSettings,
       secure,
@@ -215,6 +221,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
         groups,
         log: log.child('handouts'),
         changed: (handoutId) => ctx.events.handoutChanged(handoutId),
+        clock,
       }),
       events: new HubEvents({
         servers: () => ctx.servers.states(),
@@ -341,7 +348,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
           if (user) ctx.servers.noteActivity(user, serverName, at);
         },
         log: log.child('culler'),
-        clock: options.clock,
+        clock,
       });
       culler.start();
     };
@@ -385,7 +392,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       desktopLoginUrl: async () => {
         const admin = users.list().find((user) => user.admin && user.approved);
         if (!admin) throw new Error('There is no admin account to open the teacher dashboard with. Create one with: lectern users add NAME --admin');
-        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(Date.now() + DESKTOP_LOGIN_LINK_MS), true);
+        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(clock() + DESKTOP_LOGIN_LINK_MS), true);
         await db.commit();
         return new URL(`${urls.hub(`login-link/${secret}`)}?next=${encodeURIComponent(urls.hub('admin'))}`, url).href;
       },

@@ -47,12 +47,12 @@ export function issueCardCode(links: LoginLinkRepository, userId: number, expire
 }
 
 /** Uses the card code a student typed (any case, spaces or dashes), once; undefined as a link would be. */
-export function redeemCardCode(links: LoginLinkRepository, typed: string): LoginLinkRecord | undefined {
+export function redeemCardCode(links: LoginLinkRepository, typed: string, now: Date): LoginLinkRecord | undefined {
   const code = normalizeJoinCode(typed);
-  return CODE_PATTERN.test(code) ? links.use(hashSecret(code)) : undefined;
+  return CODE_PATTERN.test(code) ? links.use(hashSecret(code), now) : undefined;
 }
 
 /** Uses the link with this secret, once; undefined when it is unknown, used, expired or revoked. */
-export function redeemLoginLink(links: LoginLinkRepository, secret: string): LoginLinkRecord | undefined {
-  return SECRET_PATTERN.test(secret) ? links.use(hashSecret(secret)) : undefined;
+export function redeemLoginLink(links: LoginLinkRepository, secret: string, now: Date): LoginLinkRecord | undefined {
+  return SECRET_PATTERN.test(secret) ? links.use(hashSecret(secret), now) : undefined;
 }

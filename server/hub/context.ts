@@ -30,6 +30,8 @@ import type { HubUrls } from './urls.js';
 export interface HubContext {
   /** The configuration the hub runs with. Settings changed live (see `liveSettings`) are updated in it. */
   config: LecternConfig;
+  /** The hub's clock, epoch ms (StartOptions.clock): what decides whether a wait is over. */
+  clock: () => number;
   urls: HubUrls;
   log: Logger;
   db: Database;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { HttpClient } from '../helpers/http-client.js';
+import { TestClock } from '../helpers/clock.js';
 import { startTestHub, type TestHub } from '../helpers/hub.js';
 
 /** What a browser gets back, with the typed name taken out of the page so two names can be compared. */
@@ -37,8 +38,9 @@ async function joinSettings(t: TestHub) {
 
 describe('logging in with accounts', () => {
   let t: TestHub;
+  const clock = new TestClock();
   before(async () => {
-    t = await startTestHub();
+    t = await startTestHub({}, { clock: clock.now });
     await t.addUser('alice', 'alice-password-1');
     await t.addUser('bob', 'bob-password-1');
     await t.addUser('carol', 'carol-password-1');
@@ -106,7 +108,7 @@ describe('logging in with accounts', () => {
     assert.deepEqual(unknown, known);
 
     // Never for good: after the wait, the right password works and the count starts afresh.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    clock.advance(1_100);
     assert.equal((await t.client().logIn('alice', 'alice-password-1')).status, 302);
     assert.equal((await t.client().logIn('alice', 'another-guess-password')).status, 403);
   });

@@ -62,7 +62,7 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
    * print them from. The links are on disk before the sheet's URL is handed out.
    */
   const makeSheet = async (cards: { user: UserRecord; password: string | null }[], hours: number, revokeEarlier = false) => {
-    const linksExpireAt = new Date(Date.now() + hours * 3_600_000);
+    const linksExpireAt = new Date(ctx.clock() + hours * 3_600_000);
     const printed = ctx.db.transaction(() => {
       ctx.loginLinks.deleteExpiredOrUsed();
       return cards.map(({ user, password }) => ({

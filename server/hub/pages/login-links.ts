@@ -47,7 +47,7 @@ export function loginLinkRouter(ctx: HubContext): Router {
   router.post('/login-link/:secret', async (req, res) => {
     // Login CSRF: another site must not log a browser into an account of its choosing.
     if (fromOtherSite(req, ctx.secure)) throw new HttpError(403, 'Open the login link from your card, not from another site.');
-    const user = await accountOf(redeemLoginLink(ctx.loginLinks, secretOf(req)));
+    const user = await accountOf(redeemLoginLink(ctx.loginLinks, secretOf(req), new Date(ctx.clock())));
     if (!user) {
       ctx.log.info('refused a used, expired or revoked login link');
       res.status(403).set('Cache-Control', 'no-store').type('html').send(loginLinkRefusedPage(urls));
@@ -79,7 +79,7 @@ export function loginLinkRouter(ctx: HubContext): Router {
       again(429, admission.message);
       return;
     }
-    const user = await accountOf(redeemCardCode(ctx.loginLinks, typed));
+    const user = await accountOf(redeemCardCode(ctx.loginLinks, typed, new Date(ctx.clock())));
     if (!user) {
       ctx.log.info('refused a wrong, used or expired card code');
       again(403, CARD_CODE_REFUSED);

@@ -34,10 +34,21 @@ describe('login links and settings in the database', () => {
     const secret = issueLoginLink(links, dee.id, until);
     const code = issueCardCode(links, dee.id, until);
     assert.match(code, /^[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}$/, 'no 0/O, 1/I/L to mix up');
-    assert.equal(redeemLoginLink(links, secret)?.userId, dee.id, 'the QR code works');
-    assert.equal(redeemCardCode(links, ` ${code.toLowerCase().replace('-', ' ')} `)?.userId, dee.id, 'and so does the code, separately');
-    assert.equal(redeemCardCode(links, code), undefined, 'once');
-    assert.equal(redeemCardCode(links, 'not-a-code'), undefined);
+    const now = new Date();
+    assert.equal(redeemLoginLink(links, secret, now)?.userId, dee.id, 'the QR code works');
+    assert.equal(redeemCardCode(links, ` ${code.toLowerCase().replace('-', ' ')} `, now)?.userId, dee.id, 'and so does the code, separately');
+    assert.equal(redeemCardCode(links, code, now), undefined, 'once');
+    assert.equal(redeemCardCode(links, 'not-a-code', now), undefined);
+  });
+
+  it('refuses a card’s link and code once the hub’s clock has passed their expiry', () => {
+    const eve = users.create({ name: 'eve', admin: false, passwordHash: null });
+    const until = new Date(Date.now() + 3_600_000);
+    const secret = issueLoginLink(links, eve.id, until);
+    const code = issueCardCode(links, eve.id, until);
+    const later = new Date(until.getTime() + 1);
+    assert.equal(redeemLoginLink(links, secret, later), undefined);
+    assert.equal(redeemCardCode(links, code, later), undefined);
   });
 
   it('lets a link be used once, and never after it expired', () => {
