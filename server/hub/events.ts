@@ -122,7 +122,7 @@ export class HubEvents {
     try {
       listener(event);
     } catch (error) {
-      this.sources.log.error(`an event listener failed on a ${event.type} event`, { error: (error as Error)?.stack ?? String(error) });
+      this.sources.log.error(`an event listener failed on a ${event.type} event`, { error: error instanceof Error ? error : String(error) });
     }
   }
 }

@@ -4,13 +4,15 @@
  *
  * Never log secrets: request URLs go through `scrubUrl` (query strings can carry tokens), and no
  * caller passes headers, cookies, tokens or passwords. Values are truncated and control characters
- * escaped so a hostile username cannot inject fake log lines.
+ * escaped so a hostile username cannot inject fake log lines. An `Error` given as a field is logged
+ * with its whole stack, on indented lines after the line, which no line of its can pass for the
+ * start of another log line.
  */
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+export type LogFields = Record<string, string | number | boolean | null | undefined | Error>;
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -36,7 +38,7 @@ export function createLogger(
     const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
       if (LOG_LEVELS.indexOf(level) < threshold) return;
       const time = new Date().toISOString().replace('T', ' ').replace('Z', '');
-      sink(`[${LEVEL_LETTER[level]} ${time} ${name}] ${safeText(message, MAX_MESSAGE_LENGTH)}${formatFields(fields)}`);
+      sink(`[${LEVEL_LETTER[level]} ${time} ${name}] ${safeText(message, MAX_MESSAGE_LENGTH)}${formatFields(fields)}${formatStacks(fields)}`);
     };
     return {
       debug: (message, fields) => emit('debug', message, fields),
@@ -83,7 +85,18 @@ function formatFields(fields: LogFields | undefined): string {
   let out = '';
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
-    out += ` ${key}=${typeof value === 'string' ? JSON.stringify(safeText(value)) : String(value)}`;
+    const text = value instanceof Error ? `${value.name}: ${value.message}` : value;
+    out += ` ${key}=${typeof text === 'string' ? JSON.stringify(safeText(text)) : String(text)}`;
+  }
+  return out;
+}
+
+/** Each Error field's stack, below the line: every frame on a line of its own, indented. */
+function formatStacks(fields: LogFields | undefined): string {
+  let out = '';
+  for (const value of Object.values(fields ?? {})) {
+    if (!(value instanceof Error) || !value.stack) continue;
+    for (const line of value.stack.split('\n')) out += `\n    ${safeText(line.trim(), MAX_MESSAGE_LENGTH)}`;
   }
   return out;
 }

@@ -112,15 +112,6 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
     requireScope(res, COLLECT_SCOPES, collectTarget(handout));
     return handout;
   };
-  const answerErrors = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof HandoutError) throw new HttpError(error.status, error.message);
-      throw error;
-    }
-  };
-
   return [
     route('get', '/lectern/handouts', (_req, res) => {
       const identity = requireIdentity(res);
@@ -134,7 +125,7 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
     route('post', '/lectern/handouts', async (req, res) => {
       requireScope(res, ['admin-ui']);
       const body = parseBody(createBody, req.body);
-      const handout = await answerErrors(() => repository().create(body.name, settingsOf(body)));
+      const handout = await repository().create(body.name, settingsOf(body));
       res.status(201).json(await model(handout));
     }),
 
@@ -147,7 +138,7 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, ['admin-ui']);
       const handout = find(req);
       const body = parseBody(updateBody, req.body);
-      res.json(await model(await answerErrors(() => repository().update(handout, settingsOf(body, handout)))));
+      res.json(await model(await repository().update(handout, settingsOf(body, handout))));
     }),
 
     route('delete', '/lectern/handouts/{handout_id}', async (req, res) => {
@@ -166,8 +157,8 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
         res.set('Connection', 'close');
         throw new HttpError(413, `${path} is larger than ${MAX_HANDOUT_FILE_BYTES / 2 ** 20} MiB, the most one file of a handout may be.`);
       }
-      const file = await answerErrors(() => repository().putFile(handout, path, req)).catch((error: unknown) => {
-        if (error instanceof HttpError && error.status === 413) res.set('Connection', 'close');
+      const file = await repository().putFile(handout, path, req).catch((error: unknown) => {
+        if (error instanceof HandoutError && error.status === 413) res.set('Connection', 'close');
         throw error;
       });
       res.status(201).json(file);
@@ -176,7 +167,7 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
     route('delete', '/lectern/handouts/{handout_id}/files', async (req, res) => {
       requireScope(res, ['admin-ui']);
       const handout = find(req);
-      await answerErrors(() => repository().deleteFile(handout, filePath(req)));
+      await repository().deleteFile(handout, filePath(req));
       res.status(204).end();
     }),
 
@@ -184,7 +175,7 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, ['admin-ui']);
       const handout = find(req);
       const body = parseBody(releaseBody, req.body);
-      const { version } = await answerErrors(() => repository().release(handout, body));
+      const { version } = await repository().release(handout, body);
       res.json({ version });
     }),
 
@@ -211,7 +202,7 @@ export function handoutRoutes(ctx: HubContext): ApiRoute[] {
       const identity = requireIdentity(res);
       const handout = find(req);
       if (!identity.user) throw new HttpError(403, 'Only a student hands in their work.');
-      const handin = await answerErrors(() => repository().handIn(handout, identity.user as NonNullable<typeof identity.user>));
+      const handin = await repository().handIn(handout, identity.user as NonNullable<typeof identity.user>);
       res.status(201).json({ at: handin.at, late: handin.late, files: handin.files });
     }),
   ];

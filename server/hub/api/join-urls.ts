@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import { qrSvg } from '../../lan/qr.js';
 import type { HubContext } from '../context.js';
-import { HttpError } from '../http-error.js';
-import { UnknownAddressError, type JoinAddressList } from '../join-addresses.js';
+import type { JoinAddressList } from '../join-addresses.js';
 import { requireScope } from './authorize.js';
 import { route, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
@@ -23,13 +22,7 @@ export function joinUrlRoutes(ctx: HubContext): ApiRoute[] {
     route('put', '/lectern/join-urls/preferred', async (req, res) => {
       requireScope(res, ['admin-ui']);
       const { address } = parseBody(preferredBody, req.body);
-      let list: JoinAddressList;
-      try {
-        list = await ctx.joinAddresses.prefer(address);
-      } catch (error) {
-        if (error instanceof UnknownAddressError) throw new HttpError(400, error.message);
-        throw error;
-      }
+      const list = await ctx.joinAddresses.prefer(address);
       ctx.log.info(`students are shown the join address ${address}`);
       res.json(await withQrCodes(list, ctx));
     }),

@@ -6,7 +6,7 @@
  * - `POST /lectern/join/code` → a new generated code (the old one stops working)
  * - `POST /lectern/users/{name}/approve` → lets a waiting sign-up log in (idempotent)
  */
-import { FixedJoinCodeError, type JoinCodes } from '../../auth/join-codes.js';
+import type { JoinCodes } from '../../auth/join-codes.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { requireScope } from './authorize.js';
@@ -42,11 +42,7 @@ export function joinRoutes(ctx: HubContext): ApiRoute[] {
 
     route('post', '/lectern/join/code', async (_req, res) => {
       requireScope(res, ['admin:users']);
-      try {
-        await joinCodes(ctx).rotate();
-      } catch (error) {
-        throw error instanceof FixedJoinCodeError ? new HttpError(400, error.message) : error;
-      }
+      await joinCodes(ctx).rotate();
       ctx.log.info('the class join code was replaced with a new one');
       res.json(state());
     }),

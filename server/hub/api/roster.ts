@@ -8,13 +8,13 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { DEFAULT_LINK_HOURS, issueCardCode, issueLoginLink, MAX_LINK_HOURS } from '../../auth/login-links.js';
 import { resetPassword } from '../../auth/password-changes.js';
-import { RosterImport, RosterRejectedError, type ImportedAccount } from '../../auth/roster-import.js';
+import { RosterImport, type ImportedAccount } from '../../auth/roster-import.js';
 import { MAX_ROSTER_COLUMNS, ROSTER_COLUMNS } from '../../auth/roster-columns.js';
-import { MAX_ROSTER_ROWS, RosterError } from '../../auth/roster.js';
+import { MAX_ROSTER_ROWS } from '../../auth/roster.js';
 import { normalizeUsername } from '../../auth/usernames.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
-import { HttpError } from '../http-error.js';
+import { HttpError, httpErrorOf } from '../http-error.js';
 import { requireScope } from './authorize.js';
 import { route, type ApiParams, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
@@ -45,16 +45,11 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
   /** The roster in the body, read and checked; text that cannot be read at all is a 400. */
   const readRoster = (body: unknown): RosterImport => {
     const { text, ...reading } = parseBody(rosterBody, body);
-    try {
-      return new RosterImport(
-        { db: ctx.db, users: ctx.users, groups: ctx.groups, hasher: ctx.hasher, minPasswordLength: ctx.config.auth.minPasswordLength },
-        text,
-        reading,
-      );
-    } catch (error) {
-      if (error instanceof RosterError) throw new HttpError(400, error.message);
-      throw error;
-    }
+    return new RosterImport(
+      { db: ctx.db, users: ctx.users, groups: ctx.groups, hasher: ctx.hasher, minPasswordLength: ctx.config.auth.minPasswordLength },
+      text,
+      reading,
+    );
   };
 
   /**
@@ -89,7 +84,6 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
     ...(await makeSheet(accounts, DEFAULT_LINK_HOURS)),
   });
 
-  const refusedBody = (error: RosterRejectedError) => ({ status: 400, message: error.message, ...error.preview });
 
   return [
     route('post', '/lectern/roster/preview', (req, res) => {
@@ -101,24 +95,12 @@ export function rosterRoutes(ctx: HubContext): ApiRoute[] {
       requireScope(res, ['admin:users']);
       const roster = readRoster(req.body);
       const refusal = roster.refusal();
-      if (refusal instanceof RosterRejectedError) {
-        res.status(400).json(refusedBody(refusal));
-        return;
-      }
-      if (refusal) throw new HttpError(400, refusal.message);
+      if (refusal) throw refusal;
       if (wantsEventStream(req)) {
-        await streamImport(ctx, res, roster, answer, refusedBody);
+        await streamImport(ctx, res, roster, answer);
         return;
       }
-      let accounts: ImportedAccount[];
-      try {
-        accounts = await roster.run();
-      } catch (error) {
-        if (error instanceof RosterError) throw new HttpError(400, error.message);
-        if (!(error instanceof RosterRejectedError)) throw error;
-        res.status(400).json(refusedBody(error));
-        return;
-      }
+      const accounts = await roster.run();
       announceImport(ctx, accounts);
       res.status(201).json(await answer(accounts));
     }),
@@ -171,13 +153,12 @@ async function streamImport(
   res: Response,
   roster: RosterImport,
   answer: (accounts: ImportedAccount[]) => Promise<ImportAnswer>,
-  refusedBody: (error: RosterRejectedError) => Record<string, unknown>,
 ): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
   const send = (event: Record<string, unknown>) => res.write(`data: ${JSON.stringify(event)}\n\n`);
   send({ progress: 0, total: roster.preview.valid });
   const fail = (status: number, message: string, error: unknown) => {
-    ctx.log.error('roster import failed', { error: (error as Error)?.stack ?? String(error) });
+    ctx.log.error('roster import failed', { error: error instanceof Error ? error : String(error) });
     send({ status, message, done: true });
     res.end();
   };
@@ -185,11 +166,10 @@ async function streamImport(
   try {
     accounts = await roster.run((done, total) => send({ progress: done, total }));
   } catch (error) {
-    if (error instanceof RosterRejectedError) {
-      send({ ...refusedBody(error), done: true });
-      res.end();
-    } else if (error instanceof RosterError) {
-      send({ status: 400, message: error.message, done: true });
+    // Refused as the JSON answer would be (http-error.ts), as the stream's last event.
+    const refused = httpErrorOf(error);
+    if (refused) {
+      send({ status: refused.status, message: refused.message, ...refused.details, done: true });
       res.end();
     } else {
       fail(500, 'Internal server error: nothing was imported. The hub log has the details.', error);

@@ -5,11 +5,9 @@
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { CapacityError, SpawnError } from '../../spawner/spawner.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { ServerBusyError } from '../../servers/server-manager.js';
 import type { ProgressEvent } from '../../servers/server-state.js';
 import { requireScope } from './authorize.js';
 import { route, type ApiParams, type ApiRoute } from './route.js';
@@ -19,7 +17,6 @@ import { parseBody } from './validation.js';
 /** How long a start or stop request waits before answering 202 "still working" (JupyterHub's slow_spawn_timeout). */
 const SLOW_OPERATION_MS = 10_000;
 const KEEPALIVE_MS = 8_000;
-const RETRY_AFTER_S = 30;
 const DEFAULT_LOG_LINES = 200;
 const MAX_LOG_LINES = 5000;
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -53,14 +50,7 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
     if (phase === 'stopping') throw new HttpError(400, `${label} is pending stop`);
     if (phase === 'running') throw new HttpError(400, `${label} is already running`);
     const userOptions = parseBody(userOptionsBody, req.body ?? {});
-    let started: Promise<void>;
-    try {
-      started = ctx.servers.start(user, name, userOptions);
-    } catch (error) {
-      if (error instanceof ServerBusyError) throw new HttpError(400, error.message);
-      throw refusal(res, error);
-    }
-    await answerWhenDone(res, started, 201);
+    await answerWhenDone(res, ctx.servers.start(user, name, userOptions), 201);
   };
 
   const stop = async (req: Request<ApiParams>, res: Response) => {
@@ -144,18 +134,9 @@ function checkNamedServer(ctx: HubContext, user: UserRecord, name: string): void
 }
 
 /**
- * The API's answer to a start that failed: a full machine is JupyterHub's 429 with a hint when to
- * retry; any other start failure a 500 that says what went wrong.
+ * Answers `doneStatus` if the operation finishes soon, 202 if it is still going; failures as errors
+ * (a full machine is JupyterHub's 429, a start that failed a 500 saying why: see http-error.ts).
  */
-function refusal(res: Response, error: unknown): unknown {
-  if (error instanceof CapacityError) {
-    res.set('Retry-After', String(RETRY_AFTER_S));
-    return new HttpError(429, error.message);
-  }
-  return error instanceof SpawnError ? new HttpError(500, error.message) : error;
-}
-
-/** Answers `doneStatus` if the operation finishes soon, 202 if it is still going; failures as errors. */
 async function answerWhenDone(res: Response, operation: Promise<void>, doneStatus: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const slow = new Promise<'slow'>((resolve) => {
@@ -164,8 +145,6 @@ async function answerWhenDone(res: Response, operation: Promise<void>, doneStatu
   try {
     const outcome = await Promise.race([operation.then(() => 'done' as const), slow]);
     res.status(outcome === 'done' ? doneStatus : 202).type('text/plain').end();
-  } catch (error) {
-    throw refusal(res, error);
   } finally {
     clearTimeout(timer);
     // A start that fails after we answered 202 is reported on the progress stream, not here.

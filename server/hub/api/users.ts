@@ -6,7 +6,7 @@
 import { rename as renameFolder, stat } from 'node:fs/promises';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { AccountError, createAccount } from '../../auth/accounts.js';
+import { createAccount } from '../../auth/accounts.js';
 import { normalizeUsername, usernameProblem } from '../../auth/usernames.js';
 import { scopeFilter } from '../../rbac/scopes.js';
 import { studentFolder } from '../../servers/student-folders.js';
@@ -93,16 +93,10 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
     route('post', '/users/{name}', async (req, res) => {
       requireScope(res, ['admin:users'], { user: req.params.name });
       const body = parseBody(createUserBody, req.body);
-      let user: UserRecord;
-      try {
-        user = await createAccount(
-          { db: ctx.db, users: ctx.users, hasher: ctx.hasher, minPasswordLength: ctx.config.auth.minPasswordLength },
-          { name: req.params.name, admin: body.admin ?? false, password: body.password ?? null },
-        );
-      } catch (error) {
-        if (error instanceof AccountError) throw new HttpError(error.reason === 'exists' ? 409 : 400, error.message);
-        throw error;
-      }
+      const user = await createAccount(
+        { db: ctx.db, users: ctx.users, hasher: ctx.hasher, minPasswordLength: ctx.config.auth.minPasswordLength },
+        { name: req.params.name, admin: body.admin ?? false, password: body.password ?? null },
+      );
       ctx.events.usersChanged();
       ctx.log.info(`created user ${user.name}`, { admin: user.admin });
       res.status(201).json(userModel(ctx, access(res), user));

@@ -7,7 +7,6 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { installRoot } from '../../package-info.js';
 import { clearSessionCookie, findSession } from '../../auth/sessions.js';
 import { hasScope } from '../../rbac/scopes.js';
-import { CapacityError } from '../../spawner/spawner.js';
 import type { UserRecord } from '../../store/users.js';
 import { adminRouter } from '../admin.js';
 import type { HubContext } from '../context.js';
@@ -110,14 +109,9 @@ export function pagesRouter(ctx: HubContext): Router {
     const owner = targetUser(ctx, identityOf(res) as Identity, paramName(req), 'servers');
     const next = safeNextUrl(req.query.next, urls) ?? urls.server(owner.name);
     if (ctx.servers.view(owner).phase !== 'running') {
-      // Failures are shown on the progress page; the start goes on after we answer.
-      let started: Promise<void>;
-      try {
-        started = ctx.servers.start(owner).catch(() => undefined);
-      } catch (error) {
-        // Refused before it began: the class is full, or the server is still stopping.
-        throw new HttpError(error instanceof CapacityError ? 429 : 409, (error as Error).message);
-      }
+      // Failures are shown on the progress page; the start goes on after we answer. One refused
+      // before it began (the class is full, the server still stopping) is an error page saying so.
+      const started = ctx.servers.start(owner).catch(() => undefined);
       await Promise.race([started, new Promise((resolve) => setTimeout(resolve, QUICK_START_MS).unref())]);
     }
     if (ctx.servers.view(owner).phase === 'running') res.redirect(302, next);

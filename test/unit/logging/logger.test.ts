@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactSecrets, scrubUrl } from '../../../server/logging/logger.js';
+import { createLogger, redactSecrets, scrubUrl } from '../../../server/logging/logger.js';
 
 describe('URLs in log lines', () => {
   it('drop the query string and fragment, which may hold tokens', () => {
@@ -30,4 +30,28 @@ describe('a server log shown to people', () => {
   for (const [what, line, shown] of cases) {
     it(`redacts ${what}`, () => assert.equal(redactSecrets(line), shown));
   }
+});
+
+describe('an error in a log line', () => {
+  it('is logged with its whole stack, each frame on an indented line below', () => {
+    const lines: string[] = [];
+    const log = createLogger({ sink: (line) => lines.push(line) });
+    const deep = (depth: number): Error => (depth === 0 ? new TypeError('x is undefined') : deep(depth - 1));
+    const error = deep(40);
+    log.error('GET /hub/api/users failed', { error });
+    const [line] = lines as [string];
+    const [first, ...frames] = line.split('\n');
+    assert.match(first as string, /^\[E [^\]]+ lectern\] GET \/hub\/api\/users failed error="TypeError: x is undefined"$/);
+    assert.ok(frames.length >= 10, `every frame, not the first 200 characters: ${frames.length}`);
+    assert.ok(frames.every((frame) => frame.startsWith('    ')));
+    assert.ok(frames.some((frame) => frame.includes('logger.test')));
+  });
+
+  it('cannot forge a log line with a message of many lines', () => {
+    const lines: string[] = [];
+    const log = createLogger({ sink: (line) => lines.push(line) });
+    log.error('import failed', { error: new Error('bad name\n[I 2026-12-02 10:00:00.000 lectern] ann is now an admin') });
+    const text = (lines[0] as string).split('\n');
+    assert.equal(text.filter((row) => row.startsWith('[')).length, 1, text.join('\n'));
+  });
 });
