@@ -13,6 +13,7 @@ import tseslint from 'typescript-eslint';
  */
 const SERVER_LAYERS = [
   'logging',
+  'net',
   'html',
   'package-info.ts',
   'rbac',

@@ -8,7 +8,7 @@
  * kernel nobody has connected to, even while it runs a cell), any other state, and a server whose
  * kernels cannot be read all keep the server running.
  */
-import { request } from 'node:http';
+import { askServer } from '../net/ask-server.js';
 import type { Logger } from '../logging/logger.js';
 
 /** What the culler needs to know about one running server. */
@@ -112,29 +112,18 @@ const QUIET_STATES = new Set(['idle', 'dead']);
  * other than idle or dead, or when the answer cannot be had or read; otherwise quiet since the
  * latest kernel's `last_activity`.
  */
-export function checkKernels(server: RunningServer): Promise<KernelCheck> {
-  return new Promise((resolve) => {
-    const unknown = (why: string) => resolve({ working: true, why: `its kernels could not be checked (${why})` });
-    const req = request(`${server.apiBase}api/kernels`, { headers: { Authorization: `token ${server.token}` }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('error', (error) => unknown(error.message));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return unknown(`HTTP ${res.statusCode}`);
-        let kernels: unknown;
-        try {
-          kernels = JSON.parse(body);
-        } catch {
-          return unknown('not JSON');
-        }
-        resolve(readKernels(kernels) ?? { working: true, why: 'its kernels could not be checked (an unexpected answer)' });
-      });
-    });
-    req.on('error', (error) => unknown(error.message));
-    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
-    req.end();
-  });
+export async function checkKernels(server: RunningServer): Promise<KernelCheck> {
+  const unknown = (why: string): KernelCheck => ({ working: true, why: `its kernels could not be checked (${why})` });
+  const answer = await askServer(`${server.apiBase}api/kernels`, { token: server.token, timeoutMs: 10_000, readBody: true });
+  if (answer === null) return unknown('no answer');
+  if (answer.status !== 200) return unknown(`HTTP ${answer.status}`);
+  let kernels: unknown;
+  try {
+    kernels = JSON.parse(answer.body);
+  } catch {
+    return unknown('not JSON');
+  }
+  return readKernels(kernels) ?? unknown('an unexpected answer');
 }
 
 /** A kernel list's verdict, or undefined when it is not a list of kernels. */

@@ -13,9 +13,9 @@
  * from a `SpawnerFactory` and never names one, and it tells the hub of changes through the small
  * interfaces below, never by importing the hub's parts.
  */
-import { request } from 'node:http';
 import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import { askServer } from '../net/ask-server.js';
 import type { RouteTable } from '../proxy/route-table.js';
 import { loopbackPortTaken } from '../spawner/free-port.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
@@ -685,17 +685,9 @@ async function logTail(file: string): Promise<string> {
 }
 
 /** True if `url` answers 200 with JSON when asked with `token`: the server we started, and alive. */
-function answersWithToken(url: string, token: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(url, { headers: { Authorization: `token ${token}` }, timeout: 5000 }, (res) => {
-      const json = /application\/json/.test(String(res.headers['content-type']));
-      res.resume();
-      resolve(res.statusCode === 200 && json);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
+async function answersWithToken(url: string, token: string): Promise<boolean> {
+  const answer = await askServer(url, { token, timeoutMs: 5000 });
+  return answer?.status === 200 && /application\/json/.test(String(answer.headers['content-type']));
 }
 
 /** Stops a server left by a previous run, but only if its PID still names that very process. */

@@ -16,7 +16,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { request } from 'node:http';
 import { delimiter, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logging/logger.js';
@@ -29,6 +28,7 @@ import { processStartTime } from './processes.js';
 import type { Launcher, SandboxKind } from './sandbox/launcher.js';
 import type { SandboxPlace } from './sandbox/place.js';
 import { SpawnError, type SpawnContext, type Spawner, type StopOptions } from './spawner.js';
+import { askServer } from '../net/ask-server.js';
 
 /**
  * Seconds a server gets to shut down cleanly after SIGINT when the hub quits (at most
@@ -290,22 +290,8 @@ export class LocalProcessSpawner implements Spawner {
     if (!alive) this.markExited(null, null);
   }
 
-  private shutdownOverHttp(): Promise<void> {
-    const { token } = this.context;
-    return new Promise((resolve) => {
-      const req = request(`${this.url()}${this.context.servicePrefix}api/shutdown`, {
-        method: 'POST',
-        headers: { Authorization: `token ${token}` },
-        timeout: 5000,
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve();
-      });
-      req.on('error', () => resolve());
-      req.on('timeout', () => req.destroy());
-      req.end();
-    });
+  private async shutdownOverHttp(): Promise<void> {
+    await askServer(`${this.url()}${this.context.servicePrefix}api/shutdown`, { method: 'POST', token: this.context.token, timeoutMs: 5000 });
   }
 
   private url(): string {
@@ -413,14 +399,6 @@ function serverPidReported(stream: Readable, exited: Promise<void>): Promise<num
 }
 
 /** True if something answers HTTP at `url` (any status): used to tell whether an adopted server lives. */
-function answers(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(url, { timeout: 3000 }, (res) => {
-      res.resume();
-      resolve(true);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
+async function answers(url: string): Promise<boolean> {
+  return (await askServer(url, { timeoutMs: 3000 })) !== null;
 }

@@ -3,7 +3,7 @@
  * answer that is not a 5xx means "up" (the single-user server answers its prefix with a redirect);
  * a refused connection means "not yet".
  */
-import { request } from 'node:http';
+import { askServer } from '../net/ask-server.js';
 
 const MAX_PROBE_INTERVAL_MS = 50;
 
@@ -31,17 +31,11 @@ export async function waitForHttpServer(url: string, options: ReadinessOptions):
   }
 }
 
-function probe(url: string, timeoutMs: number): Promise<{ status: number; version: string | null } | null> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      const version = res.headers['x-jupyterhub-version'];
-      resolve({ status: res.statusCode ?? 599, version: typeof version === 'string' ? version : null });
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
-    req.end();
-  });
+async function probe(url: string, timeoutMs: number): Promise<{ status: number; version: string | null } | null> {
+  const answer = await askServer(url, { timeoutMs });
+  if (answer === null) return null;
+  const version = answer.headers['x-jupyterhub-version'];
+  return { status: answer.status, version: typeof version === 'string' ? version : null };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
