@@ -9,18 +9,12 @@ import { streamEvents } from '../event-stream.js';
 import { requireScope } from './authorize.js';
 import { route, type ApiRoute } from './route.js';
 
-const HEARTBEAT_MS = 15_000;
-/** About a minute of a busy class's usage samples: more unread than this and the client is dropped. */
-const MAX_BUFFERED_BYTES = 512 * 1024;
-
 export function eventRoutes(ctx: HubContext): ApiRoute[] {
   return [
     route('get', '/lectern/events', (_req, res) => {
       // The admin page's scope: the feed names every student and server.
       requireScope(res, ['admin-ui']);
       streamEvents<HubEvent>(res, (send) => ctx.events.subscribe(send), {
-        heartbeatMs: HEARTBEAT_MS,
-        maxBufferedBytes: MAX_BUFFERED_BYTES,
         onDropped: () => ctx.log.warn('dropped an event stream client that stopped reading'),
       });
     }),

@@ -14,6 +14,7 @@ import { MAX_ROSTER_ROWS } from '../../auth/roster.js';
 import { normalizeUsername } from '../../auth/usernames.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
+import { openEventStream } from '../event-stream.js';
 import { HttpError, httpErrorOf } from '../http-error.js';
 import { requireScope } from './authorize.js';
 import { route, type ApiParams, type ApiRoute } from './route.js';
@@ -154,13 +155,14 @@ async function streamImport(
   roster: RosterImport,
   answer: (accounts: ImportedAccount[]) => Promise<ImportAnswer>,
 ): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-  const send = (event: Record<string, unknown>) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+  // The import goes on if the page is closed: the accounts are made all the same.
+  const stream = openEventStream<Record<string, unknown>>(res);
+  const send = stream.send;
   send({ progress: 0, total: roster.preview.valid });
   const fail = (status: number, message: string, error: unknown) => {
     ctx.log.error('roster import failed', { error: error instanceof Error ? error : String(error) });
     send({ status, message, done: true });
-    res.end();
+    stream.end();
   };
   let accounts: ImportedAccount[];
   try {
@@ -170,7 +172,7 @@ async function streamImport(
     const refused = httpErrorOf(error);
     if (refused) {
       send({ status: refused.status, message: refused.message, ...refused.details, done: true });
-      res.end();
+      stream.end();
     } else {
       fail(500, 'Internal server error: nothing was imported. The hub log has the details.', error);
     }
@@ -190,7 +192,7 @@ async function streamImport(
     );
   }
   send({ ...last, done: true });
-  res.end();
+  stream.end();
 }
 
 /** Tells the log and the teacher's dashboard (whose lists of users and groups are now stale). */

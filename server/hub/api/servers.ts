@@ -7,6 +7,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
+import { openEventStream } from '../event-stream.js';
 import { HttpError } from '../http-error.js';
 import type { ProgressEvent } from '../../servers/server-state.js';
 import { requireScope } from './authorize.js';
@@ -71,33 +72,24 @@ export function serverRoutes(ctx: HubContext): ApiRoute[] {
     const view = ctx.servers.view(user, name);
     // As JupyterHub 3.0 answers for a server it is not starting (and has not just failed to start).
     if (view.phase !== 'spawning' && view.phase !== 'running' && !view.failure) throw new HttpError(404, 'Not Found');
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-    res.write('\n\n');
-    const send = (event: ProgressEvent) => res.write(`data: ${JSON.stringify(event)}\n\n`);
+    let unsubscribe = () => {};
+    const stream = openEventStream<ProgressEvent>(res, { heartbeatMs: KEEPALIVE_MS, onClose: () => unsubscribe() });
     if (view.phase === 'running') {
-      send(view.events.at(-1) ?? { progress: 100, ready: true, message: 'Server ready', url: ctx.urls.server(user.name, name) });
-      res.end();
+      stream.send(view.events.at(-1) ?? { progress: 100, ready: true, message: 'Server ready', url: ctx.urls.server(user.name, name) });
+      stream.end();
       return;
     }
     if (view.phase !== 'spawning') {
-      send({ progress: 100, failed: true, message: `Spawn failed: ${view.failure}` });
-      res.end();
+      stream.send({ progress: 100, failed: true, message: `Spawn failed: ${view.failure}` });
+      stream.end();
       return;
     }
-    const keepalive = setInterval(() => res.write('\n\n'), KEEPALIVE_MS);
-    let unsubscribe = () => {};
-    const finish = () => {
-      clearInterval(keepalive);
-      unsubscribe();
-    };
     unsubscribe = ctx.servers.subscribe(user, name, (event) => {
-      send(event);
-      if (event.ready || event.failed) {
-        finish();
-        res.end();
-      }
+      stream.send(event);
+      if (event.ready || event.failed) stream.end();
     });
-    res.on('close', finish);
+    // Ended while the past events were replayed: the feed it just got must stop too.
+    if (!stream.open) unsubscribe();
   };
 
   /** Lectern extension: the end of a server's log, as plain text (`?lines=N`, default 200, at most 5,000). */
