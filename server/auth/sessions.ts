@@ -4,15 +4,11 @@
  * `Path=<base>hub/`, HttpOnly, SameSite=Lax, Secure when the hub speaks HTTPS.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { appendSetCookie, cookieValues, type CookieScope, serializeCookie, setCookie } from '../net/cookies.js';
 import type { SessionRecord, SessionRepository } from '../store/sessions.js';
 import { hashSecret, newSecret } from './secrets.js';
 
 export const SESSION_COOKIE = 'lectern-session';
-
-export interface CookieScope {
-  path: string;
-  secure: boolean;
-}
 
 export function startSession(
   sessions: SessionRepository,
@@ -59,36 +55,4 @@ export function setSessionCookie(res: ServerResponse, value: string, scope: Cook
 
 export function clearSessionCookie(res: ServerResponse, scope: CookieScope): void {
   setCookie(res, SESSION_COOKIE, '', scope, 0);
-}
-
-/** Adds an HttpOnly, SameSite=Lax cookie to the answer; `maxAgeSeconds` 0 clears it. */
-export function setCookie(res: ServerResponse, name: string, value: string, scope: CookieScope, maxAgeSeconds: number): void {
-  appendSetCookie(res, serializeCookie(name, value, scope, maxAgeSeconds));
-}
-
-function serializeCookie(name: string, value: string, scope: CookieScope, maxAgeSeconds: number): string {
-  const parts = [`${name}=${value}`, `Path=${scope.path}`, `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Lax'];
-  if (scope.secure) parts.push('Secure');
-  return parts.join('; ');
-}
-
-function appendSetCookie(res: ServerResponse, cookie: string): void {
-  const existing = res.getHeader('Set-Cookie');
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  res.setHeader('Set-Cookie', [...list, cookie]);
-}
-
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  return cookieValues(req.headers.cookie, name)[0];
-}
-
-/** Every value of the cookies called `name` in a Cookie header (browsers send one per path). */
-export function cookieValues(header: string | undefined, name: string): string[] {
-  if (header === undefined) return [];
-  const values: string[] = [];
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq !== -1 && pair.slice(0, eq).trim() === name) values.push(pair.slice(eq + 1).trim());
-  }
-  return values;
 }

@@ -22,7 +22,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hashSecret } from '../auth/secrets.js';
-import { cookieValues } from '../auth/sessions.js';
+import { appendSetCookie, cookieValues, serializeCookie, withoutCookies } from '../net/cookies.js';
 import { tokenFromAuthorizationHeader } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import { type GuardVerdict, type RouteGuard, rewriteRequestHeaders } from '../proxy/proxy.js';
@@ -136,9 +136,7 @@ export class ServerGate {
     this.grantOf.set(key, hash);
 
     // A session cookie (no Max-Age): the login it hangs on decides how long it is any good.
-    const attributes = [`${SERVER_COOKIE}=${value}`, `Path=${server.cookiePath}`, 'HttpOnly', 'SameSite=Lax'];
-    if (this.deps.secure) attributes.push('Secure');
-    appendSetCookie(res, attributes.join('; '));
+    appendSetCookie(res, serializeCookie(SERVER_COOKIE, value, { path: server.cookiePath, secure: this.deps.secure }));
     this.deps.log.debug(`admitted ${viewer.name} to ${server.prefix}`);
     return true;
   }
@@ -164,7 +162,7 @@ export class ServerGate {
     }
 
     rewriteRequestHeaders(req, {
-      cookie: withoutLecternCookies(req.headers.cookie),
+      cookie: withoutCookies(req.headers.cookie, LECTERN_COOKIE_PREFIX),
       authorization: `token ${server.token}`,
     });
     return FORWARD;
@@ -239,18 +237,5 @@ export class ServerGate {
   }
 }
 
-/** The Cookie header without Lectern's own cookies, or undefined if nothing else is left. */
-function withoutLecternCookies(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const kept = header
-    .split(';')
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '' && !pair.startsWith(LECTERN_COOKIE_PREFIX));
-  return kept.length === 0 ? undefined : kept.join('; ');
-}
 
-function appendSetCookie(res: ServerResponse, cookie: string): void {
-  const existing = res.getHeader('Set-Cookie');
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  res.setHeader('Set-Cookie', [...list, cookie]);
-}
+

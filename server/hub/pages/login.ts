@@ -9,7 +9,8 @@ import { ApprovalWaits, WAITING_COOKIE, WAITING_TICKET_SECONDS } from '../../aut
 import type { JoinCodes } from '../../auth/join-codes.js';
 import { WRONG_CREDENTIALS, type Throttled } from '../../auth/login-attempts.js';
 import { passwordProblem } from '../../auth/passwords.js';
-import { findSession, readCookie, setCookie, setSessionCookie, startSession } from '../../auth/sessions.js';
+import { findSession, setSessionCookie, startSession } from '../../auth/sessions.js';
+import { readCookie, setCookie } from '../../net/cookies.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { clearSessionCookiesFor, cookieValues, findSession, hasTossedSessionCookie } from '../../../server/auth/sessions.js';
+import { clearSessionCookiesFor, findSession, hasTossedSessionCookie } from '../../../server/auth/sessions.js';
+import { cookieValues } from '../../../server/net/cookies.js';
 import { hashSecret } from '../../../server/auth/secrets.js';
 import type { SessionRecord, SessionRepository } from '../../../server/store/sessions.js';
 
