@@ -33,6 +33,7 @@ import { HubUrls } from './hub/urls.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { Proxy, type GuardVerdict } from './proxy/proxy.js';
 import { prometheusText } from './proxy/proxy-stats.js';
+import { closeServer, listen, ListenError, type ListenAddress } from './net/listen.js';
 import { createPublicListener } from './proxy/public-listener.js';
 import { createRouteApi } from './proxy/route-api.js';
 import { RouteTable } from './proxy/route-table.js';
@@ -299,7 +300,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     metrics.addSource(() => prometheusText(proxy.stats, routes.size));
 
     const publicServer = createPublicListener(proxy, { tls });
-    await listen(publicServer, config.network.port, config.network.ip);
+    await listenOrExplain(publicServer, { host: config.network.ip, port: config.network.port }, 'the hub');
     cleanups.push(async () => {
       // The proxy first: a listener closes only once its connections have, and it does not count
       // websockets (students' open notebooks), which only the proxy can end.
@@ -318,7 +319,7 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
     if (config.proxy.apiPort !== null) {
       // configurable-http-proxy's REST API, for tools that manage routes as they would CHP's.
       const routeApi = createHttpServer(createRouteApi({ routes, authToken: config.proxy.apiToken, log: log.child('route-api') }));
-      await listen(routeApi, config.proxy.apiPort, config.proxy.apiIp);
+      await listenOrExplain(routeApi, { host: config.proxy.apiIp, port: config.proxy.apiPort }, 'the proxy’s REST API');
       cleanups.push(() => closeServer(routeApi));
     }
     hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
@@ -440,21 +441,13 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(new StartupError(`Port ${port} is already in use on ${host}. Stop the program using it, or choose another port with --port.`));
-      } else if (error.code === 'EADDRNOTAVAIL') {
-        reject(new StartupError(`This machine has no address ${host}. Use --ip with one of its addresses, or 0.0.0.0 for all.`));
-      } else if (error.code === 'EACCES') {
-        reject(new StartupError(`Not allowed to listen on port ${port}. Ports below 1024 need administrator rights: use --port 8000.`));
-      } else {
-        reject(error);
-      }
-    });
-    server.listen(port, host, () => resolve());
-  });
+/** Listens, or fails the start with what to do about it. */
+async function listenOrExplain(server: Server, address: ListenAddress, what: string): Promise<void> {
+  try {
+    await listen(server, address, what);
+  } catch (error) {
+    throw error instanceof ListenError ? new StartupError(error.message) : error;
+  }
 }
 
 /**
@@ -466,21 +459,14 @@ async function listenOnHubPort(server: Server, dataDir: string, log: Logger): Pr
   const file = join(dataDir, 'hub-api-port');
   const previous = Number(await readFile(file, 'utf8').catch(() => '0'));
   try {
-    await listen(server, previous, '127.0.0.1');
+    await listenOrExplain(server, { host: '127.0.0.1', port: previous }, 'the hub’s API');
   } catch (error) {
     if (previous === 0) throw error;
     log.warn(`the hub's previous API port ${previous} is taken: servers from the previous run cannot be adopted`);
-    await listen(server, 0, '127.0.0.1');
+    await listenOrExplain(server, { host: '127.0.0.1', port: 0 }, 'the hub’s API');
   }
   const port = (server.address() as AddressInfo).port;
   if (port !== previous) await writeFile(file, String(port), { mode: 0o600 });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }
 
 /**

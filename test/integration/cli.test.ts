@@ -254,7 +254,7 @@ describe('the lectern command', () => {
     try {
       const result = lectern(['start', '--ip', '127.0.0.1', '--port', String(port), '--data-dir', join(dir, 'busy')]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`Port ${port} is already in use on 127\\.0\\.0\\.1`));
+      assert.match(result.stderr, new RegExp(`Cannot listen for the hub on 127\\.0\\.0\\.1:${port}: address already in use \\(EADDRINUSE\\): another program is listening there\\. Stop it, or choose another port\\.`));
     } finally {
       blocker.close();
     }

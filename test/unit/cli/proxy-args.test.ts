@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseProxyArgs, ProxyUsageError } from '../../../server/cli/proxy-command.js';
+import { parseProxyArgs, ProxyUsageError } from '../../../server/cli/proxy-args.js';
 
 describe('parseProxyArgs', () => {
   it('accepts the command line JupyterHub 3.0 builds', () => {
