@@ -1,6 +1,8 @@
-// Builds the teacher GUI into dist/renderer/: the TypeScript under renderer/ compiled as browser
-// ES modules (renderer/tsconfig.json), then its HTML and CSS copied beside them. No bundler: the
-// browser loads the modules as they are, and the hub serves them at <base>hub/admin/static/.
+// Builds the teacher GUI into dist/renderer/: its API types generated from the hub's OpenAPI
+// description (renderer/api/openapi.ts, never committed), the TypeScript under renderer/ compiled
+// as browser ES modules (renderer/tsconfig.json), then its HTML and CSS copied beside them. No
+// bundler: the browser loads the modules as they are, and the hub serves them at
+// <base>hub/admin/static/.
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ const output = join('dist', 'renderer');
 // and a hub serving the GUI meanwhile (a test running) never finds the folder half-written.
 const staging = `${output}.building-${process.pid}`;
 
+const generate = spawnSync('npm', ['run', '--silent', 'generate:api-types'], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (generate.status !== 0) process.exit(generate.status ?? 1);
 rmSync(staging, { recursive: true, force: true });
 const tsc = spawnSync('npx', ['tsc', '-p', join(source, 'tsconfig.json'), '--outDir', staging], { stdio: 'inherit' });
 if (tsc.status !== 0) {

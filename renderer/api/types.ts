@@ -1,8 +1,8 @@
 /**
  * The shapes the teacher GUI reads from the hub's REST API and event stream, named as the GUI uses
  * them. Each is the hub's own OpenAPI description (`server/hub/api/openapi.yaml`), through the types
- * `openapi.ts` generates from it (`npm run generate:api-types`; a test fails when it is stale): the
- * GUI and the hub cannot drift apart, and `renderer/` imports nothing of `server/`.
+ * every build generates from it into `openapi.ts` (`npm run generate:api-types`): the GUI and the
+ * hub cannot drift apart, and `renderer/` imports nothing of `server/`.
  */
 import type { components } from './openapi.js';
 
