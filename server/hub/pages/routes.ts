@@ -128,18 +128,7 @@ export function pagesRouter(ctx: HubContext): Router {
     } else if (view.phase === 'spawning') {
       res.type('html').send(spawnPendingPage(urls, { user: viewer.name, progressUrl: urls.progress(owner.name), next, announcement: ctx.settings.announcement() }));
     } else {
-      res
-        .status(view.failure ? 500 : 200)
-        .type('html')
-        .send(
-          notRunningPage(urls, {
-            viewer: viewer.name,
-            owner: owner.name,
-            failure: view.failure,
-            spawnUrl: spawnUrl(owner.name, next),
-            announcement: ctx.settings.announcement(),
-          }),
-        );
+      sendNotRunning(res, view.failure ? 500 : 200, viewer, owner, view.failure, next);
     }
   });
 
@@ -173,18 +162,7 @@ export function pagesRouter(ctx: HubContext): Router {
     } else if (view.phase === 'spawning') {
       res.redirect(303, `${urls.spawnPending(owner.name)}?next=${encodeURIComponent(serverPath)}`);
     } else {
-      res
-        .status(424)
-        .type('html')
-        .send(
-          notRunningPage(urls, {
-            viewer: viewer.name,
-            owner: owner.name,
-            failure: view.failure,
-            spawnUrl: spawnUrl(owner.name, serverPath),
-            announcement: ctx.settings.announcement(),
-          }),
-        );
+      sendNotRunning(res, 424, viewer, owner, view.failure, serverPath);
     }
   });
 
@@ -193,6 +171,12 @@ export function pagesRouter(ctx: HubContext): Router {
     const rest = req.originalUrl.slice(urls.hub('user-redirect').length).replace(/^\/+/, '');
     res.redirect(302, spawnUrl(user.name, `${urls.server(user.name)}${rest}`));
   });
+
+  /** The page saying `owner`'s server is not running (and why, if it failed), with a way to start it. */
+  function sendNotRunning(res: Response, status: number, viewer: Identity, owner: UserRecord, failure: string | null, next: string): void {
+    const page = notRunningPage(urls, { viewer: viewer.name, owner: owner.name, failure, spawnUrl: spawnUrl(owner.name, next), announcement: ctx.settings.announcement() });
+    res.status(status).type('html').send(page);
+  }
 
   function spawnUrl(user: string, next: string | null): string {
     const base = urls.hub(`spawn/${encodeURIComponent(user)}`);
