@@ -21,7 +21,7 @@ import type { SessionRecord, SessionRepository } from '../store/sessions.js';
 import type { TokenRecord, TokenRepository } from '../store/tokens.js';
 import type { UserRecord, UserRepository } from '../store/users.js';
 import type { OAuthClientRepository } from '../store/oauth-clients.js';
-import { fromSameOrigin } from './same-origin.js';
+import { fromSameOrigin } from '../net/same-origin.js';
 
 export interface Identity {
   kind: 'user' | 'service';

@@ -22,7 +22,7 @@ import type { Database } from '../store/database.js';
 import { HttpError } from './http-error.js';
 import { type Identity, type IdentityResolver } from './identity.js';
 import { oauthConfirmPage } from './pages/templates.js';
-import { fromOtherSite } from './same-origin.js';
+import { fromOtherSite } from '../net/same-origin.js';
 import type { HubUrls } from './urls.js';
 
 const CODE_LIFETIME_MS = 300_000;

@@ -1,19 +1,14 @@
 /**
  * The gate in front of plain-mode servers: `jupyter lab`/`notebook`/`server` started with a random
  * token, knowing nothing of the hub (DESIGN.md, "two launch modes"). Such a server lets in whoever
- * presents its token, so the proxy asks this gate about every request to one of them:
+ * presents its token, so the proxy asks the gate about every request to one of them. The proxy's
+ * half (proxy/gate.ts) refuses other sites' state changes, sends those not admitted to log in, and
+ * forwards the admitted with the server's token. This, the hub's half, decides who is admitted:
  *
- * 1. Refuse state-changing requests and websocket handshakes from other sites. Jupyter skips its own
- *    XSRF check for token-authenticated requests, and every request it sees carries the token, so
- *    this is the only guard against a page elsewhere driving a student's kernel.
- * 2. Authenticate the browser by a per-server cookie (`lectern-server`, `Path=/user/<name>/`) that
- *    the hub issues to a logged-in viewer with access (`admit`), or a client by a Lectern API token.
- *    The cookie is good only while the login it was issued in lives, and only while its user still
- *    holds access to that server.
- * 3. Send the unauthenticated to the hub's `/hub/user/…` page (which logs them in and admits them),
- *    or refuse API calls and websockets outright, as there is no browser to send.
- * 4. Forward with Lectern's cookies removed (the server has no business seeing the login) and the
- *    server's own token as the Authorization.
+ * - a browser by a per-server cookie (`lectern-server`, `Path=/user/<name>/`) that the hub issues to
+ *   a logged-in viewer with access (`admit`), good only while the login it was issued in lives and
+ *   only while its user still holds access to that server; or a client by a Lectern API token;
+ * - the unauthenticated browser logs in at the hub's `/hub/user/…` page, which admits it.
  *
  * Servers run with jupyterhub-singleuser do their own OAuth with the hub and are never protected
  * here. Grants live in memory only: after a hub restart the browsers of adopted servers are sent
@@ -22,10 +17,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hashSecret } from '../auth/secrets.js';
-import { appendSetCookie, cookieValues, serializeCookie, withoutCookies } from '../net/cookies.js';
+import { appendSetCookie, cookieValues, serializeCookie } from '../net/cookies.js';
 import { tokenFromAuthorizationHeader } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
-import { type GuardVerdict, type RouteGuard, rewriteRequestHeaders } from '../proxy/proxy.js';
+import { gateGuard, type GatedRoute } from '../proxy/gate.js';
+import type { RouteGuard } from '../proxy/proxy.js';
 import { forwardedPath, segmentCount, stripSegments } from '../proxy/request-path.js';
 import { normalizePrefix } from '../proxy/route-table.js';
 import { LECTERN_COOKIE_PREFIX } from '../proxy/server-cookies.js';
@@ -33,7 +29,6 @@ import { hasScope, type ScopeTarget } from '../rbac/scopes.js';
 import type { SessionRepository } from '../store/sessions.js';
 import type { UserRepository } from '../store/users.js';
 import type { Identity, IdentityResolver } from './identity.js';
-import { fromOtherSite } from './same-origin.js';
 import type { HubUrls } from './urls.js';
 
 export interface ServerGateDeps {
@@ -58,17 +53,10 @@ export interface GatedServer {
 /** The gate cookie's name; every cookie starting with `lectern-` is kept from the servers. */
 export const SERVER_COOKIE = `${LECTERN_COOKIE_PREFIX}server`;
 const ACCESS_SCOPE = 'access:servers';
-/** Methods that change nothing, which another site may send (a link, an image). */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The rest of a server's path, after its prefix, for a call to Jupyter's REST API. */
 const API_PATH = /^\/api(?:[/?]|$)/;
-const CROSS_ORIGIN_MESSAGE = "Cross-origin requests to a student's server are refused.";
-const LOG_IN_MESSAGE = 'Log in to the hub first.';
-const FORWARD: GuardVerdict = { forward: true };
 
-interface ProtectedServer extends GatedServer {
-  /** The decoded, normalised route prefix (the proxy's `route.prefix`). */
-  prefix: string;
+interface ProtectedServer extends GatedServer, GatedRoute {
   /** The encoded URL prefix, ending with `/`: the cookie's Path, as browsers send the path. */
   cookiePath: string;
   scopeTarget: ScopeTarget;
@@ -90,7 +78,10 @@ export class ServerGate {
   /** The one live cookie hash per login and server (`<session id> <prefix>`), so a new one replaces it. */
   private readonly grantOf = new Map<string, string>();
 
-  constructor(private readonly deps: ServerGateDeps) {}
+  constructor(private readonly deps: ServerGateDeps) {
+    const keeper = { admits: this.authenticated.bind(this), loginPage: this.hubPageFor.bind(this) };
+    this.guard = gateGuard(this.servers, keeper, { secure: deps.secure, log: deps.log });
+  }
 
   /** Puts a plain-mode server's route behind the gate; call before the route is added. */
   protect(routePrefix: string, server: GatedServer): void {
@@ -141,32 +132,8 @@ export class ServerGate {
     return true;
   }
 
-  /** The proxy's guard: see the file comment for what it does to a protected route's requests. */
-  readonly guard: RouteGuard = (req, route) => {
-    const server = this.servers.get(route.prefix);
-    if (server === undefined) return FORWARD;
-    const websocket = req.headers.upgrade !== undefined;
-    const method = req.method ?? 'GET';
-
-    if ((websocket || !SAFE_METHODS.has(method)) && fromOtherSite(req, this.deps.secure)) {
-      this.deps.log.warn(`refused a cross-origin ${websocket ? 'websocket' : method} to ${server.prefix}`, {
-        origin: req.headers.origin ?? req.headers['sec-fetch-site'],
-      });
-      return { forward: false, status: 403, message: CROSS_ORIGIN_MESSAGE };
-    }
-
-    if (!this.authenticated(req, server)) {
-      const hubPage = websocket || (method !== 'GET' && method !== 'HEAD') ? undefined : this.hubPageFor(req, server);
-      if (hubPage === undefined) return { forward: false, status: 403, message: LOG_IN_MESSAGE };
-      return { forward: false, status: 302, message: LOG_IN_MESSAGE, location: hubPage };
-    }
-
-    rewriteRequestHeaders(req, {
-      cookie: withoutCookies(req.headers.cookie, LECTERN_COOKIE_PREFIX),
-      authorization: `token ${server.token}`,
-    });
-    return FORWARD;
-  };
+  /** The proxy's guard for the protected routes (proxy/gate.ts), with this gate deciding who gets in. */
+  readonly guard: RouteGuard;
 
   /** Drops cookies whose login has ended, for the hub's periodic housekeeping. */
   forgetDeadGrants(): void {

@@ -10,7 +10,7 @@ import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
-import { fromOtherSite } from '../same-origin.js';
+import { fromOtherSite } from '../../net/same-origin.js';
 import type { HubUrls } from '../urls.js';
 import { html } from '../../html/html.js';
 import { layout } from './templates.js';

@@ -14,7 +14,7 @@ import type { LoginLinkRecord } from '../../store/login-links.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { safeNextUrl } from '../next-url.js';
-import { fromOtherSite } from '../same-origin.js';
+import { fromOtherSite } from '../../net/same-origin.js';
 import { startBrowserSession } from './login.js';
 import { CARD_CODE_REFUSED, cardCodePage, loginLinkPage, loginLinkRefusedPage } from './login-card-templates.js';
 

@@ -16,7 +16,7 @@ import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
 import { safeNextUrl } from '../next-url.js';
-import { fromOtherSite } from '../same-origin.js';
+import { fromOtherSite } from '../../net/same-origin.js';
 import { awaitingApprovalPage, joinPage, turnedAwayPage, type JoinForm } from './join-templates.js';
 import { loginPage } from './templates.js';
 

@@ -17,7 +17,7 @@ import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf } from '../identity.js';
 import { safeNextUrl } from '../next-url.js';
-import { fromOtherSite } from '../same-origin.js';
+import { fromOtherSite } from '../../net/same-origin.js';
 import { changePasswordPage } from './password-templates.js';
 
 /**

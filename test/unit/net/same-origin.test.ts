@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { fromOtherSite, fromSameOrigin } from '../../../server/hub/same-origin.js';
+import { fromOtherSite, fromSameOrigin } from '../../../server/net/same-origin.js';
 
 const request = (headers: Record<string, string>) => ({ headers: { host: 'hub.local:8000', ...headers } }) as unknown as IncomingMessage;
 /** A student's server: the same host, another port. */
