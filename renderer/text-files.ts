@@ -1,7 +1,7 @@
 /**
  * A chosen file's text: UTF-8, or UTF-16 and Windows-1252 as spreadsheet programs on Windows save
- * CSV, so a school export's accents survive. `lectern users import` (server/cli/roster.ts) and the
- * roster page (assets/static/roster.js) read files by the same rules.
+ * CSV, so a school export's accents survive. `lectern users import` (server/cli/roster.ts) reads
+ * files by the same rules.
  */
 export function decodeTextFile(buffer: ArrayBuffer): string {
   const bytes = new Uint8Array(buffer);

@@ -1,6 +1,6 @@
 /**
  * `lectern users import FILE [--cards]`: a class roster in, accounts out, all or none (the rules
- * are those of the roster page: server/auth/roster.ts). With a hub running on the data dir it goes
+ * are the dashboard import's: server/auth/roster.ts). With a hub running on the data dir it goes
  * through the hub's REST API; otherwise it opens the database itself, and cannot make login cards
  * (they live in a running hub's memory).
  */
@@ -63,7 +63,7 @@ export async function importRosterFile(config: LecternConfig, file: string, card
   if (cards) {
     console.log(
       '\nNo login cards: they are made by a running hub. Start it (lectern start), then print cards for these ' +
-        'students on its roster page (/hub/roster, "New cards for existing accounts").',
+        'students in its dashboard (Users: select them, then Print login cards).',
     );
   }
   return 0;
@@ -71,7 +71,7 @@ export async function importRosterFile(config: LecternConfig, file: string, card
 
 /**
  * A roster file's text: UTF-8, or UTF-16 and Windows-1252 as spreadsheet programs on Windows save
- * CSV. The roster page reads a chosen file by the same rules (assets/static/roster.js), in the browser.
+ * CSV. The dashboard reads a chosen file by the same rules (renderer/text-files.ts), in the browser.
  */
 function decodeRoster(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);

@@ -1,8 +1,8 @@
 /**
  * Lectern extensions for putting a class on the hub: a roster's preview and import
  * (`/lectern/roster/…`), and printable login cards whose QR codes are one-time login links
- * (`/lectern/login-cards`, `/lectern/users/{name}/login-links`). The roster page (/hub/roster)
- * and `lectern users import` use these; the teacher GUI will too.
+ * (`/lectern/login-cards`, `/lectern/users/{name}/login-links`). The dashboard's import and
+ * `lectern users import` use these.
  */
 import type { Request, Response } from 'express';
 import { z } from 'zod';

@@ -1,8 +1,8 @@
 /**
- * Pages for putting a class on the hub: the teacher's roster page, the printable sheet of login
- * cards, and the two pages a student sees after scanning a card. No inline scripts or styles: the
- * Content-Security-Policy forbids them, so behaviour is in static/roster.js, cards.js and
- * login-link.js, and looks in roster.css and cards.css.
+ * Pages for login cards: the printable sheet, and the pages a student sees after scanning a card or
+ * typing its code. (The teacher imports a class list and prints cards in the dashboard.) No inline
+ * scripts or styles: the Content-Security-Policy forbids them, so behaviour is in static/cards.js
+ * and login-link.js, and looks in cards.css.
  */
 import type { HubUrls } from '../urls.js';
 import { html, SafeHtml } from '../../html/html.js';
@@ -10,65 +10,6 @@ import { layout } from './templates.js';
 
 /** 2 × 4 cards of 92 × 60 mm fill a page inside 10 mm margins on A4 and US Letter alike. */
 const CARDS_PER_PAGE = 8;
-
-export function rosterPage(urls: HubUrls, view: { user: string }): string {
-  return layout({
-    title: 'Class roster',
-    urls,
-    user: view.user,
-    script: 'roster.js',
-    stylesheet: 'roster.css',
-    body: html`<section class="card" id="roster"
-  data-preview-url="${urls.api('lectern/roster/preview')}" data-import-url="${urls.api('lectern/roster/import')}">
-  <h1>Import a class roster</h1>
-  <p>The class list your school system exports (CSV), a copy from a spreadsheet, or names one per line. A first row
-  naming the columns (<code>First name</code>, <code>Last name</code>, <code>Email</code>, <code>Class</code>…) says
-  what each holds. Each student's login name is made from their name (<code>Zoë Martin</code> logs in as
-  <code>zoe.martin</code>) unless a <code>login</code> column gives it; a password is made up for each student unless a
-  <code>password</code> column gives it. To choose the columns yourself, import from the dashboard.</p>
-  <label for="roster-file">Open a CSV or text file</label>
-  <input type="file" id="roster-file" accept=".csv,.tsv,.txt,text/csv,text/plain">
-  <label for="roster-text">Or paste the roster here</label>
-  <textarea id="roster-text" rows="10" spellcheck="false" autocapitalize="none" autocorrect="off"
-    placeholder="name,display name,password,class&#10;ann,Ann Smith,,physics&#10;bob,Bob Jones,,physics"></textarea>
-  <div class="actions">
-    <button type="button" id="preview-button">Preview</button>
-    <button type="button" id="import-button" disabled>Import</button>
-  </div>
-  <p id="roster-status" role="status" aria-live="polite"></p>
-  <p class="error" id="roster-error" role="alert" hidden></p>
-  <progress id="import-progress" max="1" value="0" hidden></progress>
-  <div class="table-wrap">
-    <table id="preview-table" hidden>
-      <thead><tr><th>Line</th><th>Login name</th><th>Full name</th><th>Password</th><th>Class</th><th>Problems</th><th>Notes</th></tr></thead>
-      <tbody></tbody>
-    </table>
-  </div>
-</section>
-<section class="card" id="import-result" hidden>
-  <h2>Accounts created</h2>
-  <p><strong>Made-up passwords are shown only now.</strong> Print the login cards (the sheet is kept for an hour)
-  or write the passwords down before you leave this page.</p>
-  <p><a class="button" id="cards-link" href="" target="_blank" rel="noopener">Print login cards</a></p>
-  <div class="table-wrap">
-    <table id="result-table">
-      <thead><tr><th>Name</th><th>Display name</th><th>Class</th><th>Password</th></tr></thead>
-      <tbody></tbody>
-    </table>
-  </div>
-</section>
-<section class="card" id="reprint" data-cards-api-url="${urls.api('lectern/login-cards')}">
-  <h2>New cards for existing accounts</h2>
-  <p>A sheet that has expired, or a student without a card: the cards printed before keep working. The new ones show
-  no password; students scan the QR code once, or log in with the password they have.</p>
-  <label for="reprint-names">Login names, one per line or separated by commas</label>
-  <textarea id="reprint-names" rows="3" spellcheck="false" autocapitalize="none" autocorrect="off"></textarea>
-  <label class="check"><input type="checkbox" id="reprint-revoke"> A card was lost: stop the cards printed before for these students.</label>
-  <div class="actions"><button type="button" id="reprint-button">Make cards</button></div>
-  <p class="error" id="reprint-error" role="alert" hidden></p>
-</section>`,
-  });
-}
 
 export interface CardView {
   name: string;

@@ -1,6 +1,6 @@
 /**
- * The teacher's pages for a class roster: `/hub/roster` (import, preview, results) and
- * `/hub/cards/<id>` (a sheet of login cards to print). Admins only, logged in with the cookie.
+ * The teacher's sheets of login cards, `/hub/cards/<id>`, made by the dashboard's import and its
+ * Print login cards. Admins only, logged in with the cookie.
  */
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -9,7 +9,7 @@ import { hasScope } from '../../rbac/scopes.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { identityOf, type Identity } from '../identity.js';
-import { cardsExpiredPage, cardsSheet, rosterPage } from './login-card-templates.js';
+import { cardsExpiredPage, cardsSheet } from './login-card-templates.js';
 
 export function rosterRouter(ctx: HubContext): Router {
   const { urls } = ctx;
@@ -24,8 +24,9 @@ export function rosterRouter(ctx: HubContext): Router {
   };
   const viewer = (res: Response): string => (identityOf(res) as Identity).name;
 
+  // Where the roster page was: classes are imported in the dashboard now.
   router.get('/roster', teacher, (_req, res) => {
-    res.type('html').send(rosterPage(urls, { user: viewer(res) }));
+    res.redirect(301, urls.hub('admin'));
   });
 
   router.get('/cards/:id', teacher, async (req, res) => {
