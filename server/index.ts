@@ -13,7 +13,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { JoinCodes } from './auth/join-codes.js';
 import { LoginAttempts } from './auth/login-attempts.js';
 import { issueLoginLink } from './auth/login-links.js';
-import { announceHostName, mdnsHostName } from './lan/mdns.js';
+import { announceHostName, mdnsHostName, type MdnsAnnouncer } from './lan/mdns.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { generatePassword, PasswordHasher } from './auth/passwords.js';
 import { newSecret } from './auth/secrets.js';
@@ -47,7 +47,7 @@ import { launchPlanProvider } from './spawner/launch-plan.js';
 import { localSpawners } from './spawner/local-spawners.js';
 import { isolationProvider, type Isolation } from './spawner/sandbox/isolation.js';
 import { Database } from './store/database.js';
-import { acquireLock } from './store/lock.js';
+import { acquireLock, type DataDirLock } from './store/lock.js';
 import { GroupRepository } from './store/groups.js';
 import { LoginLinkRepository } from './store/login-links.js';
 import { OAuthClientRepository } from './store/oauth-clients.js';
@@ -116,30 +116,141 @@ const USAGE_SAMPLE_MS = 5_000;
 /** The desktop window uses its login link at once; a minute is ample, and little for anyone else. */
 const DESKTOP_LOGIN_LINK_MS = 60_000;
 
+/**
+ * Starts the hub as a short list of steps, each returning what it built and what undoes it: the
+ * data dir taken, the store opened, the accounts' parts, the hub (its context, proxy and servers),
+ * the listeners, the background jobs. When a step fails, what the earlier ones did is undone in
+ * reverse; `dispose()` undoes them all the same way.
+ */
 export async function startHub(config: LecternConfig, options: StartOptions = {}): Promise<RunningHub> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? Date.now;
+  const undo = new UndoList();
+  let disposing: Promise<void> | undefined;
+  const dispose = () => (disposing ??= undo.run().then(() => log.info('Lectern stopped')));
+  try {
+    const lock = await undo.step(takeDataDir(config));
+    const store = await undo.step(openStore(config, log));
+    const accounts = await undo.step(openAccounts(store, log));
+    // Known once the hub listens; what is built before asks for them later.
+    const addresses: Addresses = { port: 0, hubUrl: '', apiUrl: '', url: '' };
+    const hub = await undo.step(buildHub({ store, accounts, addresses, options, clock, log, dispose }));
+    await undo.step(listenAll(hub, addresses, log));
+    await lock.update({ apiUrl: addresses.apiUrl, token: accounts.cliToken, url: addresses.url });
+    // Servers that outlived a previous hub check their users' tokens with this API: adopt them now.
+    await hub.ctx.servers.adoptPreviousRun();
+    await undo.step(startJobs(hub, clock, log, () => disposing !== undefined));
+    log.info(`Lectern is running at ${addresses.url}`);
+    reportHowServersRun(hub, log);
+    const { ctx } = hub;
+    return {
+      url: addresses.url,
+      port: addresses.port,
+      apiUrl: addresses.apiUrl,
+      initialAccounts: accounts.initialAccounts,
+      joinCode: () => accounts.joinCodes?.current() ?? null,
+      joinUrls: () => ctx.joinAddresses.list(),
+      isolation: hub.isolation,
+      activeStudentServers: () => ctx.servers.activeStudentServers(),
+      stopStudentServers: () => ctx.servers.stopStudents(),
+      desktopLoginUrl: async () => {
+        const admin = ctx.users.list().find((user) => user.admin && user.approved);
+        if (!admin) throw new Error('There is no admin account to open the teacher dashboard with. Create one with: lectern users add NAME --admin');
+        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(clock() + DESKTOP_LOGIN_LINK_MS), true);
+        await ctx.db.commit();
+        return new URL(`${ctx.urls.hub(`login-link/${secret}`)}?next=${encodeURIComponent(ctx.urls.hub('admin'))}`, addresses.url).href;
+      },
+      dispose,
+    };
+  } catch (error) {
+    await undo.run();
+    throw error;
+  }
+}
+
+/** What a step of the start built, and what undoes it. */
+interface Built<T> {
+  value: T;
+  undo?: () => Promise<void> | void;
+}
+
+/** The undoing of the steps done so far, run last first; running it again does nothing. */
+class UndoList {
+  private readonly undos: (() => Promise<void> | void)[] = [];
+
+  async step<T>(built: Promise<Built<T>>): Promise<T> {
+    const { value, undo } = await built;
+    if (undo) this.undos.push(undo);
+    return value;
+  }
+
+  async run(): Promise<void> {
+    while (this.undos.length > 0) await (this.undos.pop() as () => Promise<void> | void)();
+  }
+}
+
+/** Where the hub listens, filled in by `listenAll`. */
+interface Addresses {
+  /** The public listener's port. */
+  port: number;
+  /** The loopback listener, and the REST API on it, as servers and the CLI reach them. */
+  hubUrl: string;
+  apiUrl: string;
+  /** The hub's public URL as seen from this machine. */
+  url: string;
+}
+
+/** The data dir, created if missing, and its lock: one hub per data dir. */
+async function takeDataDir(config: LecternConfig): Promise<Built<DataDirLock>> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const lock = await acquireLock(config.dataDir, { pid: process.pid, startedAt: new Date().toISOString() });
-  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
-  const cleanUp = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  };
+  return { value: lock, undo: () => lock.release() };
+}
+
+interface Store {
+  db: Database;
+  settings: SettingsRepository;
+  liveSettings: LiveSettings;
+  /** The effective configuration: the given one with the changes saved from the settings page. */
+  config: LecternConfig;
+}
+
+/** The database, the settings changed on the settings page, and students' folders in today's layout. */
+async function openStore(given: LecternConfig, log: Logger): Promise<Built<Store>> {
+  const db = await Database.open(join(given.dataDir, 'lectern.sqlite'), { log: log.child('store') });
   try {
-    const db = await Database.open(join(config.dataDir, 'lectern.sqlite'), { log: log.child('store') });
-    cleanups.push(() => db.close());
     const settings = new SettingsRepository(db);
-    const liveSettings = await LiveSettings.open(config, { store: settings, db, log });
-    // From here on, the effective configuration: the given one with the changes saved from the settings page.
-    config = liveSettings.running;
+    const liveSettings = await LiveSettings.open(given, { store: settings, db, log });
+    const config = liveSettings.running;
     // Before anything makes a student's folder: each student's files move one level down, into `home`.
     const moved = await migrateStudentFolders(usersFolder(config));
     if (moved.length > 0) log.info(`moved ${moved.length} students' files into their folder's "home" (the new layout)`);
-    const hasher = new PasswordHasher();
-    cleanups.push(() => hasher.close());
-    const urls = new HubUrls(config.network.baseUrl);
-    const secure = config.network.tls !== undefined;
+    return { value: { db, settings, liveSettings, config }, undo: () => db.close() };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+interface Accounts {
+  users: UserRepository;
+  tokens: TokenRepository;
+  sessions: SessionRepository;
+  groups: GroupRepository;
+  oauthClients: OAuthClientRepository;
+  hasher: PasswordHasher;
+  identities: IdentityResolver;
+  authenticator: ReturnType<typeof createAuthenticator>;
+  joinCodes: JoinCodes | null;
+  /** The CLI's credential while this hub runs: in memory and in the 0600 lock file, never in the database. */
+  cliToken: string;
+  initialAccounts: { name: string; password: string }[];
+}
+
+/** Who may do what: accounts, tokens and logins, the configured services, and the first admin. */
+async function openAccounts({ db, settings, config }: Store, log: Logger): Promise<Built<Accounts>> {
+  const hasher = new PasswordHasher();
+  try {
     const users = new UserRepository(db);
     const tokens = new TokenRepository(db);
     const sessions = new SessionRepository(db);
@@ -152,257 +263,300 @@ export async function startHub(config: LecternConfig, options: StartOptions = {}
       sessions,
       oauthClients,
       roles: config.roles,
-      secure,
+      secure: config.network.tls !== undefined,
       markDirty: () => db.markDirty(),
     });
     for (const service of config.services) identities.addService(service.name, service.apiToken, service.admin);
-    // The CLI's credential while this hub runs: in memory and in the 0600 lock file, never in the database.
     const cliToken = newSecret();
     identities.addService('lectern-cli', cliToken, true, false);
-
     const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
     const authenticator = createAuthenticator(config, { db, users, hasher });
-    const joinCodes =
-      config.auth.loginMode === 'join-code' ? await JoinCodes.open({ db, settings, fixed: config.auth.joinCode }) : null;
-    const routes = new RouteTable();
-    const metrics = new HubMetrics();
-    let apiUrl = '';
-    let hubUrl = '';
-    let port = 0;
-    let disposing: Promise<void> | undefined;
-    const dispose = () => (disposing ??= cleanUp().then(() => log.info('Lectern stopped')));
-    const isolation = isolationProvider(config.spawner);
-    const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
-    const ctx: HubContext = {
-      clock,
-      config,
-      gate,
-      urls,
-      log,
-      db,
-      users,
-      sessions,
-      tokens,
-      oauthClients,
-      serverRecords: new ServerRepository(db),
-      groups,
-      loginLinks: new LoginLinkRepository(db),
-      settings,
-      cardSheets: new CardSheets(clock),
-      routes,
-      metrics,
-      identities,
-      hasher,
-      authenticator,
-      logins: new LoginAttempts({ authenticator, users, throttle: new LoginThrottle({ clock }), log: log.child('login') }),
-      joinCodes,
-      liveSettings,
-      secure,
-      hubActivity: { last: Date.now() },
-      isolation,
-      hubUrl: () => hubUrl,
-      publicPort: () => port,
-      requestShutdown: () => {
-        log.info('shutdown requested through the API');
-        if (options.onShutdownRequest) options.onShutdownRequest();
-        else void dispose();
-      },
-      requestRestart: options.onRestartRequest
-        ? () => {
-            log.info('restart requested through the API');
-            options.onRestartRequest?.();
-          }
-        : null,
-      servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
-      handouts: new Handouts({
-        config,
-        db,
-        handouts: new HandoutRepository(db),
-        users,
-        groups,
-        log: log.child('handouts'),
-        changed: (handoutId) => ctx.events.handoutChanged(handoutId),
-        clock,
-      }),
-      events: new HubEvents({
-        servers: () => ctx.servers.states(),
-        accounts: () => ({ users: users.count(), signedIn: sessions.countSignedInUsers(), pendingApproval: users.countAwaitingApproval() }),
-        announcement: () => settings.announcement(),
-        log: log.child('events'),
-      }),
-      joinAddresses: new JoinAddresses({ network: config.network, port: () => port, settings, db }),
+    const joinCodes = config.auth.loginMode === 'join-code' ? await JoinCodes.open({ db, settings, fixed: config.auth.joinCode }) : null;
+    return {
+      value: { users, tokens, sessions, groups, oauthClients, hasher, identities, authenticator, joinCodes, cliToken, initialAccounts },
+      undo: () => hasher.close(),
     };
-    const launch = launchPlanProvider(config.spawner);
-    // The hub's app is made once the context is whole; the proxy hands it what no route takes.
-    let hubApp: RequestListener = (_req, res) => res.writeHead(503).end();
-    const proxy: Proxy = new Proxy({
-      log: log.child('proxy'),
-      routes,
-      fallback: (req, res) => hubApp(req, res),
-      homeUrl: urls.hub('home'),
-      renderErrorPage: (status, message) => errorPage(urls, status, message),
-      guard: (req, route): GuardVerdict => {
-        const verdict = origins?.guard(req, route) ?? gate.guard(req, route);
-        // What it forwards to a student's server is also how the hub knows who opened a handout.
-        if (verdict.forward && typeof route.data.user === 'string') ctx.handouts.noteServerRequest(route.data.user, req.method, req.url ?? '/', route.prefix);
-        return verdict;
-      },
-      setCookiePolicy: studentServerCookies,
-    });
-    const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };
-    const origins: ServerOrigins | undefined =
-      config.network.serverOrigins === 'ports'
-        ? new ServerOrigins({ proxy, ip: config.network.ip, tls, hubPort: () => port, log: log.child('origins') })
-        : undefined;
-    const originPorts =
-      origins &&
-      new OriginPorts({
-        origins,
-        db,
-        servers: ctx.serverRecords,
-        users,
-        routeOf: (user, serverName) => urls.serverRoute(user, serverName),
-        range: portRange(config.network.serverPorts),
-        hubPort: () => port,
-        log: log.child('origins'),
-      });
-    ctx.servers = new ServerManager({
+  } catch (error) {
+    await hasher.close();
+    throw error;
+  }
+}
+
+interface Hub {
+  ctx: HubContext;
+  proxy: Proxy;
+  origins: ServerOrigins | undefined;
+  originPorts: OriginPorts | undefined;
+  /** The hub's express app: what the proxy hands every request no route takes. */
+  app: RequestListener;
+  launch: ReturnType<typeof launchPlanProvider>;
+  isolation: () => Promise<Isolation>;
+  tls: { cert: Buffer; key: Buffer } | undefined;
+}
+
+/**
+ * The hub itself: its context (every part a request handler uses), the proxy in front of it,
+ * students' servers and their origins, and handouts. Undoing it stops every server.
+ */
+async function buildHub(parts: {
+  store: Store;
+  accounts: Accounts;
+  addresses: Addresses;
+  options: StartOptions;
+  clock: () => number;
+  log: Logger;
+  dispose: () => Promise<void>;
+}): Promise<Built<Hub>> {
+  const { store, accounts, addresses, options, clock, log, dispose } = parts;
+  const { db, settings, liveSettings, config } = store;
+  const { users, sessions, groups, identities, authenticator } = accounts;
+  const urls = new HubUrls(config.network.baseUrl);
+  const secure = config.network.tls !== undefined;
+  const routes = new RouteTable();
+  const metrics = new HubMetrics();
+  const isolation = isolationProvider(config.spawner);
+  const gate = new ServerGate({ sessions, users, identities, urls, secure, log: log.child('gate') });
+  const ctx: HubContext = {
+    clock,
+    config,
+    gate,
+    urls,
+    log,
+    db,
+    users,
+    sessions,
+    tokens: accounts.tokens,
+    oauthClients: accounts.oauthClients,
+    serverRecords: new ServerRepository(db),
+    groups,
+    loginLinks: new LoginLinkRepository(db),
+    settings,
+    cardSheets: new CardSheets(clock),
+    routes,
+    metrics,
+    identities,
+    hasher: accounts.hasher,
+    authenticator,
+    logins: new LoginAttempts({ authenticator, users, throttle: new LoginThrottle({ clock }), log: log.child('login') }),
+    joinCodes: accounts.joinCodes,
+    liveSettings,
+    secure,
+    hubActivity: { last: Date.now() },
+    isolation,
+    hubUrl: () => addresses.hubUrl,
+    publicPort: () => addresses.port,
+    requestShutdown: () => {
+      log.info('shutdown requested through the API');
+      if (options.onShutdownRequest) options.onShutdownRequest();
+      else void dispose();
+    },
+    requestRestart: options.onRestartRequest
+      ? () => {
+          log.info('restart requested through the API');
+          options.onRestartRequest?.();
+        }
+      : null,
+    servers: undefined as unknown as ServerManager, // set just below: the manager needs the context's parts
+    handouts: new Handouts({
       config,
       db,
+      handouts: new HandoutRepository(db),
       users,
-      tokens,
-      oauthClients,
+      groups,
+      log: log.child('handouts'),
+      changed: (handoutId) => ctx.events.handoutChanged(handoutId),
+      clock,
+    }),
+    events: new HubEvents({
+      servers: () => ctx.servers.states(),
+      accounts: () => ({ users: users.count(), signedIn: sessions.countSignedInUsers(), pendingApproval: users.countAwaitingApproval() }),
+      announcement: () => settings.announcement(),
+      log: log.child('events'),
+    }),
+    joinAddresses: new JoinAddresses({ network: config.network, port: () => addresses.port, settings, db }),
+  };
+  const launch = launchPlanProvider(config.spawner);
+  // The hub's app is made once the context is whole; the proxy hands it what no route takes.
+  let hubApp: RequestListener = (_req, res) => res.writeHead(503).end();
+  const proxy: Proxy = new Proxy({
+    log: log.child('proxy'),
+    routes,
+    fallback: (req, res) => hubApp(req, res),
+    homeUrl: urls.hub('home'),
+    renderErrorPage: (status, message) => errorPage(urls, status, message),
+    guard: (req, route): GuardVerdict => {
+      const verdict = origins?.guard(req, route) ?? gate.guard(req, route);
+      // What it forwards to a student's server is also how the hub knows who opened a handout.
+      if (verdict.forward && typeof route.data.user === 'string') ctx.handouts.noteServerRequest(route.data.user, req.method, req.url ?? '/', route.prefix);
+      return verdict;
+    },
+    setCookiePolicy: studentServerCookies,
+  });
+  const tls = config.network.tls && { cert: readFileSync(config.network.tls.cert), key: readFileSync(config.network.tls.key) };
+  const origins: ServerOrigins | undefined =
+    config.network.serverOrigins === 'ports'
+      ? new ServerOrigins({ proxy, ip: config.network.ip, tls, hubPort: () => addresses.port, log: log.child('origins') })
+      : undefined;
+  const originPorts =
+    origins &&
+    new OriginPorts({
+      origins,
+      db,
       servers: ctx.serverRecords,
-      routes,
-      urls,
-      hubApiUrl: () => apiUrl,
-      log: log.child('servers'),
-      metrics,
-      spawners: localSpawners({
-        settings: config.spawner,
-        launch,
-        isolation,
-        jupyterConfigDir: join(config.dataDir, 'jupyter-config'),
-        hidden: [config.dataDir, usersFolder(config), homedir()],
-        log: log.child('spawner'),
-      }),
-      origins: originPorts,
-      gate,
-      events: ctx.events,
-      beforeStart: (user) => ctx.handouts.deliverBeforeStart(user),
+      users,
+      routeOf: (user, serverName) => urls.serverRoute(user, serverName),
+      range: portRange(config.network.serverPorts),
+      hubPort: () => addresses.port,
+      log: log.child('origins'),
     });
-    cleanups.push(() => ctx.servers.stopAll());
+  ctx.servers = new ServerManager({
+    config,
+    db,
+    users,
+    tokens: accounts.tokens,
+    oauthClients: accounts.oauthClients,
+    servers: ctx.serverRecords,
+    routes,
+    urls,
+    hubApiUrl: () => addresses.apiUrl,
+    log: log.child('servers'),
+    metrics,
+    spawners: localSpawners({
+      settings: config.spawner,
+      launch,
+      isolation,
+      jupyterConfigDir: join(config.dataDir, 'jupyter-config'),
+      hidden: [config.dataDir, usersFolder(config), homedir()],
+      log: log.child('spawner'),
+    }),
+    origins: originPorts,
+    gate,
+    events: ctx.events,
+    beforeStart: (user) => ctx.handouts.deliverBeforeStart(user),
+  });
+  const undo = async () => {
+    ctx.handouts.stop();
+    await ctx.servers.stopAll();
+  };
+  try {
     await ctx.handouts.start();
-    cleanups.push(() => ctx.handouts.stop());
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+  const app = createHubApp(ctx);
+  hubApp = origins ? origins.fallback(app) : app;
+  metrics.addSource(() => prometheusText(proxy.stats, routes.size));
+  return { value: { ctx, proxy, origins, originPorts, app, launch, isolation, tls: tls || undefined }, undo };
+}
 
-    const app = createHubApp(ctx);
-    hubApp = origins ? origins.fallback(app) : app;
-    metrics.addSource(() => prometheusText(proxy.stats, routes.size));
-
-    const publicServer = createPublicListener(proxy, { tls });
+/**
+ * The listeners: the public one (the proxy, then the hub), each server's origin from the last run,
+ * the hub's loopback API, and configurable-http-proxy's route API when asked for; the `.local`
+ * name announced. Undoing closes them all.
+ */
+async function listenAll(hub: Hub, addresses: Addresses, log: Logger): Promise<Built<void>> {
+  const { ctx, proxy, origins } = hub;
+  const { config, urls } = ctx;
+  const closers: (() => Promise<void> | void)[] = [];
+  const undo = async () => {
+    while (closers.length > 0) await (closers.pop() as () => Promise<void> | void)();
+  };
+  try {
+    const publicServer = createPublicListener(proxy, { tls: hub.tls });
     await listenOrExplain(publicServer, { host: config.network.ip, port: config.network.port }, 'the hub');
-    cleanups.push(async () => {
+    closers.push(async () => {
       // The proxy first: a listener closes only once its connections have, and it does not count
       // websockets (students' open notebooks), which only the proxy can end.
       proxy.close();
       await origins?.closeAll();
       await closeServer(publicServer);
     });
-    port = (publicServer.address() as AddressInfo).port;
-    await announceOnLan(ctx, log, cleanups);
+    addresses.port = (publicServer.address() as AddressInfo).port;
+    const announcer = await announceOnLan(ctx, log);
+    if (announcer) closers.push(() => announcer.close());
     // Each server's origin from the last run, so bookmarks of servers not started yet lead somewhere.
-    await originPorts?.reopenAll();
+    await hub.originPorts?.reopenAll();
 
-    const apiServer = createHttpServer(app);
+    const apiServer = createHttpServer(hub.app);
     await listenOnHubPort(apiServer, config.dataDir, log);
-    cleanups.push(() => closeServer(apiServer));
+    closers.push(() => closeServer(apiServer));
     if (config.proxy.apiPort !== null) {
       // configurable-http-proxy's REST API, for tools that manage routes as they would CHP's.
-      const routeApi = createHttpServer(createRouteApi({ routes, authToken: config.proxy.apiToken, log: log.child('route-api') }));
+      const routeApi = createHttpServer(createRouteApi({ routes: ctx.routes, authToken: config.proxy.apiToken, log: log.child('route-api') }));
       await listenOrExplain(routeApi, { host: config.proxy.apiIp, port: config.proxy.apiPort }, 'the proxy’s REST API');
-      cleanups.push(() => closeServer(routeApi));
+      closers.push(() => closeServer(routeApi));
     }
-    hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
-    apiUrl = `${hubUrl}${urls.api().slice(0, -1)}`;
+    addresses.hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
+    addresses.apiUrl = `${addresses.hubUrl}${urls.api().slice(0, -1)}`;
     const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
-    const url = `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${urls.base}`;
-    await lock.update({ apiUrl, token: cliToken, url });
-    // Servers that outlived a previous hub check their users' tokens with this API: adopt them now.
-    await ctx.servers.adoptPreviousRun();
-
-    // The culler is built again whenever its settings change on the settings page.
-    let culler: IdleCuller | undefined;
-    const startCuller = async () => {
-      await culler?.stop();
-      culler = undefined;
-      if (!config.culler.enabled || disposing) return;
-      culler = new IdleCuller({
-        idleTimeoutMs: config.culler.idleTimeout * 1000,
-        everyMs: config.culler.every * 1000,
-        running: () => ctx.servers.runningServers(),
-        stop: (userName, serverName) => {
-          const user = users.find(userName);
-          return user ? ctx.servers.stop(user, serverName) : Promise.resolve();
-        },
-        noteActivity: (userName, serverName, at) => {
-          const user = users.find(userName);
-          if (user) ctx.servers.noteActivity(user, serverName, at);
-        },
-        log: log.child('culler'),
-        clock,
-      });
-      culler.start();
-    };
-    await startCuller();
-    cleanups.push(() => culler?.stop());
-    liveSettings.onChange(['culler.enabled', 'culler.idleTimeout'], startCuller);
-    liveSettings.onChange(['spawner.concurrentSpawnLimit'], () => ctx.servers.setConcurrentSpawnLimit(config.spawner.concurrentSpawnLimit));
-
-    const housekeeping = setInterval(() => {
-      ctx.servers.recordRouteActivity();
-      gate.forgetDeadGrants();
-      void ctx.servers.rotateLogs();
-    }, HOUSEKEEPING_MS);
-    housekeeping.unref();
-    cleanups.push(() => clearInterval(housekeeping));
-    const usageSampler = setInterval(() => void ctx.servers.sampleUsage(), USAGE_SAMPLE_MS);
-    usageSampler.unref();
-    cleanups.push(() => clearInterval(usageSampler));
-
-    log.info(`Lectern is running at ${url}`);
-    // Finding Python environments takes a second: done now, not while the first student waits.
-    void launch().then(
-      (resolution) => (resolution.plan ? log.info(`students' servers: ${resolution.reason}`) : log.warn(`students' servers cannot start: ${resolution.problem ?? ''}`)),
-      (error: unknown) => log.warn(`could not find how to launch students' servers: ${(error as Error).message}`),
-    );
-    void isolation().then((status) => {
-      if (status.problem) log.error(status.problem);
-      else if (status.warning) log.warn(status.warning);
-      else log.info(`students' servers run in a sandbox (${status.sandbox ?? ''})`);
-    });
-    return {
-      url,
-      port,
-      apiUrl,
-      initialAccounts,
-      joinCode: () => joinCodes?.current() ?? null,
-      joinUrls: () => ctx.joinAddresses.list(),
-      isolation,
-      activeStudentServers: () => ctx.servers.activeStudentServers(),
-      stopStudentServers: () => ctx.servers.stopStudents(),
-      desktopLoginUrl: async () => {
-        const admin = users.list().find((user) => user.admin && user.approved);
-        if (!admin) throw new Error('There is no admin account to open the teacher dashboard with. Create one with: lectern users add NAME --admin');
-        const secret = issueLoginLink(ctx.loginLinks, admin.id, new Date(clock() + DESKTOP_LOGIN_LINK_MS), true);
-        await db.commit();
-        return new URL(`${urls.hub(`login-link/${secret}`)}?next=${encodeURIComponent(urls.hub('admin'))}`, url).href;
-      },
-      dispose,
-    };
+    addresses.url = `${ctx.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addresses.port}${urls.base}`;
+    return { value: undefined, undo };
   } catch (error) {
-    await cleanUp();
+    await undo();
     throw error;
   }
+}
+
+/** The background jobs: the idle culler (built again when its settings change), housekeeping, usage samples. */
+async function startJobs(hub: Hub, clock: () => number, log: Logger, disposing: () => boolean): Promise<Built<void>> {
+  const { ctx } = hub;
+  const { config, users, liveSettings } = ctx;
+  let culler: IdleCuller | undefined;
+  const startCuller = async () => {
+    await culler?.stop();
+    culler = undefined;
+    if (!config.culler.enabled || disposing()) return;
+    culler = new IdleCuller({
+      idleTimeoutMs: config.culler.idleTimeout * 1000,
+      everyMs: config.culler.every * 1000,
+      running: () => ctx.servers.runningServers(),
+      stop: (userName, serverName) => {
+        const user = users.find(userName);
+        return user ? ctx.servers.stop(user, serverName) : Promise.resolve();
+      },
+      noteActivity: (userName, serverName, at) => {
+        const user = users.find(userName);
+        if (user) ctx.servers.noteActivity(user, serverName, at);
+      },
+      log: log.child('culler'),
+      clock,
+    });
+    culler.start();
+  };
+  await startCuller();
+  liveSettings.onChange(['culler.enabled', 'culler.idleTimeout'], startCuller);
+  liveSettings.onChange(['spawner.concurrentSpawnLimit'], () => ctx.servers.setConcurrentSpawnLimit(config.spawner.concurrentSpawnLimit));
+
+  const housekeeping = setInterval(() => {
+    ctx.servers.recordRouteActivity();
+    ctx.gate.forgetDeadGrants();
+    void ctx.servers.rotateLogs();
+  }, HOUSEKEEPING_MS);
+  housekeeping.unref();
+  const usageSampler = setInterval(() => void ctx.servers.sampleUsage(), USAGE_SAMPLE_MS);
+  usageSampler.unref();
+  return {
+    value: undefined,
+    undo: async () => {
+      clearInterval(usageSampler);
+      clearInterval(housekeeping);
+      await culler?.stop();
+    },
+  };
+}
+
+/** Finds, once the hub is up, how students' servers will run, and says so (it takes a second). */
+function reportHowServersRun(hub: Hub, log: Logger): void {
+  void hub.launch().then(
+    (resolution) => (resolution.plan ? log.info(`students' servers: ${resolution.reason}`) : log.warn(`students' servers cannot start: ${resolution.problem ?? ''}`)),
+    (error: unknown) => log.warn(`could not find how to launch students' servers: ${(error as Error).message}`),
+  );
+  void hub.isolation().then((status) => {
+    if (status.problem) log.error(status.problem);
+    else if (status.warning) log.warn(status.warning);
+    else log.info(`students' servers run in a sandbox (${status.sandbox ?? ''})`);
+  });
 }
 
 /**
@@ -473,11 +627,11 @@ async function listenOnHubPort(server: Server, dataDir: string, log: Logger): Pr
  * Announces the machine's `.local` name when students can reach the hub over the network, so that
  * the dashboard and the cards can offer an address that survives a new IP address.
  */
-async function announceOnLan(ctx: HubContext, log: Logger, cleanups: (() => unknown)[]): Promise<void> {
+async function announceOnLan(ctx: HubContext, log: Logger): Promise<MdnsAnnouncer | undefined> {
   const name = mdnsHostName();
-  if (!name || ctx.joinAddresses.lanIPv4().length === 0) return;
+  if (!name || ctx.joinAddresses.lanIPv4().length === 0) return undefined;
   const announcer = await announceHostName(name, () => ctx.joinAddresses.lanIPv4(), log.child('mdns'));
-  if (!announcer) return;
+  if (!announcer) return undefined;
   ctx.joinAddresses.setAnnouncedName(announcer.name);
-  cleanups.push(() => announcer.close());
+  return announcer;
 }
