@@ -85,20 +85,15 @@ export function handoutsScreen(ctx: ScreenContext): Screen {
   const form = h(
     'form',
     { class: 'handout-form' },
-    h('label', { htmlFor: ids.name }, 'Name (also the folder students get)'),
-    name,
-    h('label', { htmlFor: ids.audience }, 'For'),
-    audience,
-    h('label', { htmlFor: ids.files }, 'Files'),
-    files,
-    h('label', { htmlFor: ids.folder }, 'Or a folder'),
-    folder,
-    h('label', { htmlFor: ids.available }, 'Available from (optional)'),
-    available,
-    h('label', { htmlFor: ids.due }, 'Due (optional: collected then)'),
-    due,
-    h('label', { htmlFor: ids.late }, 'A hand-in after the due time'),
-    late,
+    ...labelled([
+      ['Name (also the folder students get)', name],
+      ['For', audience],
+      ['Files', files],
+      ['Or a folder', folder],
+      ['Available from (optional)', available],
+      ['Due (optional: collected then)', due],
+      ['A hand-in after the due time', late],
+    ]),
     h('div', { class: 'actions' }, submit),
     status,
   );
@@ -323,4 +318,9 @@ function studentRow(api: HubApi, handout: Handout, student: HandoutStudent): HTM
     h('td', null, student.collected ? ago(student.collected) : '—'),
     h('td', { class: 'actions' }, live, collected),
   );
+}
+
+/** Each field after its label, the label naming the field by its id. */
+function labelled(fields: [label: string, field: HTMLElement][]): HTMLElement[] {
+  return fields.flatMap(([label, field]) => [h('label', { htmlFor: field.id }, label), field]);
 }
