@@ -19,7 +19,7 @@ import { askServer } from '../net/ask-server.js';
 import type { RouteTable } from '../proxy/route-table.js';
 import { loopbackPortTaken } from '../spawner/free-port.js';
 import { waitForHttpServer } from '../spawner/readiness.js';
-import { availableMemoryBytes, processStartTime, processTable, processTree, treeUsage } from '../spawner/processes.js';
+import { availableMemoryBytes, processStartTime, processTable, processTree, proportionalMemoryBytes, treeUsage } from '../spawner/processes.js';
 import { lowerSessions } from '../spawner/priority.js';
 import { readLogTail, rotateLogIfLarge } from '../spawner/server-log.js';
 import { CapacityError, SpawnError, type SpawnContext, type Spawner, type PreparedSpawn, type SpawnerFactory, type StopOptions } from '../spawner/spawner.js';
@@ -367,7 +367,9 @@ export class ServerManager {
       if (tree.length === 0) continue;
       // Kernels start in sessions of their own, at the hub's priority until lowered here.
       if (!this.isTeacher(server.user.name)) void lowerSessions(tree.map((entry) => entry.pid));
-      const usage = treeUsage(tree);
+      // Each page once, where the OS can say: a server and its kernels share much of Python.
+      const resident = treeUsage(tree);
+      const usage = { ...resident, memoryBytes: (await proportionalMemoryBytes(tree.map((entry) => entry.pid))) ?? resident.memoryBytes };
       const reading = { cpuSeconds: usage.cpuSeconds, at: now };
       server.usage = { cpuPercent: cpuPercent(server.cpuSample, reading), memoryBytes: usage.memoryBytes, processes: usage.processes };
       server.cpuSample = reading;

@@ -20,6 +20,7 @@ export interface ProgressEvent {
 /** A running server's use of the machine: its whole process tree (server and kernels). */
 export interface ServerUsage {
   cpuPercent: number;
+  /** Each page once (proportional set size) where the OS says, else resident memory (spawner/processes.ts). */
   memoryBytes: number;
   processes: number;
 }

@@ -132,6 +132,36 @@ export interface TreeUsage {
   processes: number;
 }
 
+/**
+ * The memory the processes take together, each page counted once: their proportional set size
+ * (Linux: `Pss` in /proc/<pid>/smaps_rollup), where a page shared by several processes is split
+ * between them. Resident memory counts a shared page in full in every process that maps it, so a
+ * server and its kernels (which share Python's libraries), or servers forked from one parent,
+ * would be counted many times over. Null where the OS does not say (macOS, Windows, Linux before
+ * 4.14), or when a process's figures cannot be read: the caller then counts resident memory.
+ */
+export async function proportionalMemoryBytes(pids: readonly number[]): Promise<number | null> {
+  if (process.platform !== 'linux') return null;
+  let total = 0;
+  for (let i = 0; i < pids.length; i += PROC_READ_BATCH) {
+    const rollups = await Promise.all(
+      pids.slice(i, i + PROC_READ_BATCH).map((pid) =>
+        readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch((error: NodeJS.ErrnoException) =>
+          // A process that exited meanwhile takes nothing; one that cannot be read spoils the sum.
+          error.code === 'ENOENT' || error.code === 'ESRCH' ? '' : null,
+        ),
+      ),
+    );
+    for (const rollup of rollups) {
+      if (rollup === null) return null;
+      const kib = /^Pss:\s+(\d+) kB$/m.exec(rollup)?.[1];
+      if (rollup !== '' && kib === undefined) return null;
+      total += Number(kib ?? 0) * 1024;
+    }
+  }
+  return total;
+}
+
 /** The summed usage of a tree. Pure. */
 export function treeUsage(tree: readonly ProcessEntry[]): TreeUsage {
   const usage: TreeUsage = { cpuSeconds: 0, memoryBytes: 0, processes: 0 };

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { type ProcessEntry, processTable, processTree, treeUsage } from '../../../server/spawner/processes.js';
+import { type ProcessEntry, processTable, processTree, proportionalMemoryBytes, treeUsage } from '../../../server/spawner/processes.js';
 
 const MB = 1_000_000;
 
@@ -130,5 +130,27 @@ describe('the process table', { skip: process.platform !== 'linux' && 'reads /pr
     const usage = treeUsage(tree);
     assert.ok(usage.memoryBytes > 60 * MB);
     assert.equal(usage.processes, 2);
+  });
+
+  it('counts pages a forked child shares with its parent once, where resident memory counts them twice', { timeout: 60_000 }, async () => {
+    // 64 MiB written by the parent, then shared copy-on-write with a child that writes nothing.
+    const forked = spawn('/usr/bin/python3', ['-c', "import os, sys, time\nb = b'x' * (64 * 2**20)\nif os.fork() == 0:\n    time.sleep(60)\nelse:\n    print('forked', flush=True)\n    time.sleep(60)"], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        forked.stdout?.once('data', () => resolve());
+        forked.once('exit', (code) => reject(new Error(`python exited (${code}) before it forked`)));
+      });
+      const tree = processTree(await processTable(), forked.pid as number);
+      assert.equal(tree.length, 2, 'the parent and its child');
+      const resident = treeUsage(tree).memoryBytes;
+      const proportional = await proportionalMemoryBytes(tree.map((entry) => entry.pid));
+      assert.ok(proportional !== null);
+      assert.ok(resident > 128 * MB, `resident memory counts the shared 64 MiB twice: ${resident}`);
+      assert.ok(proportional >= 64 * MB && proportional < resident - 48 * MB, `each page once: ${proportional} of ${resident}`);
+    } finally {
+      for (const entry of processTree(await processTable(), forked.pid as number)) process.kill(entry.pid, 'SIGKILL');
+    }
   });
 });
