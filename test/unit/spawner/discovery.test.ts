@@ -23,6 +23,7 @@ import {
   type EnvironmentCandidate,
   type InterpreterProbe,
 } from '../../../server/spawner/discovery.js';
+import { debianJupyterPackages, singleuserPages } from '../../helpers/debian-jupyter.js';
 
 type Entry = 'dir' | { link: string } | { text: string; mode?: number } | 'python' | 'plain';
 
@@ -549,7 +550,7 @@ describe('environment discovery', () => {
       const choice = chooseEnvironment(candidates);
       assert.equal(choice.plan?.mode, 'singleuser');
       assert.deepEqual(choice.plan?.command, ['/usr/bin/jupyterhub-singleuser']);
-      assert.equal(choice.plan?.singleuserApp, 'notebook.notebookapp.NotebookApp');
+      assert.equal(choice.plan?.singleuserApp, singleuserPages(debianJupyterPackages()).singleuserApp, 'the pages its packages give');
     });
 
     it('reports the pyenv python3 that comes first on PATH as lacking Jupyter', { skip: !existsSync('/root/.pyenv/shims/python3') && 'no pyenv here' }, () => {
