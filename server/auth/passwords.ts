@@ -28,11 +28,20 @@ export function passwordProblem(password: string, minLength: number): string | n
  * A small pool of worker threads doing bcrypt. Workers are unref'd while idle, so an idle pool
  * never keeps the process alive.
  */
+/** A job for the workers, with who waits for it; tried again once on another worker if its worker fails. */
+interface Task {
+  job: PasswordRequest;
+  resolve: (value: string | boolean) => void;
+  reject: (error: Error) => void;
+  retried: boolean;
+}
+
 export class PasswordHasher {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (v: string | boolean) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Task & { worker: Worker }>();
   private readonly busy = new Map<Worker, number>();
   private nextId = 1;
+  private closed = false;
   // A real hash of a random password, compared against when the user does not exist, so an unknown
   // name takes as long to refuse as a wrong password.
   private dummyHash: Promise<string> | undefined;
@@ -55,33 +64,50 @@ export class PasswordHasher {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map((worker) => worker.terminate()));
     this.workers.length = 0;
   }
 
   private run(job: PasswordRequest): Promise<string | boolean> {
+    return new Promise((resolve, reject) => this.post({ job, resolve, reject, retried: false }));
+  }
+
+  private post(task: Task): void {
     const id = this.nextId++;
     const worker = this.leastBusyWorker();
     this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
     worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...job, id } as PasswordJob);
-    });
+    this.pending.set(id, { ...task, worker });
+    worker.postMessage({ ...task.job, id } as PasswordJob);
   }
 
   private leastBusyWorker(): Worker {
     if (this.workers.length < this.size) {
       const worker = startWorker();
       worker.on('message', (result: PasswordResult) => this.settle(worker, result));
-      worker.on('error', (error) => {
-        for (const { reject } of this.pending.values()) reject(error);
-        this.pending.clear();
-      });
+      // A worker that failed (one that could not start, at the process's file-descriptor limit) is
+      // dropped, and its jobs go to another; the next job starts a new worker in its place.
+      worker.on('error', (error) => this.drop(worker, error));
+      worker.on('exit', (code) => this.drop(worker, new Error(`a password worker stopped (exit code ${code})`)));
       this.workers.push(worker);
       return worker;
     }
     return this.workers.reduce((a, b) => ((this.busy.get(a) ?? 0) <= (this.busy.get(b) ?? 0) ? a : b));
+  }
+
+  private drop(worker: Worker, error: Error): void {
+    const index = this.workers.indexOf(worker);
+    if (index === -1) return;
+    this.workers.splice(index, 1);
+    this.busy.delete(worker);
+    for (const [id, task] of this.pending) {
+      if (task.worker !== worker) continue;
+      this.pending.delete(id);
+      // Once more, on another worker: a login should not fail for a worker that could not start.
+      if (task.retried || this.closed) task.reject(error);
+      else this.post({ job: task.job, resolve: task.resolve, reject: task.reject, retried: true });
+    }
   }
 
   private settle(worker: Worker, result: PasswordResult): void {

@@ -49,8 +49,11 @@ export interface ProcessEntry {
 
 // Reading the /proc/<pid>/stat files a batch at a time rather than one by one took a table of ~1000
 // processes from 180 ms to 100 ms (medians of 30, a loaded 2-core machine; 84 processes: 69 ms to
-// 10 ms). Batches of 256 or all at once were no faster, and hold more reads in flight.
-const PROC_READ_BATCH = 64;
+// 10 ms). Batches of 256 or all at once were no faster, and hold more reads in flight. Each read in
+// flight holds a file descriptor, every 5 seconds: a batch stays well inside the descriptors the
+// hub keeps back from connections (32 at a limit of 256, proxy/connection-guard.ts), or a teacher
+// logging in while students use up the connections could find none left for the database.
+const PROC_READ_BATCH = 16;
 
 /**
  * Every process on the machine, from one pass over the process table (Linux /proc, macOS

@@ -90,7 +90,9 @@ describe('under a low file-descriptor limit', () => {
       // The teacher logs in and stops the student's server meanwhile.
       const teacher = new HttpClient(hub.origin);
       const login = await teacher.logIn('teach', 'teacher-password-1');
-      assert.equal(login.status, 302, 'the teacher logs in');
+      // Should it fail, what the hub said about it.
+      const hubErrors = () => hub.stderr().split('\n').filter((line) => /^\[E |^ {4}/.test(line)).slice(-30).join('\n');
+      assert.equal(login.status, 302, `the teacher logs in. The hub's errors:\n${hubErrors()}`);
       assert.ok(teacher.cookie('lectern-session') ?? teacher.cookie('jupyterhub-hub-login'), 'with a session');
       assert.equal((await api('/users/stu/server', { method: 'DELETE' })).status, 204, 'and stops the student’s server');
       assert.ok(answers.ok > 0, 'students were served too');

@@ -14,6 +14,19 @@ describe('passwords', () => {
     assert.equal(await hasher.verify('correct horse batterY', hash), false);
   });
 
+  it('hashes on another worker when its worker stops mid-job, and starts a new one for the next', { timeout: 30_000 }, async () => {
+    const fragile = new PasswordHasher(1);
+    try {
+      const hashing = fragile.hash('correct horse battery');
+      // As a worker that could not start, or died: the job is not lost with it.
+      await (fragile as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]?.terminate();
+      assert.equal(await bcrypt.compare('correct horse battery', await hashing), true);
+      assert.equal(await fragile.verify('correct horse battery', await fragile.hash('correct horse battery')), true);
+    } finally {
+      await fragile.close();
+    }
+  });
+
   it('refuses passwords bcrypt would silently truncate, instead of truncating them', () => {
     assert.equal(passwordProblem('a'.repeat(72), 8), null);
     assert.match(passwordProblem('a'.repeat(73), 8) ?? '', /at most 72 bytes/);
