@@ -1,8 +1,8 @@
 // The test command: lint, type-check and build, then every test file under node's test runner.
 // Fails with install instructions when a prerequisite the tests drive is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { testFiles } from './test-files.mjs';
 
 const prerequisites = [
   ['/usr/bin/jupyterhub-singleuser', 'Debian package jupyterhub'],
@@ -38,16 +38,8 @@ step('lint', 'npx', ['eslint', '.']);
 // The hub and tests, then the teacher GUI (scripts/build-renderer.mjs): `npm run build` does both.
 step('type-check and build', 'npm', ['run', '--silent', 'build']);
 
-function testFiles(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return testFiles(path);
-    return entry.name.endsWith('.test.js') ? [path] : [];
-  });
-}
 const only = process.argv.slice(2);
-const files = testFiles('dist/test').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+const files = testFiles('dist/test', '.test.js').filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
 // The timeout holds for each test file as a whole too: a file of real servers can take several
 // minutes on a busy machine (scripts/test-under-load.sh). No --test-force-exit: it can end a file's
 // process before all of its results are reported, and a file's tests would go missing unnoticed.

@@ -6,8 +6,7 @@
 //
 // The browser tests and the CLI's run the built GUI and CLI: `npm run build` first for those.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { testFiles } from './test-files.mjs';
 
 const SUITES = { unit: ['test/unit'], integration: ['test/integration', 'test/e2e'] };
 const [suite, ...texts] = process.argv.slice(2);
@@ -16,15 +15,7 @@ if (!(suite in SUITES)) {
   process.exit(2);
 }
 
-function testFiles(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return testFiles(path);
-    return entry.name.endsWith('.test.ts') ? [path] : [];
-  });
-}
-const files = SUITES[suite].flatMap(testFiles).filter((file) => texts.length === 0 || texts.some((text) => file.includes(text)));
+const files = SUITES[suite].flatMap((dir) => testFiles(dir, '.test.ts')).filter((file) => texts.length === 0 || texts.some((text) => file.includes(text)));
 if (files.length === 0) {
   console.error(`No ${suite} test file's path contains ${texts.map((text) => JSON.stringify(text)).join(' or ')}.`);
   process.exit(2);

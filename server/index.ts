@@ -180,12 +180,26 @@ class UndoList {
 
   async step<T>(built: Promise<Built<T>>): Promise<T> {
     const { value, undo } = await built;
-    if (undo) this.undos.push(undo);
+    if (undo) this.add(undo);
     return value;
+  }
+
+  add(undo: () => Promise<void> | void): void {
+    this.undos.push(undo);
   }
 
   async run(): Promise<void> {
     while (this.undos.length > 0) await (this.undos.pop() as () => Promise<void> | void)();
+  }
+}
+
+/** A step's result with its undo; should the rest of the step fail, what it made is undone at once. */
+async function undoable<T>(undo: () => Promise<void> | void, rest: () => Promise<T>): Promise<Built<T>> {
+  try {
+    return { value: await rest(), undo };
+  } catch (error) {
+    await undo();
+    throw error;
   }
 }
 
@@ -218,18 +232,18 @@ interface Store {
 /** The database, the settings changed on the settings page, and students' folders in today's layout. */
 async function openStore(given: LecternConfig, log: Logger): Promise<Built<Store>> {
   const db = await Database.open(join(given.dataDir, 'lectern.sqlite'), { log: log.child('store') });
-  try {
-    const settings = new SettingsRepository(db);
-    const liveSettings = await LiveSettings.open(given, { store: settings, db, log });
-    const config = liveSettings.running;
-    // Before anything makes a student's folder: each student's files move one level down, into `home`.
-    const moved = await migrateStudentFolders(usersFolder(config));
-    if (moved.length > 0) log.info(`moved ${moved.length} students' files into their folder's "home" (the new layout)`);
-    return { value: { db, settings, liveSettings, config }, undo: () => db.close() };
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+  return undoable(
+    () => db.close(),
+    async () => {
+      const settings = new SettingsRepository(db);
+      const liveSettings = await LiveSettings.open(given, { store: settings, db, log });
+      const config = liveSettings.running;
+      // Before anything makes a student's folder: each student's files move one level down, into `home`.
+      const moved = await migrateStudentFolders(usersFolder(config));
+      if (moved.length > 0) log.info(`moved ${moved.length} students' files into their folder's "home" (the new layout)`);
+      return { db, settings, liveSettings, config };
+    },
+  );
 }
 
 interface Accounts {
@@ -250,36 +264,33 @@ interface Accounts {
 /** Who may do what: accounts, tokens and logins, the configured services, and the first admin. */
 async function openAccounts({ db, settings, config }: Store, log: Logger): Promise<Built<Accounts>> {
   const hasher = new PasswordHasher();
-  try {
-    const users = new UserRepository(db);
-    const tokens = new TokenRepository(db);
-    const sessions = new SessionRepository(db);
-    const groups = new GroupRepository(db);
-    const oauthClients = new OAuthClientRepository(db);
-    const identities = new IdentityResolver({
-      users,
-      groups,
-      tokens,
-      sessions,
-      oauthClients,
-      roles: config.roles,
-      secure: config.network.tls !== undefined,
-      markDirty: () => db.markDirty(),
-    });
-    for (const service of config.services) identities.addService(service.name, service.apiToken, service.admin);
-    const cliToken = newSecret();
-    identities.addService('lectern-cli', cliToken, true, false);
-    const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
-    const authenticator = createAuthenticator(config, { db, users, hasher });
-    const joinCodes = config.auth.loginMode === 'join-code' ? await JoinCodes.open({ db, settings, fixed: config.auth.joinCode }) : null;
-    return {
-      value: { users, tokens, sessions, groups, oauthClients, hasher, identities, authenticator, joinCodes, cliToken, initialAccounts },
-      undo: () => hasher.close(),
-    };
-  } catch (error) {
-    await hasher.close();
-    throw error;
-  }
+  return undoable(
+    () => hasher.close(),
+    async () => {
+      const users = new UserRepository(db);
+      const tokens = new TokenRepository(db);
+      const sessions = new SessionRepository(db);
+      const groups = new GroupRepository(db);
+      const oauthClients = new OAuthClientRepository(db);
+      const identities = new IdentityResolver({
+        users,
+        groups,
+        tokens,
+        sessions,
+        oauthClients,
+        roles: config.roles,
+        secure: config.network.tls !== undefined,
+        markDirty: () => db.markDirty(),
+      });
+      for (const service of config.services) identities.addService(service.name, service.apiToken, service.admin);
+      const cliToken = newSecret();
+      identities.addService('lectern-cli', cliToken, true, false);
+      const initialAccounts = await prepareAccounts(config, db, users, hasher, log);
+      const authenticator = createAuthenticator(config, { db, users, hasher });
+      const joinCodes = config.auth.loginMode === 'join-code' ? await JoinCodes.open({ db, settings, fixed: config.auth.joinCode }) : null;
+      return { users, tokens, sessions, groups, oauthClients, hasher, identities, authenticator, joinCodes, cliToken, initialAccounts };
+    },
+  );
 }
 
 interface Hub {
@@ -434,20 +445,17 @@ async function buildHub(parts: {
     events: ctx.events,
     beforeStart: (user) => ctx.handouts.deliverBeforeStart(user),
   });
-  const undo = async () => {
+  const stopServers = async () => {
     ctx.handouts.stop();
     await ctx.servers.stopAll();
   };
-  try {
+  return undoable(stopServers, async () => {
     await ctx.handouts.start();
-  } catch (error) {
-    await undo();
-    throw error;
-  }
-  const app = createHubApp(ctx);
-  hubApp = origins ? origins.fallback(app) : app;
-  metrics.addSource(() => prometheusText(proxy.stats, routes.size));
-  return { value: { ctx, proxy, origins, originPorts, app, launch, isolation, tls: tls || undefined }, undo };
+    const app = createHubApp(ctx);
+    hubApp = origins ? origins.fallback(app) : app;
+    metrics.addSource(() => prometheusText(proxy.stats, routes.size));
+    return { ctx, proxy, origins, originPorts, app, launch, isolation, tls: tls || undefined };
+  });
 }
 
 /**
@@ -458,14 +466,12 @@ async function buildHub(parts: {
 async function listenAll(hub: Hub, addresses: Addresses, log: Logger): Promise<Built<void>> {
   const { ctx, proxy, origins } = hub;
   const { config, urls } = ctx;
-  const closers: (() => Promise<void> | void)[] = [];
-  const undo = async () => {
-    while (closers.length > 0) await (closers.pop() as () => Promise<void> | void)();
-  };
-  try {
+  // Closed last opened first, as the hub stops or should a later one fail to open.
+  const listeners = new UndoList();
+  return undoable(() => listeners.run(), async () => {
     const publicServer = createPublicListener(proxy, { tls: hub.tls });
     await listenOrExplain(publicServer, { host: config.network.ip, port: config.network.port }, 'the hub');
-    closers.push(async () => {
+    listeners.add(async () => {
       // The proxy first: a listener closes only once its connections have, and it does not count
       // websockets (students' open notebooks), which only the proxy can end.
       proxy.close();
@@ -474,28 +480,24 @@ async function listenAll(hub: Hub, addresses: Addresses, log: Logger): Promise<B
     });
     addresses.port = (publicServer.address() as AddressInfo).port;
     const announcer = await announceOnLan(ctx, log);
-    if (announcer) closers.push(() => announcer.close());
+    if (announcer) listeners.add(() => announcer.close());
     // Each server's origin from the last run, so bookmarks of servers not started yet lead somewhere.
     await hub.originPorts?.reopenAll();
 
     const apiServer = createHttpServer(hub.app);
     await listenOnHubPort(apiServer, config.dataDir, log);
-    closers.push(() => closeServer(apiServer));
+    listeners.add(() => closeServer(apiServer));
     if (config.proxy.apiPort !== null) {
       // configurable-http-proxy's REST API, for tools that manage routes as they would CHP's.
       const routeApi = createHttpServer(createRouteApi({ routes: ctx.routes, authToken: config.proxy.apiToken, log: log.child('route-api') }));
       await listenOrExplain(routeApi, { host: config.proxy.apiIp, port: config.proxy.apiPort }, 'the proxy’s REST API');
-      closers.push(() => closeServer(routeApi));
+      listeners.add(() => closeServer(routeApi));
     }
     addresses.hubUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
     addresses.apiUrl = `${addresses.hubUrl}${urls.api().slice(0, -1)}`;
     const host = ['0.0.0.0', '::', ''].includes(config.network.ip) ? '127.0.0.1' : config.network.ip;
     addresses.url = `${ctx.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${addresses.port}${urls.base}`;
-    return { value: undefined, undo };
-  } catch (error) {
-    await undo();
-    throw error;
-  }
+  });
 }
 
 /** The background jobs: the idle culler (built again when its settings change), housekeeping, usage samples. */
