@@ -499,6 +499,8 @@ export class ServerManager {
       this.addRoute(server);
       server.started = new Date().toISOString();
       this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
+      // As JupyterHub does: starting a server is activity, of the server and of its user.
+      this.noteActivity(user, name, Date.parse(server.started));
       await this.deps.db.commit();
       this.setPhase(server, 'running');
       this.deps.metrics.observeSpawn((performance.now() - startedAt) / 1000, 'success');
