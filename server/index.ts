@@ -420,6 +420,15 @@ async function buildHub(parts: {
       hubPort: () => addresses.port,
       log: log.child('origins'),
     });
+  const spawners = localSpawners({
+    settings: config.spawner,
+    launch,
+    isolation,
+    jupyterConfigDir: join(config.dataDir, 'jupyter-config'),
+    hidden: [config.dataDir, usersFolder(config), homedir()],
+    forkServerDir: join(config.dataDir, 'fork-server'),
+    log: log.child('spawner'),
+  });
   ctx.servers = new ServerManager({
     config,
     db,
@@ -432,14 +441,7 @@ async function buildHub(parts: {
     hubApiUrl: () => addresses.apiUrl,
     log: log.child('servers'),
     metrics,
-    spawners: localSpawners({
-      settings: config.spawner,
-      launch,
-      isolation,
-      jupyterConfigDir: join(config.dataDir, 'jupyter-config'),
-      hidden: [config.dataDir, usersFolder(config), homedir()],
-      log: log.child('spawner'),
-    }),
+    spawners,
     origins: originPorts,
     gate,
     events: ctx.events,
@@ -448,6 +450,7 @@ async function buildHub(parts: {
   const stopServers = async () => {
     ctx.handouts.stop();
     await ctx.servers.stopAll();
+    await spawners.close();
   };
   return undoable(stopServers, async () => {
     await ctx.handouts.start();

@@ -34,6 +34,7 @@ import {
 } from './discovery-probe.js';
 import type { LaunchMode } from '../config/schema.js';
 import { interpreterOfScript, Search, type EnvironmentSource, type Lead } from './discovery-search.js';
+import type { ForkProgram } from './fork/fork-server.js';
 
 export { JUPYTER_PACKAGES, type JupyterPackage, type InterpreterProbe, type ProbeOutcome } from './discovery-probe.js';
 export { interpreterOfScript, type EnvironmentSource } from './discovery-search.js';
@@ -377,6 +378,11 @@ export interface LaunchPlan {
    * nbclassic is installed (Debian's packages).
    */
   singleuserApp?: string;
+  /**
+   * How a fork server runs the same program (fork/fork-server.ts), and the modules it imports
+   * before forking; absent for a configured `spawner.command`, which runs as it is.
+   */
+  fork?: { program: ForkProgram; preload: string[] };
 }
 
 export interface EnvironmentOverride {
@@ -495,18 +501,29 @@ export function planFor(candidate: EnvironmentCandidate, mode: LaunchMode, comma
   switch (mode) {
     case 'singleuser': {
       const ui: StudentInterface = has('jupyterlab') ? 'jupyterlab' : has('nbclassic') ? 'nbclassic' : 'notebook';
-      const plan: LaunchPlan = { mode, command: command ?? [candidate.singleuserScript as string], environment, ui, pathPrefix };
+      const script = candidate.singleuserScript as string;
+      const plan: LaunchPlan = { mode, command: command ?? [script], environment, ui, pathPrefix };
+      // jupyterhub-singleuser serves JupyterLab through this app when it can.
+      if (!command) plan.fork = { program: { script }, preload: ['jupyterhub.singleuser', ...(ui === 'jupyterlab' ? ['jupyterlab.labhubapp'] : [])] };
       if (ui === 'notebook' && Number(candidate.packages.notebook?.split('.')[0]) === 6) {
         plan.singleuserApp = 'notebook.notebookapp.NotebookApp';
       }
       return plan;
     }
     case 'lab':
-      return { mode, command: command ?? [candidate.python, '-s', '-m', 'jupyterlab'], environment, ui: 'jupyterlab', pathPrefix };
-    case 'notebook':
-      return { mode, command: command ?? [candidate.python, '-s', '-m', 'notebook'], environment, ui: 'notebook', pathPrefix };
+      return modulePlan('jupyterlab', 'jupyterlab.labapp', 'jupyterlab');
+    case 'notebook': {
+      const classic = Number(candidate.packages.notebook?.split('.')[0]) < 7;
+      return modulePlan('notebook', classic ? 'notebook.notebookapp' : 'notebook.app', 'notebook');
+    }
     case 'server':
-      return { mode, command: command ?? [candidate.python, '-s', '-m', 'jupyter_server'], environment, ui: 'none', pathPrefix };
+      return modulePlan('jupyter_server', 'jupyter_server.serverapp', 'none');
+  }
+
+  /** `python -s -m MODULE`, whose app lives in `app`. */
+  function modulePlan(module: string, app: string, ui: StudentInterface): LaunchPlan {
+    if (command) return { mode, command, environment, ui, pathPrefix };
+    return { mode, command: [candidate.python, '-s', '-m', module], environment, ui, pathPrefix, fork: { program: { module }, preload: [app] } };
   }
 }
 

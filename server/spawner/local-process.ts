@@ -28,6 +28,7 @@ import { processStartTime } from './processes.js';
 import type { Launcher, SandboxKind } from './sandbox/launcher.js';
 import type { SandboxPlace } from './sandbox/place.js';
 import { SpawnError, type SpawnContext, type Spawner, type StopOptions } from './spawner.js';
+import { ForkError, type ForkedServer, type ForkServer } from './fork/fork-server.js';
 import { askServer } from '../net/ask-server.js';
 
 /**
@@ -45,6 +46,8 @@ export interface LocalProcessOptions {
   plan: LaunchPlan | undefined;
   /** Runs the command as it is or in a sandbox. */
   launcher: Launcher;
+  /** Forks the server instead of running its program (fork/fork-server.ts); null to run it. */
+  forkServer: ForkServer | null;
   /** What the sandbox lets every server read, and hides from it, besides the server's own folders. */
   sandboxPaths: Pick<SandboxPlace, 'readOnly' | 'hidden'>;
   /** The hub's Jupyter config folder: the only user-level Jupyter config a server reads. */
@@ -113,7 +116,7 @@ export class LocalProcessSpawner implements Spawner {
 
   async start(): Promise<string> {
     if (this.launched && this.exitCode === null) return this.url();
-    const { plan, launcher } = this.options;
+    const { plan, launcher, forkServer } = this.options;
     if (!plan) throw new Error('LocalProcessSpawner.start() needs a launch plan');
     const { context } = this;
     const port = await freeLoopbackPort();
@@ -124,51 +127,78 @@ export class LocalProcessSpawner implements Spawner {
       { ...context.hubEnvironment, JUPYTERHUB_SERVICE_URL: `${loopbackUrl(port)}${context.servicePrefix}` },
       context.token,
     );
-    const command = [...plan.command, ...launch.args, ...this.options.args];
+    const args = [...launch.args, ...this.options.args];
     // Jupyter refuses to run as root unless told; CI and some lab machines run everything as root.
-    if (process.getuid?.() === 0 && !command.includes('--allow-root')) command.push('--allow-root');
+    if (process.getuid?.() === 0 && ![...plan.command, ...args].includes('--allow-root')) args.push('--allow-root');
     const place: SandboxPlace = { home: context.home, runtimeDir: context.runtimeDir, tmpDir: context.tmpDir, ...this.options.sandboxPaths };
-    const wrapped = launcher.wrap(command, place);
-    const [executable = '', ...args] = wrapped.command;
-    const environment = this.environment(launch.environment, wrapped.environment, plan.pathPrefix);
-    const logFd = openSync(context.logFile, 'a', 0o600);
-    let child: ChildProcess;
-    try {
-      child = spawn(executable, args, {
-        cwd: context.home,
-        env: environment,
-        detached: process.platform !== 'win32',
-        stdio: ['ignore', logFd, logFd, ...(wrapped.reportsServerPid ? (['pipe'] as const) : [])],
-        windowsHide: true,
-      });
-    } finally {
-      closeSync(logFd);
-    }
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (error) => reject(new SpawnError(`Cannot start a Jupyter server with "${executable}": ${error.message}`)));
-    });
+    const server: ServerLaunch = { plan, port, args, environment: launch.environment, place };
+    const forked = forkServer !== null && (await this.startForked(forkServer, server));
+    if (!forked) await this.startProcess(server);
+    const { pid } = this.launched as LocalProcessState;
+    this.options.log.info(`started server for ${context.user}`, { pid, port, sandbox: launcher.sandbox ?? 'none', forked });
+    return this.url();
+  }
+
+  /** Launches the server's program, in the sandbox if there is one. */
+  private async startProcess({ plan, port, args, environment, place }: ServerLaunch): Promise<void> {
+    const { context, options } = this;
+    const wrapped = options.launcher.wrap([...plan.command, ...args], place);
+    const child = await spawnLogged(wrapped.command, this.environment(environment, wrapped.environment), context, wrapped.reportsServerPid ? 'pipe' : 'ignore');
     const pid = child.pid as number;
-    if (context.lowPriority) lowerPriority(pid, this.options.log);
-    this.track({ pid, port, mode: plan.mode, startTime: null, serverPid: pid, serverStartTime: null, sandbox: launcher.sandbox }, true);
-    child.once('exit', (code, signal) => {
-      // The server is gone; anything it left in its group goes too. Only for our own child: the
-      // group of a process seen dead by polling may have a new owner by now.
-      this.markExited(code, signal);
-      this.signal('SIGKILL');
-    });
+    if (context.lowPriority) lowerPriority(pid, options.log);
+    this.track({ pid, port, mode: plan.mode, startTime: null, serverPid: pid, serverStartTime: null, sandbox: options.launcher.sandbox }, true);
+    child.once('exit', (code, signal) => this.processExited(code, signal));
     const launched = this.launched as LocalProcessState;
     launched.startTime = await processStartTime(pid);
     if (wrapped.reportsServerPid) {
       launched.serverPid = await serverPidReported(child.stdio[3] as Readable, this.exited);
       // The sandbox may have started the server before it was lowered: long before any kernel.
-      if (context.lowPriority) lowerPriority(launched.serverPid, this.options.log);
+      if (context.lowPriority) lowerPriority(launched.serverPid, options.log);
       launched.serverStartTime = await processStartTime(launched.serverPid);
     } else {
       launched.serverStartTime = launched.startTime;
     }
-    this.options.log.info(`started server for ${context.user}`, { pid, port, sandbox: launcher.sandbox ?? 'none' });
-    return this.url();
+  }
+
+  /**
+   * Forks the server from the fork server, into the student's sandbox if there is one (see
+   * fork/fork-server.py). False when the fork server could not: the server then starts the normal way.
+   */
+  private async startForked(forkServer: ForkServer, { plan, port, args, environment, place }: ServerLaunch): Promise<boolean> {
+    const { context, options } = this;
+    const wrapped = options.launcher.wrap(SANDBOX_PLACEHOLDER, place);
+    const placeholder = wrapped.reportsServerPid ? await openSandbox(wrapped.command, context) : null;
+    let forked: ForkedServer;
+    try {
+      forked = await forkServer.fork({
+        argv: [plan.command.at(-1) ?? '', ...args],
+        environment: this.environment(environment, wrapped.environment),
+        cwd: context.home,
+        logFile: context.logFile,
+        sandboxPlaceholder: placeholder?.pid ?? null,
+      });
+    } catch (error) {
+      if (!(error instanceof ForkError)) throw error;
+      options.log.warn(`could not fork the server for ${context.user}: starting it the normal way`, { error: error.message });
+      return false;
+    } finally {
+      placeholder?.release();
+    }
+    const { pid } = forked;
+    if (context.lowPriority) lowerPriority(pid, options.log);
+    this.track({ pid, port, mode: plan.mode, startTime: null, serverPid: pid, serverStartTime: null, sandbox: options.launcher.sandbox }, true);
+    // Its end is told by the fork server, its parent; should that end first, by polling.
+    void forked.exited.then((exit) => (exit ? this.processExited(exit.code, exit.signal) : this.watchByPolling()));
+    const launched = this.launched as LocalProcessState;
+    launched.startTime = launched.serverStartTime = await processStartTime(pid);
+    return true;
+  }
+
+  /** The server's process ended: anything it left in its process group goes too. */
+  private processExited(code: number | null, signal: NodeJS.Signals | null): void {
+    // Only for a process whose end was seen: the group of one seen dead by polling may have a new owner by now.
+    this.markExited(code, signal);
+    this.signal('SIGKILL');
   }
 
   /**
@@ -186,8 +216,7 @@ export class LocalProcessSpawner implements Spawner {
     const same = async (pid: number, startTime: string | null) => startTime !== null && (await processStartTime(pid)) === startTime;
     const sameProcesses = (await same(launched.pid, launched.startTime)) && (await same(launched.serverPid, launched.serverStartTime));
     this.track(launched, sameProcesses);
-    this.watcher = setInterval(() => void this.checkAdopted(), ADOPTED_POLL_MS);
-    this.watcher.unref();
+    this.watchByPolling();
     this.options.log.info(`adopted the server for ${this.context.user}`, { pid: launched.pid, port: launched.port, signals: sameProcesses });
     return this.url();
   }
@@ -281,6 +310,12 @@ export class LocalProcessSpawner implements Spawner {
     });
   }
 
+  /** For a server whose end no process will tell: one adopted, or forked by a fork server that ended. */
+  private watchByPolling(): void {
+    this.watcher = setInterval(() => void this.checkAdopted(), ADOPTED_POLL_MS);
+    this.watcher.unref();
+  }
+
   /** An adopted server has no exit event: it is alive while its process (or, unverified, its port) is. */
   private async checkAdopted(): Promise<void> {
     const launched = this.launched as LocalProcessState;
@@ -299,31 +334,21 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   /**
-   * The hub's allow-listed variables, the launch's own (JupyterHub contract or token), the
-   * student's folders, then the teacher's configured variables, which win. A variable the teacher
-   * exported before starting the hub (JUPYTERHUB_SINGLEUSER_APP, say) wins over Lectern's guess.
+   * The launch's own variables (JupyterHub contract or token), those every server shares, the
+   * student's folders, then the teacher's configured variables, which win.
    */
-  private environment(launch: Record<string, string>, sandbox: Record<string, string>, pathPrefix: readonly string[]): Record<string, string> {
-    const kept = keptHubEnvironment();
-    const path = [...pathPrefix, kept.PATH].filter(Boolean).join(delimiter);
+  private environment(launch: Record<string, string>, sandbox: Record<string, string>): Record<string, string> {
     const { home } = this.context;
     return {
       ...launch,
-      ...kept,
-      ...(path ? { PATH: path } : {}),
+      ...sharedServerEnvironment(this.options),
       HOME: home,
       USER: this.context.user,
       JUPYTER_RUNTIME_DIR: this.context.runtimeDir,
-      // The server's Jupyter config is the hub's, never the student's: `~/.jupyter` is not read
-      // (a student could otherwise restart her server with headers and settings of her choosing).
-      // jupyterhub-singleuser also drops every config folder under HOME when told to.
-      JUPYTER_CONFIG_DIR: this.options.jupyterConfigDir,
-      JUPYTERHUB_DISABLE_USER_CONFIG: '1',
       // JupyterLab keeps a student's own preferences (theme, shortcuts) under the config folder by
       // default; they are the student's to change, so they stay in the student's folder.
       JUPYTERLAB_SETTINGS_DIR: join(home, '.jupyter', 'lab', 'user-settings'),
       JUPYTERLAB_WORKSPACES_DIR: join(home, '.jupyter', 'lab', 'workspaces'),
-      ...(this.options.courseData ? { LECTERN_COURSE_DATA: this.options.courseData } : {}),
       ...sandbox,
       ...this.options.environment,
     };
@@ -361,6 +386,98 @@ export class LocalProcessSpawner implements Spawner {
         if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
       }
     }
+  }
+}
+
+/**
+ * The variables every server launched with `options` gets alike, before its own: the hub's
+ * allow-listed ones (a variable the teacher exported before starting the hub, such as
+ * JUPYTERHUB_SINGLEUSER_APP, wins over Lectern's guess), the environment's programs first on PATH,
+ * and the hub's Jupyter config in place of any of the student's.
+ */
+export function sharedServerEnvironment(options: Pick<LocalProcessOptions, 'plan' | 'jupyterConfigDir' | 'courseData'>): Record<string, string> {
+  const kept = keptHubEnvironment();
+  const path = [...(options.plan?.pathPrefix ?? []), kept.PATH].filter(Boolean).join(delimiter);
+  return {
+    ...kept,
+    ...(path ? { PATH: path } : {}),
+    // The server's Jupyter config is the hub's, never the student's: `~/.jupyter` is not read
+    // (a student could otherwise restart her server with headers and settings of her choosing).
+    // jupyterhub-singleuser also drops every config folder under HOME when told to.
+    JUPYTER_CONFIG_DIR: options.jupyterConfigDir,
+    JUPYTERHUB_DISABLE_USER_CONFIG: '1',
+    ...(options.courseData ? { LECTERN_COURSE_DATA: options.courseData } : {}),
+  };
+}
+
+/** What starting one server takes, however it is started. */
+interface ServerLaunch {
+  plan: LaunchPlan;
+  port: number;
+  /** Its arguments after its program. */
+  args: string[];
+  /** Its launch's own variables (commandLine). */
+  environment: Record<string, string>;
+  place: SandboxPlace;
+}
+
+/**
+ * What runs in a student's sandbox while a fork joins it: it says it runs (the sandbox is then
+ * complete) and waits for its stdin to end. Once the server has joined the sandbox's namespaces they
+ * are the server's, and the placeholder ends.
+ */
+const SANDBOX_PLACEHOLDER = ['/bin/sh', '-c', 'echo ready; read _'];
+
+/**
+ * Spawns `command` in its own process group, in the student's folder, with its output appended to
+ * the server's log, and file descriptor 3 a pipe when asked (a sandbox reports on it).
+ */
+async function spawnLogged(
+  command: readonly string[],
+  environment: Record<string, string>,
+  context: Pick<SpawnContext, 'home' | 'logFile'>,
+  fd3: 'pipe' | 'ignore',
+  stdio: { stdin: 'pipe' | 'ignore'; stdout: 'pipe' | 'log' } = { stdin: 'ignore', stdout: 'log' },
+): Promise<ChildProcess> {
+  const [executable = '', ...args] = command;
+  const logFd = openSync(context.logFile, 'a', 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(executable, args, {
+      cwd: context.home,
+      env: environment,
+      detached: process.platform !== 'win32',
+      stdio: [stdio.stdin, stdio.stdout === 'log' ? logFd : 'pipe', logFd, fd3],
+      windowsHide: true,
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (error) => reject(new SpawnError(`Cannot start a Jupyter server with "${executable}": ${error.message}`)));
+  });
+  return child;
+}
+
+/**
+ * Makes the student's sandbox around a placeholder (SANDBOX_PLACEHOLDER), for a fork to join:
+ * resolves once it is complete, with the placeholder's PID and how to let it end.
+ */
+async function openSandbox(command: readonly string[], context: Pick<SpawnContext, 'home' | 'logFile'>): Promise<{ pid: number; release(): void }> {
+  const sandbox = await spawnLogged(command, {}, context, 'pipe', { stdin: 'pipe', stdout: 'pipe' });
+  const ended = new Promise<void>((resolve) => sandbox.once('exit', () => resolve()));
+  const release = () => sandbox.stdin?.end();
+  try {
+    const pid = await serverPidReported(sandbox.stdio[3] as Readable, ended);
+    await new Promise<void>((resolve, reject) => {
+      sandbox.stdout?.once('data', () => resolve());
+      void ended.then(() => reject(new SpawnError("The sandbox did not start. Its own message is in the server's log.")));
+    });
+    return { pid, release };
+  } catch (error) {
+    release();
+    throw error;
   }
 }
 

@@ -10,17 +10,19 @@ import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { LaunchPlan } from './discovery.js';
 import type { LaunchResolution } from './launch-plan.js';
-import { LocalProcessSpawner, type LocalProcessOptions } from './local-process.js';
+import { ForkServers, whyNotForked } from './fork/fork-servers.js';
+import type { ForkServer, ForkServerSpec } from './fork/fork-server.js';
+import { LocalProcessSpawner, sharedServerEnvironment, type LocalProcessOptions } from './local-process.js';
 import { bubblewrapLauncher, KERNELS_OVER_IPC, KERNELS_OVER_IPC_FILES, systemLayout, type SystemLayout } from './sandbox/bubblewrap.js';
 import type { Isolation } from './sandbox/isolation.js';
-import { unsandboxed, type Launcher } from './sandbox/launcher.js';
+import { unsandboxed, type Launcher, type SandboxKind } from './sandbox/launcher.js';
 import { isInside } from './sandbox/place.js';
 import { seatbeltLauncher } from './sandbox/seatbelt.js';
 import { SpawnError, type SpawnerFactory, type SpawnContext } from './spawner.js';
 
 export interface LocalSpawnersOptions {
   /** The hub's live spawner settings: a change on the settings page applies to the next start. */
-  settings: Pick<LecternConfig['spawner'], 'args' | 'environment' | 'stopTimeouts' | 'courseData'>;
+  settings: Pick<LecternConfig['spawner'], 'args' | 'environment' | 'stopTimeouts' | 'courseData' | 'forkServer'>;
   /** How servers are launched (see launch-plan.ts). */
   launch: () => Promise<LaunchResolution>;
   /** Whether, and in what, they are sandboxed (see sandbox/isolation.ts). */
@@ -29,21 +31,26 @@ export interface LocalSpawnersOptions {
   jupyterConfigDir: string;
   /** What no sandboxed server may see even where a wider rule would show it: the data dir, the students' folders, the teacher's home. */
   hidden: string[];
+  /** The fork servers' HOME and working directory: an empty folder of the hub's, no student's. */
+  forkServerDir: string;
   log: Logger;
 }
 
 export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
   let system: Promise<SystemLayout> | undefined;
+  const forkServers = new ForkServers(options.log);
   const spawner = (
     context: SpawnContext,
     plan: LaunchPlan | undefined,
     launcher: Launcher,
+    forkServer: ForkServer | null,
     sandboxPaths: LocalProcessOptions['sandboxPaths'],
     courseData: string | null,
   ) =>
     new LocalProcessSpawner(context, {
       plan,
       launcher,
+      forkServer,
       sandboxPaths,
       courseData,
       jupyterConfigDir: options.jupyterConfigDir,
@@ -68,14 +75,53 @@ export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
       const courseData = await courseDataFolder(options.settings.courseData);
       const readOnly = [...(await readablePaths(plan)), await resolved(options.jupyterConfigDir), ...(courseData ? [courseData] : [])];
       const hidden = await Promise.all(options.hidden.map(resolved));
+      const forkServer = await forkServerFor(plan, launcher.sandbox, courseData);
       return {
         mode: plan.mode,
         sandbox: launcher.sandbox,
-        create: (context) => spawner(context, plan, launcher, { readOnly, hidden }, courseData),
+        create: (context) => spawner(context, plan, launcher, forkServer, { readOnly, hidden }, courseData),
       };
     },
     // Adopted servers are stopped and watched, never launched: how they run was settled at their start.
-    forAdoption: (context) => spawner(context, undefined, unsandboxed, { readOnly: [], hidden: [] }, null),
+    forAdoption: (context) => spawner(context, undefined, unsandboxed, null, { readOnly: [], hidden: [] }, null),
+    close: () => forkServers.close(),
+  };
+
+  /** The fork server that starts servers of `plan`, or null when they start the normal way. */
+  async function forkServerFor(plan: LaunchPlan, sandbox: SandboxKind | null, courseData: string | null): Promise<ForkServer | null> {
+    if (!options.settings.forkServer) return null;
+    const spec = forkServerSpec(plan, sandbox, { ...options, courseData, environment: options.settings.environment });
+    if (typeof spec === 'string') {
+      forkServers.notForked(spec);
+      return null;
+    }
+    await mkdir(options.forkServerDir, { recursive: true, mode: 0o700 });
+    return forkServers.get(spec);
+  }
+}
+
+/**
+ * What the fork server for servers of `plan` in `sandbox` runs, or why there is none here
+ * (fork/fork-servers.ts). It imports with what every such server's environment holds alike
+ * (local-process.ts), in `forkServerDir`, an empty folder, as HOME.
+ */
+export function forkServerSpec(
+  plan: LaunchPlan,
+  sandbox: SandboxKind | null,
+  options: { jupyterConfigDir: string; courseData: string | null; forkServerDir: string; environment: Record<string, string> },
+): ForkServerSpec | string {
+  const why = whyNotForked(plan, sandbox);
+  if (why !== null || !plan.fork || !plan.environment) return why ?? 'no fork plan';
+  return {
+    python: plan.environment.python,
+    program: plan.fork.program,
+    preload: plan.fork.preload,
+    environment: {
+      ...(plan.singleuserApp ? { JUPYTERHUB_SINGLEUSER_APP: plan.singleuserApp } : {}),
+      ...sharedServerEnvironment({ plan, jupyterConfigDir: options.jupyterConfigDir, courseData: options.courseData }),
+      HOME: options.forkServerDir,
+      ...options.environment,
+    },
   };
 }
 

@@ -90,6 +90,8 @@ export interface SpawnerFactory {
   prepare(): Promise<PreparedSpawn>;
   /** A spawner to take over a server a previous hub started (then `adopt(state)`). */
   forAdoption(context: SpawnContext): Spawner;
+  /** Ends what the factory keeps running for future starts (fork servers), once every server is stopped. */
+  close(): Promise<void>;
 }
 
 /** A failure a student or teacher can act on: its message is shown to them as it is. */

@@ -27,10 +27,15 @@ interface Mode {
   spawner: Record<string, unknown>;
 }
 
+/**
+ * Every launch mode, and both ways of starting a server: forked from a fork server (the default),
+ * and launched as a program of its own. The sandbox must hold the same either way.
+ */
 const MODES: Mode[] = [
-  { title: 'jupyterhub-singleuser', spawner: {} },
-  { title: 'the classic `jupyter notebook` 6', spawner: { python: '/usr/bin/python3', launchMode: 'notebook' } },
-  { title: '`jupyter server`', spawner: { python: '/usr/bin/python3', launchMode: 'server' } },
+  { title: 'jupyterhub-singleuser, forked', spawner: {} },
+  { title: 'jupyterhub-singleuser, launched', spawner: { forkServer: false } },
+  { title: 'the classic `jupyter notebook` 6, forked', spawner: { python: '/usr/bin/python3', launchMode: 'notebook' } },
+  { title: '`jupyter server`, launched', spawner: { python: '/usr/bin/python3', launchMode: 'server', forkServer: false } },
 ];
 
 /** A student's server runs at "below normal" priority: nice 10 more than the hub's, at most 19. */
@@ -130,9 +135,11 @@ for (const mode of MODES) {
     });
 
     it('runs both servers in the sandbox, and says so', async () => {
+      const forked = mode.spawner.forkServer !== false;
       for (const name of ['ann', 'anna']) {
         const model = (await (await t.api(`/users/${name}`)).json()) as { servers: Record<string, { lectern_sandbox: string | null }> };
         assert.equal(model.servers['']?.lectern_sandbox, 'bubblewrap', name);
+        assert.ok(t.logLines.some((line) => line.includes(`started server for ${name} `) && line.includes(`forked=${forked}`)), `${name}'s server was ${forked ? '' : 'not '}forked`);
       }
       const isolation = (await (await t.api('/lectern/isolation')).json()) as Record<string, unknown>;
       assert.equal(isolation.sandbox, 'bubblewrap');

@@ -256,7 +256,7 @@ describe('loadConfig: errors', () => {
     assert.equal(
       message,
       `Config file ${file}: unknown key "network.prot" (allowed: ip, port, baseUrl, tls, serverOrigins, serverPorts); ` +
-        'unknown key "spawner.kill" (allowed: python, launchMode, command, args, environment, isolation, memoryLimitMb, notebookRoot, courseData, defaultUrl, startTimeout, httpTimeout, concurrentSpawnLimit, activeServerLimit, minFreeMemoryMb, logMaxBytes, allowNamedServers, namedServerLimitPerUser, stopTimeouts); ' +
+        'unknown key "spawner.kill" (allowed: python, launchMode, command, args, environment, isolation, forkServer, memoryLimitMb, notebookRoot, courseData, defaultUrl, startTimeout, httpTimeout, concurrentSpawnLimit, activeServerLimit, minFreeMemoryMb, logMaxBytes, allowNamedServers, namedServerLimitPerUser, stopTimeouts); ' +
         '"network.port" must be an integer from 0 to 65535 (got -1); and 2 more problems.',
     );
   });

@@ -30,6 +30,7 @@ describe('configSchema', () => {
         args: [],
         environment: {},
         isolation: 'auto',
+        forkServer: true,
         memoryLimitMb: 2048,
         notebookRoot: null,
         courseData: null,

@@ -115,7 +115,7 @@ describe('the server manager, with a fake spawner', () => {
       hubApiUrl: () => 'http://127.0.0.1:1/hub/api',
       log: silentLogger,
       metrics: { observeSpawn: () => undefined },
-      spawners: { prepare: async () => ({ mode: 'singleuser', sandbox: null, create }), forAdoption: create },
+      spawners: { prepare: async () => ({ mode: 'singleuser', sandbox: null, create }), forAdoption: create, close: async () => undefined },
       origins: undefined,
       gate: { protect: () => undefined, unprotect: () => undefined },
       events: { serverChanged: (state) => states.push(state), usageSampled: () => undefined },

@@ -40,11 +40,12 @@ describe('local spawners', () => {
   const log = createLogger({ level: 'error', sink: () => {} });
   const found: LaunchResolution = { plan: plan(['/usr/bin/jupyterhub-singleuser']), reason: 'found', problem: null, environments: [], command: null, choice: null };
   const options = (launch: LaunchResolution, setting: 'auto' | 'sandbox', works: boolean) => ({
-    settings: { args: [], environment: {}, stopTimeouts: { interrupt: 1, terminate: 1, kill: 1 }, courseData: null },
+    settings: { args: [], environment: {}, stopTimeouts: { interrupt: 1, terminate: 1, kill: 1 }, courseData: null, forkServer: false },
     launch: async () => launch,
     isolation: async () => decideIsolation(setting, works ? { kind: 'bubblewrap', program: '/usr/bin/bwrap' } : { kind: null, reason: 'bubblewrap (bwrap) is not installed.', fix: null }),
     jupyterConfigDir: join(tmpdir(), `lectern-config-${process.pid}`),
     hidden: [],
+    forkServerDir: join(tmpdir(), `lectern-fork-${process.pid}`),
     log,
   });
   after(() => rm(join(tmpdir(), `lectern-config-${process.pid}`), { recursive: true, force: true }));
