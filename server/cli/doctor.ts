@@ -72,6 +72,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     isolation.sandbox
       ? `Students isolated: yes, each server in a ${isolation.sandbox} sandbox (spawner.isolation: ${isolation.setting})`
       : `Students isolated: NO (spawner.isolation: ${isolation.setting})`,
+    `Fast start: ${report.forking.forked ? 'yes' : 'no'}. ${report.forking.detail}`,
     '',
   );
 

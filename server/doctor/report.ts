@@ -24,7 +24,11 @@ import { lanAddresses, type LanAddress } from '../lan/addresses.js';
 import { joinUrls } from '../lan/join-url.js';
 import { lecternVersion } from '../package-info.js';
 import { findEnvironments, type EnvironmentCandidate } from '../spawner/discovery.js';
+import type { LaunchPlan } from '../spawner/discovery.js';
+import { ForkServer } from '../spawner/fork/fork-server.js';
 import { resolveLaunch, type LaunchResolution } from '../spawner/launch-plan.js';
+import { forkServerSpec } from '../spawner/local-spawners.js';
+import { createLogger } from '../logging/logger.js';
 import { findExecutable } from '../spawner/environment.js';
 import { isolationProvider, type Isolation } from '../spawner/sandbox/isolation.js';
 import { readLock } from '../store/lock.js';
@@ -41,6 +45,8 @@ export interface DoctorReport {
   launch: Omit<LaunchResolution, 'environments'>;
   /** Whether students' servers run in a sandbox here, as `spawner.isolation` and this machine decide. */
   isolation: Isolation;
+  /** Whether students' servers start forked from a fork server (`spawner.forkServer`), and if not, why. */
+  forking: ForkingCheck;
   dataDir: DataDirCheck;
   network: NetworkCheck;
   firewalls: FirewallCheck[];
@@ -48,6 +54,12 @@ export interface DoctorReport {
   problems: string[];
   /** Worth fixing, but Lectern runs. */
   warnings: string[];
+}
+
+export interface ForkingCheck {
+  forked: boolean;
+  /** How (what the fork server imports, and how long that took here), or why not. */
+  detail: string;
 }
 
 export interface DataDirCheck {
@@ -125,6 +137,8 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
   } else if (!USABLE_PORT.includes(network.portStatus)) {
     problems.push(network.portDetail);
   }
+  const forking = await inspectForking(config, launch.plan, isolation);
+  if (forking.problem) warnings.push(forking.problem);
   if (launch.plan?.ui === 'none') {
     warnings.push('The chosen environment has only jupyter_server: students would get no notebook pages. Install jupyterlab into it.');
   }
@@ -162,6 +176,7 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
     environments,
     launch,
     isolation,
+    forking: { forked: forking.forked, detail: forking.detail },
     dataDir,
     network,
     firewalls,
@@ -172,6 +187,33 @@ export async function doctorReport(config: LecternConfig, options: DoctorOptions
 
 // ---------------------------------------------------------------------------------------------
 // Checks.
+
+/**
+ * Whether servers would start forked: as the hub decides (spawner/local-spawners.ts), and, when they
+ * would, by starting the fork server once, which is the only way to know its imports work here.
+ */
+async function inspectForking(config: LecternConfig, plan: LaunchPlan | null, isolation: Isolation): Promise<ForkingCheck & { problem: string | null }> {
+  if (!config.spawner.forkServer) return { forked: false, detail: 'Off (spawner.forkServer: false): servers start the normal way.', problem: null };
+  if (!plan || isolation.problem) return { forked: false, detail: 'No server can start (see the problems).', problem: null };
+  const spec = forkServerSpec(plan, isolation.sandbox, {
+    jupyterConfigDir: path.join(config.dataDir, 'jupyter-config'),
+    courseData: config.spawner.courseData,
+    // The doctor writes nothing of the hub's: any existing, harmless folder will do as the fork server's HOME.
+    forkServerDir: os.tmpdir(),
+    environment: config.spawner.environment,
+  });
+  if (typeof spec === 'string') return { forked: false, detail: `Servers start the normal way: ${spec}.`, problem: null };
+  const started = Date.now();
+  try {
+    const server = await ForkServer.start(spec, createLogger({ level: 'error', sink: () => undefined }));
+    server.close();
+  } catch (error) {
+    const why = `Servers start the normal way, not forked: the fork server for ${spec.python} failed: ${(error as Error).message}`;
+    return { forked: false, detail: why, problem: `${why}. They still start, more slowly and with more memory each; set spawner.forkServer to false to stop trying.` };
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  return { forked: true, detail: `Forked from a fork server that imports ${spec.preload.join(', ')} (${seconds} s here, once).`, problem: null };
+}
 
 async function inspectDataDir(dir: string): Promise<DataDirCheck> {
   const resolved = path.resolve(dir);

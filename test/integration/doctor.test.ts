@@ -66,6 +66,7 @@ describe('lectern doctor', NEEDS_DEBIAN_JUPYTERHUB, () => {
     }
 
     assert.match(stdout, /why: +jupyterhub-singleuser 3\.0\.0 from \/usr \(Python 3\.\d+\.\d+, system\): the best mode available/);
+    assert.match(stdout, /Fast start: yes\. Forked from a fork server that imports jupyterhub\.singleuser(, jupyterlab\.labhubapp)? \(\d+\.\d s here, once\)\./);
     assert.ok(stdout.includes(`Data dir: ${dataDir}\n  exists, writable, `), stdout);
     assert.match(stdout, /\d+(\.\d)? [KMGT]iB free/);
     assert.ok(stdout.includes(`Listening address: 0.0.0.0:${port}\n  IN USE: Port ${port} is in use on 0.0.0.0`), stdout);
@@ -107,6 +108,7 @@ describe('GET /hub/api/lectern/doctor', NEEDS_DEBIAN_JUPYTERHUB, () => {
     assert.ok(report.environments.some((env) => env.path === '/usr' && env.modes.includes('singleuser')), JSON.stringify(report.environments));
     assert.equal(report.launch.plan?.mode, 'singleuser');
     assert.equal(report.launch.plan?.command[0], '/usr/bin/jupyterhub-singleuser');
+    assert.equal(report.forking.forked, true, report.forking.detail);
 
     // The hub's own port (chosen at start: configured as 0) and its own lock are not problems.
     assert.equal(report.network.port, t.hub.port);
