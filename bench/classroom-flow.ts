@@ -35,52 +35,13 @@ import { JUPYTERHUB_SINGLEUSER, startJupyterHub } from '../test/helpers/jupyterh
 import { decodeQrSvg } from '../test/helpers/qr.js';
 import { SCHOOL_EXPORT, windows1252 } from '../test/helpers/school-export.js';
 import { positiveInteger, table } from './proxy-harness.js';
+import { PHONE, runFirstCell } from './student-browser.js';
 
 const { values: args } = parseArgs({ options: { students: { type: 'string', default: '30' }, timeout: { type: 'string', default: '900' } } });
 const STUDENTS = positiveInteger('students', args.students);
 const TIMEOUT_MS = positiveInteger('timeout', args.timeout) * 1000;
 const LAPTOP = { viewport: { width: 1366, height: 768 } };
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 const TEACHER = { name: 'teach', password: 'teacher-password-1' };
-/** How long a student waits on a page that does not move before reloading it. */
-const RELOAD_AFTER_MS = 10_000;
-
-/**
- * What a notebook page does for its first cell, run in the student's page on their server's origin:
- * start a kernel (with Jupyter's XSRF token from its cookie), send `print(6*7)` over the kernel's
- * websocket, and resolve with what it printed. A string: the bench is compiled without the DOM's types.
- */
-const FIRST_CELL = `(async () => {
-  const base = location.pathname.match(/^\\/user\\/[^/]+\\//)[0];
-  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1];
-  const headers = { 'Content-Type': 'application/json', ...(xsrf ? { 'X-XSRFToken': decodeURIComponent(xsrf) } : {}) };
-  const started = await fetch(base + 'api/kernels', { method: 'POST', headers, body: JSON.stringify({ name: 'python3' }) });
-  if (started.status !== 201) throw new Error('no kernel: ' + started.status + ' ' + (await started.text()));
-  const { id } = await started.json();
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(location.origin.replace(/^http/, 'ws') + base + 'api/kernels/' + id + '/channels');
-    const msgId = 'bench-' + Math.random();
-    let output = '';
-    socket.onerror = () => reject(new Error('the kernel websocket failed'));
-    // A kernel that died (or never started) answers nothing: say so rather than wait for ever.
-    socket.onclose = () => reject(new Error('the kernel websocket closed before the cell ended'));
-    setTimeout(() => reject(new Error('no answer from the kernel within 5 minutes')), 300000);
-    socket.onopen = () => socket.send(JSON.stringify({
-      header: { msg_id: msgId, username: 'student', session: msgId, msg_type: 'execute_request', version: '5.3' },
-      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
-      content: { code: 'print(6*7)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false },
-    }));
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.parent_header.msg_id !== msgId) return;
-      if (message.msg_type === 'stream') output += message.content.text;
-      if (message.msg_type === 'status' && message.content.execution_state === 'idle') {
-        socket.close();
-        resolve(output);
-      }
-    };
-  });
-})()`;
 
 interface Outcome {
   label: string;
@@ -118,27 +79,7 @@ async function student(browser: Browser, name: string, t0: number, reach: (page:
   try {
     const page = await context.newPage();
     await reach(page);
-    // On one of the server's own pages, loaded: past its OAuth redirects, which set its cookies.
-    const arrived = (url: URL) => url.pathname.startsWith(`/user/${name}/`) && !url.pathname.includes('oauth_callback');
-    await page.waitForURL(arrived, { timeout: TIMEOUT_MS, waitUntil: 'domcontentloaded' });
-    // Until the server's route is in its proxy, JupyterHub answers its URLs itself (a page saying
-    // the server is starting): the server's own page is the one after its OAuth login, which
-    // leaves its cookie. Reloaded as a student would, until it is there.
-    const serverCookie = `jupyterhub-user-${name}`;
-    const deadline = performance.now() + TIMEOUT_MS;
-    let reloadAt = performance.now() + RELOAD_AFTER_MS;
-    while (!(await context.cookies()).some((cookie) => cookie.name === serverCookie)) {
-      if (performance.now() > deadline) throw new Error(`${name} never got into their server (stuck at ${page.url()})`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      // The page's own script may still be taking the student on: reload only when it has not.
-      if (performance.now() > reloadAt) {
-        reloadAt = performance.now() + RELOAD_AFTER_MS;
-        await page.goto(`${new URL(page.url()).origin}/user/${name}/`).catch(() => undefined);
-      }
-    }
-    // The notebook's first cell, from the student's own browser, on the server's page.
-    const output = (await page.evaluate(FIRST_CELL)) as string;
-    if (output.trim() !== '42') throw new Error(`${name}'s kernel printed ${JSON.stringify(output)}`);
+    await runFirstCell(page, name, TIMEOUT_MS);
     const answered = performance.now() - t0;
     console.log(`  ${name}: 42 after ${seconds(answered)}`);
     return answered;

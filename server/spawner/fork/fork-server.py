@@ -92,11 +92,16 @@ def checked(result, what):
     return result
 
 
+# The hub's pipe for answers: stdout as the hub gave it, moved aside at the start so that whatever
+# an imported module prints goes to stderr (the hub's log) and cannot break a line of the protocol.
+answers = None
+
+
 def send(message):
     """One line to the hub. The fork server is single-threaded: writes never interleave."""
     data = (json.dumps(message) + "\n").encode()
     while data:
-        data = data[os.write(1, data):]
+        data = data[os.write(answers, data):]
 
 
 def preload(modules):
@@ -155,7 +160,7 @@ def serve(lines):
         if 0 in ready:
             for line in lines.read():
                 request = json.loads(line)
-                pid, error = fork_server_process(request, [children, wake])
+                pid, error = fork_server_process(request, [children, wake, answers])
                 if pid is not None:
                     servers.add(pid)
                 send({"forked": request["fork"], **({"pid": pid} if error is None else {"error": error})})
@@ -319,6 +324,9 @@ def run(request):
 
 
 def main():
+    global answers
+    answers = os.dup(1)
+    os.dup2(2, 1)
     # This file's folder does not belong on a server's module path.
     del sys.path[0]
     lines = LineReader(0)
