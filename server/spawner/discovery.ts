@@ -503,29 +503,35 @@ export function planFor(candidate: EnvironmentCandidate, mode: LaunchMode, comma
       const ui: StudentInterface = has('jupyterlab') ? 'jupyterlab' : has('nbclassic') ? 'nbclassic' : 'notebook';
       const script = candidate.singleuserScript as string;
       const plan: LaunchPlan = { mode, command: command ?? [script], environment, ui, pathPrefix };
+      const classic = ui === 'notebook' && Number(candidate.packages.notebook?.split('.')[0]) === 6;
+      if (classic) plan.singleuserApp = 'notebook.notebookapp.NotebookApp';
       // jupyterhub-singleuser serves JupyterLab through this app when it can.
-      if (!command) plan.fork = { program: { script }, preload: ['jupyterhub.singleuser', ...(ui === 'jupyterlab' ? ['jupyterlab.labhubapp'] : [])] };
-      if (ui === 'notebook' && Number(candidate.packages.notebook?.split('.')[0]) === 6) {
-        plan.singleuserApp = 'notebook.notebookapp.NotebookApp';
-      }
+      const app = ui === 'jupyterlab' ? ['jupyterlab.labhubapp'] : classic ? CLASSIC_NOTEBOOK_STARTS : [];
+      if (!command) plan.fork = { program: { script }, preload: ['jupyterhub.singleuser', ...app] };
       return plan;
     }
     case 'lab':
-      return modulePlan('jupyterlab', 'jupyterlab.labapp', 'jupyterlab');
+      return modulePlan('jupyterlab', ['jupyterlab.labapp'], 'jupyterlab');
     case 'notebook': {
       const classic = Number(candidate.packages.notebook?.split('.')[0]) < 7;
-      return modulePlan('notebook', classic ? 'notebook.notebookapp' : 'notebook.app', 'notebook');
+      return modulePlan('notebook', classic ? CLASSIC_NOTEBOOK_STARTS : ['notebook.app'], 'notebook');
     }
     case 'server':
-      return modulePlan('jupyter_server', 'jupyter_server.serverapp', 'none');
+      return modulePlan('jupyter_server', ['jupyter_server.serverapp'], 'none');
   }
 
-  /** `python -s -m MODULE`, whose app lives in `app`. */
-  function modulePlan(module: string, app: string, ui: StudentInterface): LaunchPlan {
+  /** `python -s -m MODULE`, whose app is imported with `preload`. */
+  function modulePlan(module: string, preload: string[], ui: StudentInterface): LaunchPlan {
     if (command) return { mode, command, environment, ui, pathPrefix };
-    return { mode, command: [candidate.python, '-s', '-m', module], environment, ui, pathPrefix, fork: { program: { module }, preload: [app] } };
+    return { mode, command: [candidate.python, '-s', '-m', module], environment, ui, pathPrefix, fork: { program: { module }, preload } };
   }
 }
+
+/**
+ * What the classic Notebook (6) imports as it starts: its app, and IPython, which it imports while
+ * setting itself up (for its extensions' paths) and which took most of a forked server's start.
+ */
+const CLASSIC_NOTEBOOK_STARTS = ['notebook.notebookapp', 'IPython'];
 
 function pathPrefixOf(candidate: EnvironmentCandidate): string[] {
   if (/\.exe$/i.test(candidate.python)) {
