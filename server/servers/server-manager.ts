@@ -113,6 +113,7 @@ export class ServerManager {
   private readonly log: Logger;
   private readonly startQueue: StartQueue;
   private readonly credentials: ServerCredentials;
+  private changes = 0;
 
   constructor(private readonly deps: ServerManagerDeps) {
     this.log = deps.log;
@@ -123,6 +124,15 @@ export class ServerManager {
   /** A new `spawner.concurrentSpawnLimit` from the settings page: starts waiting in line may go ahead. */
   setConcurrentSpawnLimit(limit: number): void {
     this.startQueue.setLimit(limit);
+  }
+
+  /**
+   * Moves on whenever what `view` or `activeServerNames` answer may have changed: an answer made from
+   * them at one revision still holds while the revision is the same (the API's answer cache). Every
+   * change to a server's view goes through `changed` (or `setPhase`), or bumps it itself.
+   */
+  get revision(): number {
+    return this.changes;
   }
 
   view(user: UserRecord, name = ''): ServerView {
@@ -172,7 +182,7 @@ export class ServerManager {
       if (cancelling && server.phase === 'stopped' && server.failure !== null) {
         // Stopped on purpose: the dashboard lists it as stopped, not as a start that failed.
         server.failure = null;
-        this.deps.events.serverChanged(stateOf(server));
+        this.changed(server);
       }
       if (server.phase === 'running') {
         this.setPhase(server, 'stopping');
@@ -210,6 +220,7 @@ export class ServerManager {
     const own = [...this.managed.values()].filter((server) => server.user.id === user.id);
     await Promise.all(own.map((server) => this.stop(server.user, server.name)));
     for (const server of own) this.managed.delete(key(server.user, server.name));
+    this.changes++;
     await this.deps.origins?.close(user, this.deps.servers.listForUser(user.id).map((record) => record.name));
   }
 
@@ -218,6 +229,7 @@ export class ServerManager {
     await this.stop(user, name);
     await this.deps.origins?.close(user, [name]);
     this.managed.delete(key(user, name));
+    this.changes++;
     this.deps.servers.delete(user.id, name);
     await this.deps.db.commit();
   }
@@ -355,6 +367,7 @@ export class ServerManager {
       const pid = server.phase === 'running' ? server.spawner?.pid : undefined;
       if (pid) measured.push([server, pid]);
       else {
+        if (server.usage !== null) this.changes++;
         server.usage = null;
         server.cpuSample = undefined;
       }
@@ -372,6 +385,7 @@ export class ServerManager {
       const usage = { ...resident, memoryBytes: (await proportionalMemoryBytes(tree.map((entry) => entry.pid))) ?? resident.memoryBytes };
       const reading = { cpuSeconds: usage.cpuSeconds, at: now };
       server.usage = { cpuPercent: cpuPercent(server.cpuSample, reading), memoryBytes: usage.memoryBytes, processes: usage.processes };
+      this.changes++;
       server.cpuSample = reading;
       samples.push({ user: server.user.name, name: server.name, cpuPercent: server.usage.cpuPercent, memoryBytes: usage.memoryBytes });
       const serverPid = server.spawner?.serverPid;
@@ -385,7 +399,7 @@ export class ServerManager {
           limitMb,
           kernelMb: Math.round(kernel.memoryBytes / 2 ** 20),
         });
-        this.deps.events.serverChanged(stateOf(server));
+        this.changed(server);
       }
     }
     this.deps.events.usageSampled(samples);
@@ -459,6 +473,12 @@ export class ServerManager {
   /** Every phase change goes through here, so the dashboard hears of each one. */
   private setPhase(server: ManagedServer, phase: ServerPhase): void {
     server.phase = phase;
+    this.changed(server);
+  }
+
+  /** The dashboard hears of a change of `server`, and readers of `revision` see it. */
+  private changed(server: ManagedServer): void {
+    this.changes++;
     this.deps.events.serverChanged(stateOf(server));
   }
 
@@ -477,7 +497,7 @@ export class ServerManager {
     try {
       release = await this.startQueue.acquire((position) => {
         server.queuePosition = position;
-        this.deps.events.serverChanged(stateOf(server));
+        this.changed(server);
         this.emit(server, { progress: 5, message: `Waiting for a free start slot: number ${position} in line` });
       }, signal);
       this.leaveQueue(server);
@@ -488,6 +508,7 @@ export class ServerManager {
       server.tokenId = tokenId;
       server.plainMode = isPlainMode(prepared.mode);
       server.sandbox = prepared.sandbox;
+      this.changes++;
       await this.deps.origins?.open(user, name);
       // Not committed yet: the server checks its token against the database in memory, and a
       // restart only looks for servers recorded running, which is committed once this one is ready.
@@ -498,6 +519,7 @@ export class ServerManager {
       server.target = target;
       this.addRoute(server);
       server.started = new Date().toISOString();
+      this.changes++;
       this.deps.servers.saveRunning(user.id, name, target, spawner.state, server.started);
       // As JupyterHub does: starting a server is activity, of the server and of its user.
       this.noteActivity(user, name, Date.parse(server.started));
@@ -566,7 +588,7 @@ export class ServerManager {
   private leaveQueue(server: ManagedServer): void {
     if (server.queuePosition === null) return;
     server.queuePosition = null;
-    this.deps.events.serverChanged(stateOf(server));
+    this.changed(server);
   }
 
   private async refuseWhenMemoryIsLow(): Promise<void> {

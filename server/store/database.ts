@@ -90,6 +90,7 @@ export class Database {
   private closing: Promise<void> | undefined;
   /** The last write failed; log recovery once when one succeeds again. */
   private failing = false;
+  private changes = 0;
 
   private constructor(
     /** Absolute path of the database file. */
@@ -241,6 +242,15 @@ export class Database {
     this.changed();
   }
 
+  /**
+   * Moves on with every change (`run`, `transaction`, `markDirty`): something made from what was
+   * read here at one revision is still true while the revision is the same (the API's answer cache).
+   * A transaction rolled back leaves it moved on, which only costs such a reader a rebuild.
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
   /** Saves pending changes, then releases the database. Safe to call again. */
   close(): Promise<void> {
     this.closing ??= this.flushAndClose().catch((error: unknown) => {
@@ -345,6 +355,7 @@ export class Database {
   }
 
   private changed(): void {
+    this.changes++;
     this.dirty = true;
     if (this.flushTimer === undefined && this.closing === undefined) {
       this.flushTimer = setTimeout(() => {

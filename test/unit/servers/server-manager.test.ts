@@ -31,6 +31,8 @@ class FakeSpawner implements Spawner {
   onExit: Spawner['onExit'];
   readonly state = {};
   readonly sandbox = null;
+  /** Set by a test that samples usage: a real process's to measure. */
+  pid: number | undefined;
   stopped = false;
   private listener: Server | undefined;
 
@@ -190,6 +192,28 @@ describe('the server manager, with a fake spawner', () => {
     assert.equal(manager.view(gus).phase, 'stopped');
     assert.match(manager.view(gus).failure ?? '', /stopped unexpectedly \(killed by SIGKILL\)\. You can start it again/);
     assert.ok(!routes.list().some((route) => route.prefix === '/user/gus'));
+  });
+
+  it('moves its revision on with every change the API shows of a server: each phase, and each usage sample', async () => {
+    const moved = async (act: () => unknown): Promise<boolean> => {
+      const before = manager.revision;
+      await act();
+      return manager.revision !== before;
+    };
+    // A teacher's: the sample below measures this very process, whose priority is lowered only for students.
+    const jo = users.create({ name: 'jo', admin: true, passwordHash: null });
+    let started: Promise<void> | undefined;
+    assert.equal(await moved(() => void (started = manager.start(jo))), true, 'spawning');
+    assert.equal(await moved(() => started), true, 'running');
+    const spawner = spawners.find((candidate) => candidate.context.user === 'jo');
+    assert.ok(spawner);
+    spawner.pid = process.pid;
+    assert.equal(await moved(() => manager.sampleUsage()), true, 'a usage sample');
+    assert.notEqual(manager.view(jo).usage, null);
+    assert.equal(await moved(() => manager.view(jo)), false, 'reading');
+    assert.equal(await moved(() => manager.stop(jo)), true, 'stopped');
+    assert.equal(await moved(() => manager.sampleUsage()), true, 'the usage of a stopped server forgotten');
+    assert.equal(manager.view(jo).usage, null);
   });
 
   it('stops every server at once as the hub quits', async () => {

@@ -189,6 +189,21 @@ describe('Database', () => {
     await db.close();
   });
 
+  it('moves its revision on with every change, and only then (readers keep what they made from it until it moves)', async () => {
+    const db = await Database.open(freshFile());
+    const moved = (act: () => unknown): boolean => {
+      const before = db.revision;
+      act();
+      return db.revision !== before;
+    };
+    assert.equal(moved(() => addUser(db, 'ann')), true, 'run');
+    assert.equal(moved(() => db.transaction(() => addUser(db, 'bob'))), true, 'transaction');
+    assert.equal(moved(() => db.markDirty()), true, 'markDirty');
+    assert.equal(moved(() => db.all('SELECT * FROM users')), false, 'all');
+    assert.equal(moved(() => db.get('SELECT * FROM users WHERE name = ?', ['ann'])), false, 'get');
+    await db.close();
+  });
+
   it('saves marked changes on a timer, without a commit', async () => {
     const writer = countingWriter();
     const file = freshFile();
