@@ -4,15 +4,15 @@
  * `{items, _pagination: {offset, limit, total, next}}` and the default page is 50, otherwise it is
  * a bare list of up to 200 (the most a page may hold).
  */
-import type { Request } from 'express';
 import { HttpError } from '../http-error.js';
+import type { ReadRequest } from './route.js';
 
 const PAGINATION_TYPE = 'application/jupyterhub-pagination+json';
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
 
 /** What pagination reads of a request. */
-type PagedRequest = Pick<Request, 'headers' | 'query' | 'originalUrl' | 'protocol'>;
+type PagedRequest = Pick<ReadRequest, 'headers' | 'query' | 'originalUrl' | 'protocol'>;
 
 export interface Page {
   offset: number;

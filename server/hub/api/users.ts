@@ -13,10 +13,11 @@ import { studentFolder } from '../../servers/student-folders.js';
 import type { UserRecord } from '../../store/users.js';
 import type { HubContext } from '../context.js';
 import { HttpError } from '../http-error.js';
-import { requireIdentity, requireListScope, requireScope } from './authorize.js';
+import { AnswerCache, scopesKey } from './answer-cache.js';
+import { requireCallerListScope, requireCallerScope, requireIdentity, requireScope } from './authorize.js';
 import { ModelAccess, userModel } from './models.js';
 import { pageBody, readPage } from './pagination.js';
-import { route, type ApiRoute } from './route.js';
+import { read, route, type ApiRoute } from './route.js';
 import { parseBody } from './validation.js';
 
 const createUserBody = z.strictObject({ admin: z.boolean().optional(), password: z.string().optional() });
@@ -34,30 +35,38 @@ const STATES = new Set(['active', 'ready', 'inactive']);
 
 export function userRoutes(ctx: HubContext): ApiRoute[] {
   const access = (res: Response) => new ModelAccess(requireIdentity(res));
+  // Made on first use: the list of routes is built without a context too (openapi.test.ts).
+  // Both revisions only grow, so their sum moves whenever either does.
+  let cache: AnswerCache | undefined;
+  const answers = () => (cache ??= new AnswerCache(() => ctx.db.revision + ctx.servers.revision));
 
   return [
-    route('get', '/users', (req, res) => {
-      const identity = requireListScope(res, 'list:users');
+    read('/users', (caller, req) => {
+      const identity = requireCallerListScope(caller, 'list:users');
       const page = readPage(req);
       const state = req.query.state;
       if (state !== undefined && (typeof state !== 'string' || !STATES.has(state))) {
         throw new HttpError(400, `Unrecognized state filter: '${String(state)}'`);
       }
-      const nameFilter = typeof req.query.name_filter === 'string' ? req.query.name_filter.toLowerCase() : '';
-      const listable = scopeFilter(identity.scopes, 'list:users', identity.groupsOf);
-      const matching = ctx.users.list().filter(
-        (user) =>
-          listable({ user: user.name }) &&
-          (!nameFilter || user.name.toLowerCase().includes(nameFilter)) &&
-          (state === undefined || inState(ctx, user, state)),
-      );
-      const viewer = access(res);
-      const includeStoppedServers = truthy(req.query.include_stopped_servers);
-      const items = matching
-        .slice(page.offset, page.offset + page.limit)
-        .map((user) => userModel(ctx, viewer, user, { includeStoppedServers }))
-        .filter((model) => model !== null);
-      res.json(pageBody(req, page, items, matching.length));
+      // The next page's address (wrapped answers) is made from the URL, the scheme and the host.
+      const key = `${scopesKey(identity.scopes)}\n${req.originalUrl}\n${page.wrapped}\n${req.protocol}://${req.headers.host ?? ''}`;
+      return answers().answer(key, () => {
+        const nameFilter = typeof req.query.name_filter === 'string' ? req.query.name_filter.toLowerCase() : '';
+        const listable = scopeFilter(identity.scopes, 'list:users', identity.groupsOf);
+        const matching = ctx.users.list().filter(
+          (user) =>
+            listable({ user: user.name }) &&
+            (!nameFilter || user.name.toLowerCase().includes(nameFilter)) &&
+            (state === undefined || inState(ctx, user, state)),
+        );
+        const viewer = new ModelAccess(identity);
+        const includeStoppedServers = truthy(req.query.include_stopped_servers);
+        const items = matching
+          .slice(page.offset, page.offset + page.limit)
+          .map((user) => userModel(ctx, viewer, user, { includeStoppedServers }))
+          .filter((model) => model !== null);
+        return JSON.stringify(pageBody(req, page, items, matching.length));
+      });
     }),
 
     route('post', '/users', async (req, res) => {
@@ -80,14 +89,17 @@ export function userRoutes(ctx: HubContext): ApiRoute[] {
       res.status(201).json(created.map((user) => userModel(ctx, viewer, user)));
     }),
 
-    route('get', '/users/{name}', (req, res) => {
-      requireScope(
-        res,
+    read('/users/{name}', (caller, req) => {
+      const identity = requireCallerScope(
+        caller,
         ['read:users', 'read:users:name', 'read:servers', 'read:users:groups', 'read:users:activity', 'read:roles:users'],
         { user: req.params.name },
       );
-      const user = existingUser(ctx, req.params.name);
-      res.json(userModel(ctx, access(res), user, { withAuthState: true, includeStoppedServers: truthy(req.query.include_stopped_servers) }));
+      return answers().answer(`${scopesKey(identity.scopes)}\n${req.originalUrl}`, () => {
+        const user = existingUser(ctx, req.params.name);
+        const model = userModel(ctx, new ModelAccess(identity), user, { withAuthState: true, includeStoppedServers: truthy(req.query.include_stopped_servers) });
+        return JSON.stringify(model);
+      });
     }),
 
     route('post', '/users/{name}', async (req, res) => {
