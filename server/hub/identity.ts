@@ -142,6 +142,13 @@ export class IdentityResolver {
     if (changed) this.deps.markDirty();
   }
 
+  /** Who makes an API request, their activity noted: what every API request does first. */
+  callerOfApi(req: IncomingMessage): Identity | undefined {
+    const identity = this.forApi(req);
+    this.recordActivity(identity);
+    return identity;
+  }
+
   /** For API handlers: token first, then the cookie if the request comes from the hub's own pages. */
   forApi(req: IncomingMessage): Identity | undefined {
     const token = tokenFromAuthorizationHeader(req.headers.authorization);

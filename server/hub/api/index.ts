@@ -85,7 +85,8 @@ export function apiRoutes(ctx: HubContext): ApiRoute[] {
   ];
 }
 
-export function apiRouter(ctx: HubContext): Router {
+/** The API's express router, serving `routes` (the list `apiRoutes` gives). */
+export function apiRouter(ctx: HubContext, routes: readonly ApiRoute[]): Router {
   const router = express.Router();
   router.use(
     '/oauth2',
@@ -101,9 +102,7 @@ export function apiRouter(ctx: HubContext): Router {
     }),
   );
   router.use((req, res, next) => {
-    const identity = ctx.identities.forApi(req);
-    setIdentity(res, identity);
-    ctx.identities.recordActivity(identity);
+    setIdentity(res, ctx.identities.callerOfApi(req));
     next();
   });
   // As JupyterHub: any API path answers OPTIONS with an empty 200.
@@ -113,6 +112,6 @@ export function apiRouter(ctx: HubContext): Router {
   // JupyterHub parses the body as JSON whatever its Content-Type (curl's default form type included).
   // A handout's file is its bytes, streamed to disk by its handler.
   router.use(express.json({ type: (req) => !isHandoutUpload(req), limit: MAX_BODY, strict: false }));
-  mountRoutes(router, apiRoutes(ctx));
+  mountRoutes(router, routes);
   return router;
 }
