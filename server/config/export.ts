@@ -209,7 +209,7 @@ function movingLines(input: ExportInput, picture: ClassPicture, target: 'jupyter
             'repository and give students nbgitpuller links (<hub>/hub/user-redirect/git-pull?repo=<repository>&targetPath=<name>), ' +
             "which keep a student's changes as Lectern does; to collect, use nbgrader's exchange.",
         ]),
-    `- Lectern-only settings: ${environment}, the login mode and join code, the free-memory check, the sandbox (spawner.isolation)${
+    `- Lectern-only settings: ${environment}, the login mode and join code, the free-memory check, the sandbox (spawner.isolation), starting servers by forking (spawner.forkServer)${
       target === 'z2jh' ? ', the address and port (Kubernetes services and ingress decide them: proxy.service, ingress)' : ''
     }.`,
   ];
