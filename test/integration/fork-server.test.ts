@@ -18,7 +18,7 @@ import { createLogger } from '../../server/logging/logger.js';
 import type { LaunchPlan } from '../../server/spawner/discovery.js';
 import { localSpawners } from '../../server/spawner/local-spawners.js';
 import { decideIsolation, findSandbox } from '../../server/spawner/sandbox/isolation.js';
-import type { SpawnContext, Spawner } from '../../server/spawner/spawner.js';
+import type { SpawnContext, Spawner, SpawnerFactory } from '../../server/spawner/spawner.js';
 import { projectRoot } from '../helpers/hub.js';
 import { until } from '../helpers/wait.js';
 
@@ -57,7 +57,12 @@ interface Student {
   exits: unknown[];
 }
 
-async function startStudents(dir: string, sandboxed: boolean, plan: LaunchPlan, logLines: string[]): Promise<{ students: Student[]; close(): Promise<void> }> {
+async function startStudents(
+  dir: string,
+  sandboxed: boolean,
+  plan: LaunchPlan,
+  logLines: string[],
+): Promise<{ students: Student[]; spawners: SpawnerFactory; close(): Promise<void> }> {
   const homes = ['ann', 'bob'].map((name) => join(dir, 'users', name));
   // Both exist before either server starts: what each can see of the other is the sandbox's doing.
   for (const home of homes) await mkdir(home, { recursive: true });
@@ -101,6 +106,7 @@ async function startStudents(dir: string, sandboxed: boolean, plan: LaunchPlan, 
   }
   return {
     students,
+    spawners,
     close: async () => {
       await Promise.all(students.map((student) => student.spawner.stop()));
       await spawners.close();
@@ -195,6 +201,42 @@ for (const sandboxed of [false, true]) {
     });
   });
 }
+
+describe('a fork server that dies', () => {
+  it('leaves its servers running, notices their end by polling, and the next start forks from a new one', async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), 'lectern-fork-')));
+    const logLines: string[] = [];
+    const started = await startStudents(dir, false, probePlan(), logLines);
+    try {
+      const [ann, bob] = started.students as [Student, Student];
+      const forkServer = Number((await readFile(`/proc/${ann.report.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]);
+      assert.equal(forkServer, ann.report.importedIn, 'the fork server is the parent of the servers it forked');
+      process.kill(forkServer, 'SIGKILL');
+      await until('the hub noticed', async () => logLines.some((line) => line.includes('a fork server ended')));
+      assert.equal(await bob.spawner.poll(), null, 'bob’s server runs on');
+      process.kill(bob.report.pid, 'SIGKILL');
+      await until('bob’s end noticed', async () => bob.exits.length === 1);
+
+      await ann.spawner.stop();
+      // As the hub starts a server: prepared anew, which finds the fork server gone.
+      const again = (await started.spawners.prepare()).create(ann.context);
+      await again.start();
+      try {
+        const restarted = await until('ann’s new report', async () => {
+          const reports = (await readFile(ann.context.logFile, 'utf8')).split('\n').filter((line) => line.startsWith('{'));
+          return reports.length === 2 ? (JSON.parse(reports[1] as string) as Report) : undefined;
+        });
+        assert.notEqual(restarted.importedIn, restarted.pid, 'forked again');
+        assert.notEqual(restarted.importedIn, forkServer, 'from a new fork server');
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await started.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('a fork server that cannot import the server’s modules', () => {
   it('is said in the log, and servers start the normal way', async () => {

@@ -78,6 +78,7 @@ export class ForkServer {
   private readonly waiting = new Map<number, { resolve: (server: ForkedServer) => void; reject: (error: Error) => void }>();
   private readonly exits = new Map<number, (exit: ServerExit | null) => void>();
   private ended = false;
+  private closing = false;
 
   private constructor(
     private readonly child: ChildProcessByStdio<Writable, Readable, Readable>,
@@ -113,10 +114,12 @@ export class ForkServer {
 
   /** Ends it. The servers it forked run on; their ends are then no longer reported (`exited` gives null). */
   close(): void {
+    this.closing = true;
     this.child.stdin.end();
   }
 
   private ready(spec: ForkServerSpec): Promise<ForkServer> {
+    let started = false;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new ForkError(`importing ${spec.preload.join(', ')} took over ${PRELOAD_TIMEOUT_MS / 1000} s`));
@@ -128,8 +131,10 @@ export class ForkServer {
       };
       this.child.once('error', (error) => fail(`${spec.python} could not be run: ${error.message}`));
       this.child.once('exit', (code, signal) => {
+        const serving = this.exits.size;
         this.end();
         fail(`it ended at its start (${signal ?? `exit code ${code}`})`);
+        if (started && !this.closing) this.log.warn('a fork server ended: its servers run on, watched by polling; the next start begins a new one', { code, signal, serving });
       });
       this.child.stdin.on('error', () => undefined);
       const stderr = createInterface({ input: this.child.stderr });
@@ -139,6 +144,7 @@ export class ForkServer {
         const message = JSON.parse(line) as Message;
         if ('ready' in message) {
           clearTimeout(timer);
+          started = true;
           this.log.info('fork server ready', { python: spec.python, modules: message.ready.modules.join(' '), seconds: message.ready.seconds });
           resolve(this);
         } else if ('unusable' in message) {
