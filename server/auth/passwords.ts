@@ -25,9 +25,13 @@ export function passwordProblem(password: string, minLength: number): string | n
 }
 
 /**
- * A small pool of worker threads doing bcrypt. Workers are unref'd while idle, so an idle pool
- * never keeps the process alive.
+ * How long a password worker may sit idle before it is stopped. Each one is a V8 isolate of its
+ * own: two idle workers kept 16–17 MiB resident in an idle hub of 117–142 MiB (bench/hub-memory.ts).
+ * Starting one again costs about 0.1 s of one core before its first hash, once per burst: students
+ * logging in seconds apart keep the workers up; a lone login after a quiet spell waits 0.1 s more.
  */
+export const PASSWORD_WORKER_IDLE_MS = 5_000;
+
 /** A job for the workers, with who waits for it; tried again once on another worker if its worker fails. */
 interface Task {
   job: PasswordRequest;
@@ -36,17 +40,25 @@ interface Task {
   retried: boolean;
 }
 
+/**
+ * A small pool of worker threads doing bcrypt, started on first use. Workers are unref'd while idle,
+ * so an idle pool never keeps the process alive, and stopped once idle for `idleMs`.
+ */
 export class PasswordHasher {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Task & { worker: Worker }>();
   private readonly busy = new Map<Worker, number>();
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private nextId = 1;
   private closed = false;
   // A real hash of a random password, compared against when the user does not exist, so an unknown
   // name takes as long to refuse as a wrong password.
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly size = Math.max(1, Math.min(2, availableParallelism()))) {}
+  constructor(
+    private readonly size = Math.max(1, Math.min(2, availableParallelism())),
+    private readonly idleMs = PASSWORD_WORKER_IDLE_MS,
+  ) {}
 
   hash(password: string): Promise<string> {
     return this.run({ op: 'hash', password, cost: BCRYPT_COST }) as Promise<string>;
@@ -65,8 +77,15 @@ export class PasswordHasher {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    this.idleTimers.clear();
     await Promise.all(this.workers.map((worker) => worker.terminate()));
     this.workers.length = 0;
+  }
+
+  /** How many workers are running: for tests. */
+  get running(): number {
+    return this.workers.length;
   }
 
   private run(job: PasswordRequest): Promise<string | boolean> {
@@ -77,6 +96,8 @@ export class PasswordHasher {
     const id = this.nextId++;
     const worker = this.leastBusyWorker();
     this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
+    clearTimeout(this.idleTimers.get(worker));
+    this.idleTimers.delete(worker);
     worker.ref();
     this.pending.set(id, { ...task, worker });
     worker.postMessage({ ...task.job, id } as PasswordJob);
@@ -101,6 +122,8 @@ export class PasswordHasher {
     if (index === -1) return;
     this.workers.splice(index, 1);
     this.busy.delete(worker);
+    clearTimeout(this.idleTimers.get(worker));
+    this.idleTimers.delete(worker);
     for (const [id, task] of this.pending) {
       if (task.worker !== worker) continue;
       this.pending.delete(id);
@@ -110,10 +133,24 @@ export class PasswordHasher {
     }
   }
 
+  /** Stops an idle worker; taken out of the pool first, so no job can reach it while it stops. */
+  private retire(worker: Worker): void {
+    this.idleTimers.delete(worker);
+    if (this.busy.get(worker) !== 0) return;
+    const index = this.workers.indexOf(worker);
+    if (index === -1) return;
+    this.workers.splice(index, 1);
+    this.busy.delete(worker);
+    void worker.terminate();
+  }
+
   private settle(worker: Worker, result: PasswordResult): void {
     const remaining = (this.busy.get(worker) ?? 1) - 1;
     this.busy.set(worker, remaining);
-    if (remaining === 0) worker.unref();
+    if (remaining === 0) {
+      worker.unref();
+      this.idleTimers.set(worker, setTimeout(() => this.retire(worker), this.idleMs).unref());
+    }
     const waiter = this.pending.get(result.id);
     this.pending.delete(result.id);
     if (!waiter) return;

@@ -27,6 +27,21 @@ describe('passwords', () => {
     }
   });
 
+  it('stops a worker once it has been idle a while, and starts one again for the next job', { timeout: 30_000 }, async () => {
+    const brief = new PasswordHasher(2, 100);
+    try {
+      assert.equal(brief.running, 0, 'no worker before the first job');
+      const hash = await brief.hash('correct horse battery');
+      assert.equal(brief.running, 1);
+      const deadline = Date.now() + 10_000;
+      while (brief.running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(brief.running, 0, 'an idle worker costs an isolate of memory');
+      assert.equal(await brief.verify('correct horse battery', hash), true);
+    } finally {
+      await brief.close();
+    }
+  });
+
   it('refuses passwords bcrypt would silently truncate, instead of truncating them', () => {
     assert.equal(passwordProblem('a'.repeat(72), 8), null);
     assert.match(passwordProblem('a'.repeat(73), 8) ?? '', /at most 72 bytes/);
