@@ -6,7 +6,6 @@
  */
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { ZipFile } from 'yazl';
 
 const TEXT = /\.(ipynb|py|r|jl|md|txt|csv|tsv|json|ya?ml|toml|html?|css|js|ts|tex|sql|sh|log)$/i;
 
@@ -19,6 +18,8 @@ export interface ZipEntry {
 
 /** Writes a zip of `entries` to `out`; resolves once it is all written. */
 export async function streamZip(entries: readonly ZipEntry[], out: Writable): Promise<void> {
+  // Loaded on the first download: most lessons never zip anything.
+  const { ZipFile } = await import('yazl');
   const zip = new ZipFile();
   for (const entry of entries) zip.addFile(entry.file, entry.name, { compress: TEXT.test(entry.name) });
   zip.end();

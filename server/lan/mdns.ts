@@ -6,7 +6,6 @@
  * it. Where the OS already answers for its name (Avahi, Bonjour), both give the same addresses.
  */
 import os from 'node:os';
-import makeMdns from 'multicast-dns';
 import type { Answer, Question } from 'dns-packet';
 import type { Logger } from '../logging/logger.js';
 import { withoutAccents } from '../auth/login-names.js';
@@ -46,7 +45,9 @@ export interface MdnsAnnouncer {
  * networks). Resolves with null, after logging why, when the multicast socket cannot be opened
  * (no network, or the port refused): the IP addresses still work.
  */
-export function announceHostName(name: string, addresses: () => string[], log: Logger): Promise<MdnsAnnouncer | null> {
+export async function announceHostName(name: string, addresses: () => string[], log: Logger): Promise<MdnsAnnouncer | null> {
+  // Loaded only when there is a LAN to announce on: a hub on loopback alone never needs it.
+  const { default: makeMdns } = await import('multicast-dns');
   return new Promise((resolve) => {
     let settled = false;
     const mdns = makeMdns({ reuseAddr: true });

@@ -14,7 +14,6 @@
  * sanitiser, it can neither run nor reach the hub.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import { renderMarkdown, renderNotebook, renderText } from '../../notebooks/render.js';
 import { hasScope, scopeStatus } from '../../rbac/scopes.js';
 import { homeFolder } from '../../servers/student-folders.js';
 import { NotInStudentFolder, StudentFiles, type StudentEntry } from '../../servers/student-files.js';
@@ -183,6 +182,9 @@ function folderView(view: WorkView, entries: StudentEntry[]): SafeHtml {
 
 async function fileView(view: WorkView, files: StudentFiles, name: string, size: number): Promise<SafeHtml> {
   const ext = extension(name);
+  // Loaded when a teacher first opens a file: markdown-it and sanitize-html (with its CSS and HTML
+  // parsers) are a few MB of heap that a hub nobody reads work on never needs.
+  const { renderMarkdown, renderNotebook, renderText } = await import('../../notebooks/render.js');
   if (ext === '.ipynb') {
     if (size > MAX_NOTEBOOK_BYTES) return tooLarge(size);
     const { bytes } = await files.read(view.segments, MAX_NOTEBOOK_BYTES);
