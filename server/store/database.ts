@@ -11,6 +11,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import initSqlJs from 'sql.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -64,8 +65,19 @@ function newBatch(): Batch {
 
 let sqlJsLoading: Promise<initSqlJs.SqlJsStatic> | undefined;
 
-/** Compiles the WebAssembly module once per process; every Database shares it. */
+/**
+ * Compiles the WebAssembly module once per process; every Database shares it.
+ *
+ * SQLite stays on V8's baseline WebAssembly compiler (Liftoff). Optimising it with TurboFan, as V8
+ * does to hot functions, needed 30–40 MB of compiler memory at the hub's first queries (SQLite's
+ * query engine is one huge function), which the C allocator then kept: 11–13 MiB of an idle hub's
+ * RSS (bench/hub-memory.ts). The hub's queries are short and their time goes to the JavaScript
+ * around each row: they were not measurably slower (a list of 100 users and 200 lookups, 2.29 ms
+ * against 2.34 ms, best of 5). The flag is process-wide and only affects WebAssembly: SQLite here,
+ * and the HTTP parser of Node's fetch.
+ */
 function loadSqlJs(): Promise<initSqlJs.SqlJsStatic> {
+  if (sqlJsLoading === undefined) setFlagsFromString('--liftoff-only');
   sqlJsLoading ??= initSqlJs().catch((error: unknown) => {
     sqlJsLoading = undefined;
     throw error;
