@@ -13,7 +13,7 @@ import type { LaunchResolution } from './launch-plan.js';
 import { ForkServers, whyNotForked } from './fork/fork-servers.js';
 import type { ForkServer, ForkServerSpec } from './fork/fork-server.js';
 import { LocalProcessSpawner, sharedServerEnvironment, type LocalProcessOptions } from './local-process.js';
-import { bubblewrapLauncher, KERNELS_OVER_IPC, KERNELS_OVER_IPC_FILES, systemLayout, type SystemLayout } from './sandbox/bubblewrap.js';
+import { bubblewrapLauncher, KERNELS_OVER_IPC, KERNELS_OVER_IPC_FILES, systemLayout } from './sandbox/bubblewrap.js';
 import type { Isolation } from './sandbox/isolation.js';
 import { unsandboxed, type Launcher, type SandboxKind } from './sandbox/launcher.js';
 import { isInside } from './sandbox/place.js';
@@ -37,7 +37,11 @@ export interface LocalSpawnersOptions {
 }
 
 export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
-  let system: Promise<SystemLayout> | undefined;
+  const system = once(systemLayout);
+  // Written once per hub, before its first start: rewritten at every start, they were read empty by
+  // a server starting meanwhile (a class starting at once), which then failed on its config.
+  const jupyterConfigDir = once(() => prepareJupyterConfigDir(options.jupyterConfigDir));
+  const kernelsConfigDir = once(() => prepareKernelsConfigDir(options.jupyterConfigDir));
   const forkServers = new ForkServers(options.log);
   const spawner = (
     context: SpawnContext,
@@ -65,10 +69,10 @@ export function localSpawners(options: LocalSpawnersOptions): SpawnerFactory {
       const { plan } = resolution;
       if (!plan) throw new SpawnError(`Cannot start a Jupyter server: ${resolution.problem ?? resolution.reason}`);
       if (isolation.problem) throw new SpawnError(isolation.problem);
-      await prepareJupyterConfigDir(options.jupyterConfigDir);
+      await jupyterConfigDir();
       let launcher = unsandboxed;
       if (isolation.sandbox === 'bubblewrap') {
-        launcher = bubblewrapLauncher(isolation.program as string, await (system ??= systemLayout()), await prepareKernelsConfigDir(options.jupyterConfigDir));
+        launcher = bubblewrapLauncher(isolation.program as string, await system(), await kernelsConfigDir());
       }
       if (isolation.sandbox === 'sandbox-exec') launcher = seatbeltLauncher;
       // A sandbox sees paths as the kernel resolved them: a rule for a path through a link names nothing.
@@ -186,6 +190,16 @@ export async function readablePaths(plan: LaunchPlan): Promise<string[]> {
   // A path inside another one adds nothing.
   const all = [...found];
   return all.filter((candidate) => !all.some((other) => other !== candidate && isInside(candidate, other)));
+}
+
+/** `make`, called at the first call only, while it has not failed: a failure is tried again at the next call. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () =>
+    (made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    }));
 }
 
 /** `folder` with its links resolved, or as it is while it does not exist. */

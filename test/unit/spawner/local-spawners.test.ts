@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -61,6 +61,17 @@ describe('local spawners', () => {
   it('refuses when no Jupyter is found, saying so', async () => {
     const none: LaunchResolution = { ...found, plan: null, problem: 'No Python environment with Jupyter was found.' };
     await assert.rejects(localSpawners(options(none, 'auto', true)).prepare(), /Cannot start a Jupyter server: No Python environment with Jupyter was found\./);
+  });
+
+  it('writes the servers’ Jupyter config once, not at every start, which a server starting meanwhile would read half-written', async () => {
+    const spawners = localSpawners(options(found, 'auto', true));
+    const configFile = join(tmpdir(), `lectern-config-${process.pid}`, 'sandboxed', 'jupyter_notebook_config.json');
+    await spawners.prepare();
+    const first = await stat(configFile);
+    await Promise.all([spawners.prepare(), spawners.prepare()]);
+    const later = await stat(configFile);
+    assert.deepEqual([later.ino, later.mtimeMs], [first.ino, first.mtimeMs]);
+    assert.deepEqual(JSON.parse(await readFile(configFile, 'utf8')), { KernelManager: { transport: 'ipc' } });
   });
 
   it('prepares sandboxed starts where the sandbox works, and unsandboxed ones where it does not', async () => {
