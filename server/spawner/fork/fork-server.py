@@ -189,6 +189,8 @@ def fork_server_process(request, own_fds):
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
+        # Before its descriptor is closed (and its number reused, by the log say): no signal writes to it.
+        signal.set_wakeup_fd(-1)
         os.close(read_end)
         for fd in own_fds:
             os.close(fd)
@@ -247,7 +249,6 @@ def become_server(request, report_fd):
         keep = report_fd
         os.closerange(3, keep)
         os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
-        signal.set_wakeup_fd(-1)
         for number in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
