@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
 import { JUPYTERHUB, startJupyterHub } from '../test/helpers/jupyterhub.js';
-import { LECTERN_CLI, build, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
+import { LECTERN_CLI, createJupyterHubUsers, jupyterHubProcesses, authorized, build, createLecternUsers, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
 
 /** Issue 17's aim for Lectern's idle RSS, in MiB. */
 const AIM_RSS_MIB = 80;
@@ -149,11 +149,6 @@ async function logIn(hub: Hub, name: string): Promise<void> {
   if (answer.status !== 302 && answer.status !== 303) throw new Error(`${hub.name}: the login POST answered ${answer.status}: ${body.slice(0, 200)}`);
 }
 
-function authorized(base: string, token: string) {
-  return (path: string, init: RequestInit = {}) =>
-    fetch(`${base}${path}`, { ...init, headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' } });
-}
-
 async function startLectern(work: string): Promise<Hub> {
   const token = randomBytes(24).toString('hex');
   const configFile = join(work, 'lectern.json');
@@ -181,17 +176,7 @@ async function startLectern(work: string): Promise<Hub> {
     name: 'Lectern',
     url,
     api,
-    async createUsers(names) {
-      // One POST each (the bulk POST takes no passwords), a few at once: bcrypt runs in workers.
-      const queue = [...names];
-      const worker = async () => {
-        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-          const response = await api(`/users/${name}`, { method: 'POST', body: JSON.stringify({ password: PASSWORD }) });
-          if (response.status !== 201) throw new Error(`Lectern: POST /users/${name} answered ${response.status}: ${await response.text()}`);
-        }
-      };
-      await Promise.all(Array.from({ length: 4 }, worker));
-    },
+    createUsers: (names) => createLecternUsers(api, names, PASSWORD),
     processes: () => (child.pid === undefined ? [] : [{ label: 'lectern start (hub and proxy)', pid: child.pid }]),
     stop,
   };
@@ -206,17 +191,8 @@ async function startJupyterHubTarget(): Promise<Hub> {
     name: 'JupyterHub 3.0',
     url: hub.url,
     api,
-    async createUsers(names) {
-      // The dummy authenticator keeps no passwords (it takes any): the accounts are the users alone.
-      const response = await api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
-      if (response.status !== 201) throw new Error(`JupyterHub: POST /users answered ${response.status}: ${await response.text()}`);
-    },
-    processes: () =>
-      hub.processes().flatMap(({ pid, argv }) => {
-        if (argv.some((arg) => arg.endsWith('/configurable-http-proxy'))) return [{ label: 'configurable-http-proxy', pid }];
-        if (argv.some((arg) => arg === JUPYTERHUB)) return [{ label: 'jupyterhub', pid }];
-        return [];
-      }),
+    createUsers: (names) => createJupyterHubUsers(api, names),
+    processes: () => jupyterHubProcesses(hub),
     stop: () => hub.stop(),
   };
 }

@@ -31,7 +31,7 @@ import WebSocket from 'ws';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
 import { resolveLaunch } from '../server/spawner/launch-plan.js';
 import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER, startJupyterHub } from '../test/helpers/jupyterhub.js';
-import { LECTERN_CLI, ROOT, build, positiveInteger, table, waitFor } from './proxy-harness.js';
+import { LECTERN_CLI, createJupyterHubUsers, jupyterHubProcesses, ROOT, authorized, build, createLecternUsers, positiveInteger, table, waitFor } from './proxy-harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -595,11 +595,6 @@ interface Hub {
   stop(): Promise<void>;
 }
 
-function authorized(base: string, token: string) {
-  return (path: string, init: RequestInit = {}) =>
-    fetch(`${base}${path}`, { ...init, headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
-}
-
 async function startLectern(work: string): Promise<Hub> {
   const dir = await mkdtemp(join(work, 'lectern-'));
   const token = randomBytes(24).toString('hex');
@@ -666,17 +661,7 @@ async function startLectern(work: string): Promise<Hub> {
     name: 'Lectern',
     url,
     api,
-    async createUsers(names) {
-      // One POST each: the bulk POST takes no passwords. A few at once, as bcrypt runs in workers.
-      const queue = [...names];
-      const worker = async () => {
-        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-          const response = await api(`/users/${name}`, { method: 'POST', body: JSON.stringify({ password: PASSWORD }) });
-          if (response.status !== 201) throw new Error(`Lectern: POST /users/${name} answered ${response.status}: ${await response.text()}`);
-        }
-      };
-      await Promise.all(Array.from({ length: 4 }, worker));
-    },
+    createUsers: (names) => createLecternUsers(api, names, PASSWORD),
     routes: async () => (await (await proxyApi('/api/routes')).json()) as Record<string, Route>,
     processes: () => (child.pid === undefined ? [] : [{ label: 'lectern start (hub and proxy)', pid: child.pid }]),
     log: stderr,
@@ -705,18 +690,9 @@ async function startJupyterHubTarget(): Promise<Hub> {
     name: 'JupyterHub 3.0',
     url: new URL(hub.url),
     api,
-    async createUsers(names) {
-      // The dummy authenticator takes any password; the users exist beforehand, as a teacher adds them.
-      const response = await api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
-      if (response.status !== 201) throw new Error(`JupyterHub: POST /users answered ${response.status}: ${await response.text()}`);
-    },
+    createUsers: (names) => createJupyterHubUsers(api, names),
     routes: async () => (await (await proxyApi('/api/routes')).json()) as Record<string, Route>,
-    processes: () =>
-      hub.processes().flatMap(({ pid, argv }) => {
-        if (argv.some((arg) => arg.endsWith('/configurable-http-proxy'))) return [{ label: 'configurable-http-proxy', pid }];
-        if (argv.some((arg) => arg === JUPYTERHUB)) return [{ label: 'jupyterhub', pid }];
-        return [];
-      }),
+    processes: () => jupyterHubProcesses(hub),
     log: () => hub.stderr(),
     serverLog: () => '',
     concurrency: String(CONCURRENCY ?? '100 (its default)'),

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { chpCommand, lecternProxyCommand, startProxyProcess } from '../test/helpers/proxy-process.js';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
+import { JUPYTERHUB, type JupyterHubProcess } from '../test/helpers/jupyterhub.js';
 
 export const ROOT = join(new URL('.', import.meta.url).pathname, '..');
 export const LECTERN_CLI = join(ROOT, 'dist/server/cli/main.js');
@@ -361,4 +362,40 @@ export function table(header: string[], rows: string[][], right: Set<number>): s
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => (r[i] ?? '').length)));
   const format = (cells: string[]) => cells.map((cell, i) => (right.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join('  ');
   return [format(header), ...rows.map(format)].join('\n');
+}
+
+/** A fetch against `base` (an API's root) with `token` and a JSON body type, for the benches' admin calls. */
+export function authorized(base: string, token: string): (path: string, init?: RequestInit) => Promise<Response> {
+  return (path, init = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+}
+
+/**
+ * Lectern accounts with `password`, through its API: one POST each (the bulk POST takes no
+ * passwords), four at once, as bcrypt runs in the hub's workers.
+ */
+export async function createLecternUsers(api: (path: string, init?: RequestInit) => Promise<Response>, names: readonly string[], password: string): Promise<void> {
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const response = await api(`/users/${name}`, { method: 'POST', body: JSON.stringify({ password }) });
+      if (response.status !== 201) throw new Error(`Lectern: POST /users/${name} answered ${response.status}: ${await response.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/** JupyterHub users, with one bulk POST: its dummy authenticator keeps no passwords (it takes any). */
+export async function createJupyterHubUsers(api: (path: string, init?: RequestInit) => Promise<Response>, names: readonly string[]): Promise<void> {
+  const response = await api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
+  if (response.status !== 201) throw new Error(`JupyterHub: POST /users answered ${response.status}: ${await response.text()}`);
+}
+
+/** A running JupyterHub's own processes, named: the hub and its configurable-http-proxy (not its servers). */
+export function jupyterHubProcesses(hub: Pick<JupyterHubProcess, 'processes'>): { label: string; pid: number }[] {
+  return hub.processes().flatMap(({ pid, argv }) => {
+    if (argv.some((arg) => arg.endsWith('/configurable-http-proxy'))) return [{ label: 'configurable-http-proxy', pid }];
+    if (argv.some((arg) => arg === JUPYTERHUB)) return [{ label: 'jupyterhub', pid }];
+    return [];
+  });
 }
