@@ -33,9 +33,8 @@ interface Mode {
  */
 const MODES: Mode[] = [
   { title: 'jupyterhub-singleuser, forked', spawner: {} },
-  { title: 'jupyterhub-singleuser, launched', spawner: { forkServer: false } },
-  { title: 'the classic `jupyter notebook` 6, forked', spawner: { python: '/usr/bin/python3', launchMode: 'notebook' } },
-  { title: '`jupyter server`, launched', spawner: { python: '/usr/bin/python3', launchMode: 'server', forkServer: false } },
+  { title: 'the classic `jupyter notebook` 6, launched', spawner: { python: '/usr/bin/python3', launchMode: 'notebook', forkServer: false } },
+  { title: '`jupyter server`, forked', spawner: { python: '/usr/bin/python3', launchMode: 'server' } },
 ];
 
 /** A student's server runs at "below normal" priority: nice 10 more than the hub's, at most 19. */

@@ -22,7 +22,9 @@ import { startServer } from '../helpers/student-server.js';
 
 describe('server lifecycle', () => {
   it('starts 8 real servers at once, 3 at a time, and all become ready', async () => {
-    const t = await startTestHub({ spawner: { concurrentSpawnLimit: 3, startTimeout: 120 }, culler: { enabled: false } });
+    // Launched, not forked: a forked server is ready in a fraction of a second, so all 8 could be
+    // ready before the test asks where the last one stands in line.
+    const t = await startTestHub({ spawner: { concurrentSpawnLimit: 3, startTimeout: 120, forkServer: false }, culler: { enabled: false } });
     try {
       const names = Array.from({ length: 8 }, (_, i) => `s${String(i).padStart(2, '0')}`);
       await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
