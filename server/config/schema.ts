@@ -342,9 +342,10 @@ const spawnerSchema = z
       .describe(
         'Start students’ servers by forking one Python process per environment that has imported Jupyter already ' +
           '(Linux): a server then starts in a fraction of the time, and the imported modules’ memory is shared by all of ' +
-          'them. Each fork is made the student’s own (her environment, folder and sandbox) before it runs. Where forking ' +
-          'cannot be used (macOS, Windows, a configured spawner.command) servers start the normal way, and the log and ' +
-          '`lectern doctor` say why. false: always the normal way.',
+          'them. Each fork is made the student’s own (her environment, folder and sandbox) before it runs. Each server ' +
+          'forks its Python (ipykernel) kernels the same way. Where forking cannot be used (macOS, Windows, a configured ' +
+          'spawner.command) servers and kernels start the normal way, and the log and `lectern doctor` say why. false: ' +
+          'always the normal way.',
       ),
     memoryLimitMb: z
       .number()

@@ -212,7 +212,8 @@ async function inspectForking(config: LecternConfig, plan: LaunchPlan | null, is
     return { forked: false, detail: why, problem: `${why}. They still start, more slowly and with more memory each; set spawner.forkServer to false to stop trying.` };
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  return { forked: true, detail: `Forked from a fork server that imports ${spec.preload.join(', ')} (${seconds} s here, once).`, problem: null };
+  const kernels = spec.forkKernels ? ' Servers fork their Python kernels too.' : '';
+  return { forked: true, detail: `Forked from a fork server that imports ${spec.preload.join(', ')} (${seconds} s here, once).${kernels}`, problem: null };
 }
 
 async function inspectDataDir(dir: string): Promise<DataDirCheck> {

@@ -379,10 +379,11 @@ export interface LaunchPlan {
    */
   singleuserApp?: string;
   /**
-   * How a fork server runs the same program (fork/fork-server.ts), and the modules it imports
-   * before forking; absent for a configured `spawner.command`, which runs as it is.
+   * How a fork server runs the same program (fork/fork-server.ts), the modules it imports before
+   * forking, and whether servers fork their ipykernel kernels too (fork/kernel-forks.py); absent
+   * for a configured `spawner.command`, which runs as it is.
    */
-  fork?: { program: ForkProgram; preload: string[] };
+  fork?: { program: ForkProgram; preload: string[]; forkKernels: boolean };
 }
 
 export interface EnvironmentOverride {
@@ -507,7 +508,7 @@ export function planFor(candidate: EnvironmentCandidate, mode: LaunchMode, comma
       if (classic) plan.singleuserApp = 'notebook.notebookapp.NotebookApp';
       // jupyterhub-singleuser serves JupyterLab through this app when it can.
       const app = ui === 'jupyterlab' ? ['jupyterlab.labhubapp'] : classic ? CLASSIC_NOTEBOOK_STARTS : [];
-      if (!command) plan.fork = { program: { script }, preload: ['jupyterhub.singleuser', ...app] };
+      if (!command) plan.fork = forkPlan({ script }, ['jupyterhub.singleuser', ...app]);
       return plan;
     }
     case 'lab':
@@ -523,9 +524,18 @@ export function planFor(candidate: EnvironmentCandidate, mode: LaunchMode, comma
   /** `python -s -m MODULE`, whose app is imported with `preload`. */
   function modulePlan(module: string, preload: string[], ui: StudentInterface): LaunchPlan {
     if (command) return { mode, command, environment, ui, pathPrefix };
-    return { mode, command: [candidate.python, '-s', '-m', module], environment, ui, pathPrefix, fork: { program: { module }, preload } };
+    return { mode, command: [candidate.python, '-s', '-m', module], environment, ui, pathPrefix, fork: forkPlan({ module }, preload) };
+  }
+
+  /** Servers forked after importing `preload`; with ipykernel here, their kernels forked too, after importing it. */
+  function forkPlan(program: ForkProgram, preload: string[]): NonNullable<LaunchPlan['fork']> {
+    const forkKernels = has('ipykernel');
+    return { program, preload: forkKernels ? [...preload, ...KERNEL_STARTS] : preload, forkKernels };
   }
 }
+
+/** What an ipykernel kernel (`python -m ipykernel_launcher`) imports first, which is most of its start. */
+const KERNEL_STARTS = ['ipykernel.kernelapp'];
 
 /**
  * What the classic Notebook (6) imports as it starts: its app, and IPython, which it imports while

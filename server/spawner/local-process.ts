@@ -23,7 +23,7 @@ import { commandLine } from './command-line.js';
 import type { LaunchMode, LaunchPlan } from './discovery.js';
 import { keptHubEnvironment } from './environment.js';
 import { freeLoopbackPort } from './free-port.js';
-import { lowerPriority } from './priority.js';
+import { BELOW_NORMAL, lowerPriority } from './priority.js';
 import { processStartTime } from './processes.js';
 import type { Launcher, SandboxKind } from './sandbox/launcher.js';
 import type { SandboxPlace } from './sandbox/place.js';
@@ -176,6 +176,7 @@ export class LocalProcessSpawner implements Spawner {
         cwd: context.home,
         logFile: context.logFile,
         sandboxPlaceholder: placeholder?.pid ?? null,
+        nice: context.lowPriority ? BELOW_NORMAL : null,
       });
     } catch (error) {
       if (!(error instanceof ForkError)) throw error;
@@ -185,6 +186,7 @@ export class LocalProcessSpawner implements Spawner {
       placeholder?.release();
     }
     const { pid } = forked;
+    // The fork set its own nice value, before its kernel zygote started; its session's is lowered here.
     if (context.lowPriority) lowerPriority(pid, options.log);
     this.track({ pid, port, mode: plan.mode, startTime: null, serverPid: pid, serverStartTime: null, sandbox: options.launcher.sandbox }, true);
     // Its end is told by the fork server, its parent; should that end first, by polling.

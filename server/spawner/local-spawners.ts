@@ -120,6 +120,7 @@ export function forkServerSpec(
     python: plan.environment.python,
     program: plan.fork.program,
     preload: plan.fork.preload,
+    forkKernels: plan.fork.forkKernels,
     environment: {
       ...(plan.singleuserApp ? { JUPYTERHUB_SINGLEUSER_APP: plan.singleuserApp } : {}),
       ...sharedServerEnvironment({ plan, jupyterConfigDir: options.jupyterConfigDir, courseData: options.courseData }),

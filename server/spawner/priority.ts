@@ -14,7 +14,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { constants, setPriority } from 'node:os';
 import type { Logger } from '../logging/logger.js';
 
-const BELOW_NORMAL = constants.priority.PRIORITY_BELOW_NORMAL;
+/** The nice value of students' servers (10 on Linux and macOS). */
+export const BELOW_NORMAL = constants.priority.PRIORITY_BELOW_NORMAL;
 
 /** Lowers a process (a server just started), and on Linux its session, to below-normal priority. */
 export function lowerPriority(pid: number, log: Logger): void {

@@ -60,14 +60,17 @@ function execute<T>(client: HttpClient, path: string, code: string, onMessage: (
 }
 
 /**
- * Sends `code` to a kernel over its websocket and resolves with what it printed. `onBusy` is told
- * when the kernel has started running it.
+ * Sends `code` to a kernel over its websocket and resolves with what it printed. `on.busy` is told
+ * when the kernel has started running it, `on.output` of each piece it prints.
  */
-export function runCode(client: HttpClient, path: string, code: string, onBusy?: () => void): Promise<string> {
+export function runCode(client: HttpClient, path: string, code: string, on: { busy?: () => void; output?: (text: string) => void } = {}): Promise<string> {
   let output = '';
   return execute(client, path, code, (message) => {
-    if (message.msg_type === 'stream') output += message.content.text ?? '';
-    if (message.msg_type === 'status' && message.content.execution_state === 'busy') onBusy?.();
+    if (message.msg_type === 'stream') {
+      output += message.content.text ?? '';
+      on.output?.(message.content.text ?? '');
+    }
+    if (message.msg_type === 'status' && message.content.execution_state === 'busy') on.busy?.();
     return message.msg_type === 'status' && message.content.execution_state === 'idle' ? output : undefined;
   });
 }

@@ -32,7 +32,7 @@ function probePlan(preload = ['lectern_fork_probe']): LaunchPlan {
     environment: { path: PROBE_FOLDER, python: '/usr/bin/python3', source: 'configured', pythonVersion: '3', packages: {} },
     ui: 'none',
     pathPrefix: [],
-    fork: { program: { module: 'lectern_fork_probe' }, preload },
+    fork: { program: { module: 'lectern_fork_probe' }, preload, forkKernels: false },
   };
 }
 

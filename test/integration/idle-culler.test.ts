@@ -51,7 +51,7 @@ for (const mode of MODES) {
         let annBusy = () => {};
         const annRunning = new Promise<void>((resolve) => (annBusy = resolve));
         // Should the cell be cut short, the failure says what the hub did with her server meanwhile.
-        const annOutput = runCode(ann.server, ann.channels, `import time; time.sleep(${CELL_SECONDS}); print(x)`, annBusy).catch((error: Error) => {
+        const annOutput = runCode(ann.server, ann.channels, `import time; time.sleep(${CELL_SECONDS}); print(x)`, { busy: annBusy }).catch((error: Error) => {
           throw new Error(`${error.message}. The hub's log about ann:\n${t.logLines.filter((line) => /\bann\b/.test(line)).slice(-20).join('\n')}`);
         });
         await Promise.all([annRunning, startCode(ben.server, ben.channels, `import time; time.sleep(${CELL_SECONDS})`)]);

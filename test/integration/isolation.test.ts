@@ -28,8 +28,9 @@ interface Mode {
 }
 
 /**
- * Every launch mode, and both ways of starting a server: forked from a fork server (the default),
- * and launched as a program of its own. The sandbox must hold the same either way.
+ * Every launch mode, and both ways of starting a server and its kernels: forked (the default: the
+ * server from a fork server, its kernels from the server), and launched as programs of their own.
+ * The sandbox must hold the same either way.
  */
 const MODES: Mode[] = [
   { title: 'jupyterhub-singleuser, forked', spawner: {} },
@@ -140,6 +141,9 @@ for (const mode of MODES) {
         assert.equal(model.servers['']?.lectern_sandbox, 'bubblewrap', name);
         assert.ok(t.logLines.some((line) => line.includes(`started server for ${name} `) && line.includes(`forked=${forked}`)), `${name}'s server was ${forked ? '' : 'not '}forked`);
       }
+      // A forked server forks its kernels too (kernel-forks.test.ts): ann's attempts below run in one.
+      const annLog = await readFile(join(t.dataDir, 'logs', 'ann.log'), 'utf8');
+      assert.equal(/Kernel forked \(pid \d+\)/.test(annLog), forked, `ann's kernel was ${forked ? '' : 'not '}forked`);
       const isolation = (await (await t.api('/lectern/isolation')).json()) as Record<string, unknown>;
       assert.equal(isolation.sandbox, 'bubblewrap');
       assert.equal(isolation.warning, null);

@@ -14,19 +14,22 @@ Each fork is made into the student's server before any of her code or files are 
      end ends all its kernels; it mounts that namespace's /proc, covering the same parts of it read-only
      that bubblewrap covers; and it gives up every capability and the right to gain any
      (no_new_privs), as bubblewrap does for the programs it runs;
-  3. a session of its own (the hub signals its process group), its folder as working directory, its
-     environment in place of the fork server's, stdin from /dev/null, stdout and stderr to its log,
-     every other file descriptor closed, and the fork server's signal handling undone;
+  3. a session of its own (the hub signals its process group), its CPU priority, its folder as
+     working directory, its environment in place of the fork server's, stdin from /dev/null, stdout
+     and stderr to its log, every other file descriptor closed, and the fork server's signal
+     handling undone;
   4. Python's own per-process state renewed: `random` reseeds itself at fork, and the cached
      temporary folder is forgotten;
 and then it runs the server's program as the interpreter would (`python -m MODULE` or `python
-SCRIPT`), with the student's command line, and exits as that program does.
+SCRIPT`), with the student's command line, and exits as that program does. With `forkKernels`, the
+fork server has imported ipykernel too, and each server forks its ipykernel kernels as well
+(kernel-forks.py says how).
 
 Protocol: one JSON object per line; the hub writes on stdin, the fork server answers on stdout.
-  in, first:  {"preload": ["jupyterhub.singleuser", ...]}
+  in, first:  {"preload": ["jupyterhub.singleuser", ...], "forkKernels": true | false}
   out, first: {"ready": {"modules": [...], "seconds": S}}  or  {"unusable": "why"}
   in:  {"fork": ID, "run": {"module": NAME} | {"script": PATH}, "argv": [...], "env": {...},
-        "cwd": PATH, "log": PATH, "sandbox": PLACEHOLDER_PID | null}
+        "cwd": PATH, "log": PATH, "sandbox": PLACEHOLDER_PID | null, "nice": N | null}
   out: {"forked": ID, "pid": PID}  or  {"forked": ID, "error": "why"}
   out: {"exited": PID, "code": N | null, "signal": N | null}   (for every server forked)
 The end of stdin (the hub gone) ends the fork server. The servers it forked run on: a hub started
@@ -35,6 +38,7 @@ again adopts them, as it adopts servers it launched the normal way.
 
 import ctypes
 import gc
+import importlib.util
 import json
 import os
 import runpy
@@ -239,6 +243,8 @@ def become_server(request, report_fd):
         os._exit(0)
     try:
         os.setsid()
+        if request["nice"] is not None:
+            os.setpriority(os.PRIO_PROCESS, 0, request["nice"])
         if request["sandbox"] is not None:
             mount_own_proc()
             drop_privileges()
@@ -312,8 +318,11 @@ def drop_privileges():
     checked(libc.capset(ctypes.byref(header), data), "capset")
 
 
-def run(request):
-    """Runs the server's program as `python -m MODULE ARGS` or `python SCRIPT ARGS` would."""
+def run(request, kernel_forks):
+    """Runs the server's program as `python -m MODULE ARGS` or `python SCRIPT ARGS` would; in a
+    kernel the server's zygote forked (with `kernel_forks`), the kernel's program instead."""
+    if kernel_forks:
+        request = kernel_forks.serve_kernels() or request
     program = request["run"]
     sys.argv = list(request["argv"])
     if "module" in program:
@@ -331,8 +340,12 @@ def main():
     # This file's folder does not belong on a server's module path.
     del sys.path[0]
     lines = LineReader(0)
+    kernel_forks = None
     try:
-        modules = json.loads(lines.next_line() or b"{}")["preload"]
+        settings = json.loads(lines.next_line() or b"{}")
+        modules = settings["preload"]
+        if settings["forkKernels"]:
+            kernel_forks = load_beside("kernel-forks.py", "_lectern_kernel_forks")
         seconds = preload(modules)
     except Exception as error:  # noqa: BLE001 - whatever stops preloading is told to the hub
         send({"unusable": f"{type(error).__name__}: {error}"})
@@ -341,7 +354,15 @@ def main():
     try:
         serve(lines)
     except StartServer as start:
-        run(start.request)
+        run(start.request, kernel_forks)
+
+
+def load_beside(file, name):
+    """A module of Lectern's from this file's folder, which is on no server's module path."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), file))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

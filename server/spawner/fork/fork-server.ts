@@ -30,6 +30,8 @@ export interface ForkServerSpec {
   program: ForkProgram;
   /** Modules to import before forking: the server's own, which is most of its start. */
   preload: string[];
+  /** Whether each server forks its ipykernel kernels too (kernel-forks.py); `preload` then imports ipykernel. */
+  forkKernels: boolean;
   /**
    * Its environment while it imports: what every server of this environment gets alike (a
    * module may read a variable as it is imported, as `jupyterhub.singleuser` reads
@@ -46,6 +48,8 @@ export interface ForkRequest {
   logFile: string;
   /** The PID of the placeholder in the student's sandbox, whose namespaces the server joins; null unsandboxed. */
   sandboxPlaceholder: number | null;
+  /** Its nice value, set in the fork before anything else starts (its kernels inherit it); null: the fork server's. */
+  nice: number | null;
 }
 
 export interface ServerExit {
@@ -108,7 +112,7 @@ export class ForkServer {
   fork(request: ForkRequest): Promise<ForkedServer> {
     if (this.ended) return Promise.reject(new ForkError('the fork server has ended'));
     const id = this.nextRequest++;
-    this.send({ fork: id, run: this.program, argv: request.argv, env: request.environment, cwd: request.cwd, log: request.logFile, sandbox: request.sandboxPlaceholder });
+    this.send({ fork: id, run: this.program, argv: request.argv, env: request.environment, cwd: request.cwd, log: request.logFile, sandbox: request.sandboxPlaceholder, nice: request.nice });
     return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
   }
 
@@ -153,7 +157,7 @@ export class ForkServer {
           this.receive(message);
         }
       });
-      this.send({ preload: spec.preload });
+      this.send({ preload: spec.preload, forkKernels: spec.forkKernels });
     });
   }
 
