@@ -8,6 +8,8 @@ import type { Page } from 'playwright-core';
 export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 /** How long a student waits on a page that does not move before reloading it. */
 const RELOAD_AFTER_MS = 10_000;
+/** How often the browser's cookies are looked at: often, so the wait adds little to what is timed. */
+const COOKIE_POLL_MS = 25;
 
 /**
  * What a notebook page does for its first cell, run in the student's page on their server's origin:
@@ -63,7 +65,7 @@ export async function runFirstCell(page: Page, name: string, timeoutMs: number):
   let reloadAt = performance.now() + RELOAD_AFTER_MS;
   while (!(await context.cookies()).some((cookie) => cookie.name === serverCookie)) {
     if (performance.now() > deadline) throw new Error(`${name} never got into their server (stuck at ${page.url()})`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, COOKIE_POLL_MS));
     // The page's own script may still be taking the student on: reload only when it has not.
     if (performance.now() > reloadAt) {
       reloadAt = performance.now() + RELOAD_AFTER_MS;

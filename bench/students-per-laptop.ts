@@ -4,7 +4,10 @@
  * program (`spawner.forkServer: false`), and the real JupyterHub 3.0, one after the other in one
  * run, all running Debian's `jupyterhub-singleuser` with the same app. Not a test: run it by hand.
  *
- *   node --import tsx bench/students-per-laptop.ts [--students 30] [--latency-students 10] [--timeout 600]
+ *   npm run build && node dist/bench/students-per-laptop.js [--students 30] [--latency-students 10] [--timeout 600]
+ *
+ * It runs from `dist/` because Lectern runs in its process: from the TypeScript (under tsx), its
+ * password worker hashes several times slower than as deployed, which would count in every login.
  *
  * For each hub:
  *   1. Every student's server is started at once through the API, and the time until all are

@@ -28,7 +28,7 @@ export function passwordProblem(password: string, minLength: number): string | n
  * How long a password worker may sit idle before it is stopped. Each one is a V8 isolate of its
  * own: two idle workers kept 16–17 MiB resident in an idle hub of 117–142 MiB (bench/hub-memory.ts).
  * Starting one again costs about 0.1 s of one core before its first hash, once per burst: students
- * logging in seconds apart keep the workers up; a lone login after a quiet spell waits 0.1 s more.
+ * logging in seconds apart keep the workers up, and opening the login page starts one (`prepare`).
  */
 export const PASSWORD_WORKER_IDLE_MS = 5_000;
 
@@ -75,6 +75,15 @@ export class PasswordHasher {
     return (await this.run({ op: 'verify', password, hash })) as boolean;
   }
 
+  /**
+   * Starts a worker ahead of a password about to be typed (a login page was opened), so that login
+   * does not wait for one to start. Stopped again if left idle.
+   */
+  prepare(): void {
+    if (this.closed || this.workers.length > 0) return;
+    this.idle(this.addWorker());
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
@@ -103,18 +112,24 @@ export class PasswordHasher {
     worker.postMessage({ ...task.job, id } as PasswordJob);
   }
 
+  /** An idle worker if there is one, else a new one while the pool has room, else the least busy. */
   private leastBusyWorker(): Worker {
-    if (this.workers.length < this.size) {
-      const worker = startWorker();
-      worker.on('message', (result: PasswordResult) => this.settle(worker, result));
-      // A worker that failed (one that could not start, at the process's file-descriptor limit) is
-      // dropped, and its jobs go to another; the next job starts a new worker in its place.
-      worker.on('error', (error) => this.drop(worker, error));
-      worker.on('exit', (code) => this.drop(worker, new Error(`a password worker stopped (exit code ${code})`)));
-      this.workers.push(worker);
-      return worker;
-    }
+    const idle = this.workers.find((worker) => (this.busy.get(worker) ?? 0) === 0);
+    if (idle) return idle;
+    if (this.workers.length < this.size) return this.addWorker();
     return this.workers.reduce((a, b) => ((this.busy.get(a) ?? 0) <= (this.busy.get(b) ?? 0) ? a : b));
+  }
+
+  private addWorker(): Worker {
+    const worker = startWorker();
+    worker.on('message', (result: PasswordResult) => this.settle(worker, result));
+    // A worker that failed (one that could not start, at the process's file-descriptor limit) is
+    // dropped, and its jobs go to another; the next job starts a new worker in its place.
+    worker.on('error', (error) => this.drop(worker, error));
+    worker.on('exit', (code) => this.drop(worker, new Error(`a password worker stopped (exit code ${code})`)));
+    this.workers.push(worker);
+    this.busy.set(worker, 0);
+    return worker;
   }
 
   private drop(worker: Worker, error: Error): void {
@@ -144,13 +159,16 @@ export class PasswordHasher {
     void worker.terminate();
   }
 
+  /** A worker with nothing to do: it no longer keeps the process alive, and stops after `idleMs`. */
+  private idle(worker: Worker): void {
+    worker.unref();
+    this.idleTimers.set(worker, setTimeout(() => this.retire(worker), this.idleMs).unref());
+  }
+
   private settle(worker: Worker, result: PasswordResult): void {
     const remaining = (this.busy.get(worker) ?? 1) - 1;
     this.busy.set(worker, remaining);
-    if (remaining === 0) {
-      worker.unref();
-      this.idleTimers.set(worker, setTimeout(() => this.retire(worker), this.idleMs).unref());
-    }
+    if (remaining === 0) this.idle(worker);
     const waiter = this.pending.get(result.id);
     this.pending.delete(result.id);
     if (!waiter) return;

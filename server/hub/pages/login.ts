@@ -54,6 +54,8 @@ export function loginRouter(ctx: HubContext, defaultUrl: (user: UserRecord) => s
       res.redirect(302, next ?? defaultUrl(identity.user));
       return;
     }
+    // The student types her password now: her login will not wait for a hashing worker to start.
+    ctx.hasher.prepare();
     res.type('html').send(loginPage(urls, { next, joinUrl: joinUrl(next), firstUse }));
   });
 

@@ -42,6 +42,24 @@ describe('passwords', () => {
     }
   });
 
+  it('starts a worker ahead of a login (the login page was opened), used by the next job or stopped if left idle', { timeout: 30_000 }, async () => {
+    const brief = new PasswordHasher(2, 1000);
+    try {
+      brief.prepare();
+      brief.prepare();
+      assert.equal(brief.running, 1, 'one worker, however many pages are opened');
+      const hash = await brief.hash('correct horse battery');
+      assert.equal(brief.running, 1, 'the job ran on the worker started ahead');
+      const deadline = Date.now() + 10_000;
+      while (brief.running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(brief.running, 0, 'a worker started ahead stops when left idle');
+      brief.prepare();
+      assert.equal(await brief.verify('correct horse battery', hash), true);
+    } finally {
+      await brief.close();
+    }
+  });
+
   it('refuses passwords bcrypt would silently truncate, instead of truncating them', () => {
     assert.equal(passwordProblem('a'.repeat(72), 8), null);
     assert.match(passwordProblem('a'.repeat(73), 8) ?? '', /at most 72 bytes/);
