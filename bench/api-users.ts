@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startJupyterHub } from '../test/helpers/jupyterhub.js';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
-import { LECTERN_CLI, ROOT, build, ensureWrk, positiveInteger } from './proxy-harness.js';
+import { LECTERN_CLI, LECTERN_COMMAND, ROOT, build, ensureWrk, positiveInteger } from './proxy-harness.js';
 
 const AIM_THROUGHPUT_RATIO = 20;
 
@@ -166,10 +166,10 @@ async function startLectern(work: string): Promise<Target> {
   const configFile = join(work, 'lectern.json');
   await writeFile(configFile, JSON.stringify({ services: [{ name: 'bench-admin', apiToken: token, admin: true }] }));
   const port = await freeLoopbackPort();
-  console.log('Lectern: starting (dist/server/cli/main.js start)…');
+  console.log('Lectern: starting (./lectern start)…');
   const child = spawn(
-    process.execPath,
-    [LECTERN_CLI, 'start', '--config', configFile, '--data-dir', dataDir, '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
+    LECTERN_COMMAND,
+    ['start', '--config', configFile, '--data-dir', dataDir, '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
     {
       cwd: work,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: process.env.LANG ?? 'C.UTF-8' },

@@ -3,7 +3,7 @@
  * 3.0 with its configurable-http-proxy, in one run on this machine. Not a test: run it by hand.
  *
  *   node --import tsx bench/hub-memory.ts [--users 100] [--settle 10,60] [--only lectern] [--no-build]
- *                                         [--node-arg=--some-v8-flag …]
+ *                                         [--node-arg=--some-v8-flag …] [--env NAME=VALUE …]
  *
  * Each hub is started fresh, alone (one after the other), as it is deployed: Lectern from `dist/`
  * through its CLI (`lectern start`, headless), JupyterHub through test/helpers/jupyterhub.ts. Each
@@ -23,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
 import { JUPYTERHUB, startJupyterHub } from '../test/helpers/jupyterhub.js';
-import { LECTERN_CLI, createJupyterHubUsers, jupyterHubProcesses, authorized, build, createLecternUsers, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
+import { LECTERN_CLI, LECTERN_COMMAND, createJupyterHubUsers, jupyterHubProcesses, authorized, build, createLecternUsers, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
 
 /** Issue 17's aim for Lectern's idle RSS, in MiB. */
 const AIM_RSS_MIB = 80;
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     settle: { type: 'string', default: '10,60' },
     only: { type: 'string' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    env: { type: 'string', multiple: true, default: [] },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -46,8 +47,16 @@ const SETTLE_S = args.settle
   .sort((a, b) => a - b);
 const ONLY = args.only;
 if (ONLY !== undefined && ONLY !== 'lectern' && ONLY !== 'jupyterhub') throw new Error(`--only must be lectern or jupyterhub, not ${ONLY}`);
-/** Extra options for Lectern's `node` (V8 flags being weighed), before the script. */
+/** Extra options for Lectern's `node` (V8 flags being weighed), given in NODE_OPTIONS: after the `lectern` script's own, so they win. */
 const NODE_ARGS = args['node-arg'];
+/** Extra environment variables for Lectern's `node` (malloc's tunables being weighed): NAME=VALUE. */
+const NODE_ENV = Object.fromEntries(
+  args.env.map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--env takes NAME=VALUE, not ${pair}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 
 /** One process's memory, in bytes, as the kernel counts it. */
 interface Memory {
@@ -154,11 +163,12 @@ async function startLectern(work: string): Promise<Hub> {
   const configFile = join(work, 'lectern.json');
   await writeFile(configFile, JSON.stringify({ services: [{ name: 'bench-admin', apiToken: token, admin: true }] }));
   const port = await freeLoopbackPort();
-  console.log(`Lectern: starting (node ${[...NODE_ARGS, 'dist/server/cli/main.js'].join(' ')} start)…`);
-  const argv = [...NODE_ARGS, LECTERN_CLI, 'start', '--config', configFile, '--data-dir', join(work, 'lectern-data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
-  const child: ChildProcess = spawn(process.execPath, argv, {
+  const nodeOptions = NODE_ARGS.length > 0 ? { NODE_OPTIONS: NODE_ARGS.join(' ') } : {};
+  console.log(`Lectern: starting (${[...args.env, ...Object.entries(nodeOptions).map(([name, value]) => `${name}="${value}"`), './lectern'].join(' ')} start)…`);
+  const argv = ['start', '--config', configFile, '--data-dir', join(work, 'lectern-data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  const child: ChildProcess = spawn(LECTERN_COMMAND, argv, {
     cwd: work,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: process.env.LANG ?? 'C.UTF-8' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: process.env.LANG ?? 'C.UTF-8', ...NODE_ENV, ...nodeOptions },
     // stdout carries the banner with the first admin's one-time password: not ours to print.
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -31,7 +31,7 @@ import WebSocket from 'ws';
 import { freeLoopbackPort } from '../server/spawner/free-port.js';
 import { resolveLaunch } from '../server/spawner/launch-plan.js';
 import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER, startJupyterHub } from '../test/helpers/jupyterhub.js';
-import { LECTERN_CLI, createJupyterHubUsers, jupyterHubProcesses, ROOT, authorized, build, createLecternUsers, positiveInteger, table, waitFor } from './proxy-harness.js';
+import { LECTERN_COMMAND, createJupyterHubUsers, jupyterHubProcesses, ROOT, authorized, build, createLecternUsers, positiveInteger, table, waitFor } from './proxy-harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -614,10 +614,10 @@ async function startLectern(work: string): Promise<Hub> {
   );
   const logFile = join(dir, 'lectern.log');
   const logFd = openSync(logFile, 'a');
-  console.log('Lectern: starting (dist/server/cli/main.js start)…');
+  console.log('Lectern: starting (./lectern start)…');
   const child = spawn(
-    process.execPath,
-    [LECTERN_CLI, 'start', '--config', configFile, '--data-dir', join(dir, 'data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
+    LECTERN_COMMAND,
+    ['start', '--config', configFile, '--data-dir', join(dir, 'data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
     {
       cwd: dir,
       // PATH without pyenv's shims: the servers' JUPYTERHUB_SINGLEUSER is named by path anyway.

@@ -16,6 +16,11 @@ import { JUPYTERHUB, type JupyterHubProcess } from '../test/helpers/jupyterhub.j
 
 export const ROOT = join(new URL('.', import.meta.url).pathname, '..');
 export const LECTERN_CLI = join(ROOT, 'dist/server/cli/main.js');
+/**
+ * The `lectern` command as the quick start runs it: the checkout's `lectern` script, which runs
+ * LECTERN_CLI with its memory settings. The benches start Lectern with it, as it is deployed.
+ */
+export const LECTERN_COMMAND = join(ROOT, 'lectern');
 const TARGET_SCRIPT = join(ROOT, 'bench/proxy-target.mjs');
 
 /** The route names every proxy gets, as JupyterHub names its users' routes: `/user/bench-001` … */
@@ -124,8 +129,8 @@ async function startHubProcess(work: string, mode: 'route-api' | 'spawned-server
   else config.spawner = { command: [process.execPath, TARGET_SCRIPT], activeServerLimit: 0, concurrentSpawnLimit: Math.min(servers, 16) };
   const configFile = join(work, `lectern-${mode}.json`);
   await writeFile(configFile, JSON.stringify(config));
-  const args = [LECTERN_CLI, 'start', '--config', configFile, '--data-dir', join(work, 'data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, {
+  const args = ['start', '--config', configFile, '--data-dir', join(work, 'data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  const child = spawn(LECTERN_COMMAND, args, {
     cwd: work,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: process.env.LANG ?? 'C.UTF-8' },
     // stdout carries the banner with the first admin's one-time password: not ours to print.

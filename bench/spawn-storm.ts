@@ -40,7 +40,7 @@ import { parseArgs } from 'node:util';
 import { resolveLaunch } from '../server/spawner/launch-plan.js';
 import { JUPYTERHUB, JUPYTERHUB_SINGLEUSER, startJupyterHub } from '../test/helpers/jupyterhub.js';
 import { freeLoopbackPort as freePort } from '../server/spawner/free-port.js';
-import { LECTERN_CLI, ROOT, build, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
+import { LECTERN_COMMAND, ROOT, build, positiveInteger, stopChild, table, waitFor } from './proxy-harness.js';
 
 const AIM_OVERHEAD_MS = 50;
 /** Issue 17: all 30 servers of a storm ready within 5 s, forked. */
@@ -314,10 +314,10 @@ async function startLecternTarget(work: string, forked: boolean): Promise<Target
   );
   const port = await freePort();
   const name = forked ? LECTERN_FORKED : LECTERN_LAUNCHED;
-  console.log(`${name}: starting (dist/server/cli/main.js start)…`);
+  console.log(`${name}: starting (./lectern start)…`);
   const child = spawn(
-    process.execPath,
-    [LECTERN_CLI, 'start', '--config', configFile, '--data-dir', join(dir, 'data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
+    LECTERN_COMMAND,
+    ['start', '--config', configFile, '--data-dir', join(dir, 'data'), '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'],
     {
       cwd: dir,
       // PATH without pyenv's shims: the servers' Python is named by path anyway.
