@@ -17,7 +17,7 @@ interface KernelMessage {
  * Opens the kernel's websocket at `path`, sends `code` to run, and hands each message answering it
  * to `onMessage`, which returns the promise's value to end (closing the socket) or undefined to go on.
  */
-function execute<T>(client: HttpClient, path: string, code: string, onMessage: (message: KernelMessage) => T | undefined): Promise<T> {
+function execute<T>(client: HttpClient, path: string, code: string, onMessage: (message: KernelMessage) => T | undefined, timeoutMs = CELL_TIMEOUT_MS): Promise<T> {
   const url = `${client.origin.replace(/^http/, 'ws')}${path}`;
   const socket = new WebSocket(url, { headers: { Cookie: client.cookieHeader(path) }, origin: client.origin });
   const msgId = `test-${Date.now()}-${Math.random()}`;
@@ -25,8 +25,8 @@ function execute<T>(client: HttpClient, path: string, code: string, onMessage: (
     // Generous, so a loaded machine's slow kernel is not taken for a hub that lost the cell.
     const timer = setTimeout(() => {
       socket.terminate();
-      reject(new Error(`no kernel output within ${CELL_TIMEOUT_MS / 1000} s`));
-    }, CELL_TIMEOUT_MS);
+      reject(new Error(`no kernel output within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     socket.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -61,9 +61,15 @@ function execute<T>(client: HttpClient, path: string, code: string, onMessage: (
 
 /**
  * Sends `code` to a kernel over its websocket and resolves with what it printed. `on.busy` is told
- * when the kernel has started running it, `on.output` of each piece it prints.
+ * when the kernel has started running it, `on.output` of each piece it prints; `on.timeoutMs`
+ * gives up sooner than a cell may take (for a kernel being restarted, which drops what it was sent).
  */
-export function runCode(client: HttpClient, path: string, code: string, on: { busy?: () => void; output?: (text: string) => void } = {}): Promise<string> {
+export function runCode(
+  client: HttpClient,
+  path: string,
+  code: string,
+  on: { busy?: () => void; output?: (text: string) => void; timeoutMs?: number } = {},
+): Promise<string> {
   let output = '';
   return execute(client, path, code, (message) => {
     if (message.msg_type === 'stream') {
@@ -72,7 +78,7 @@ export function runCode(client: HttpClient, path: string, code: string, on: { bu
     }
     if (message.msg_type === 'status' && message.content.execution_state === 'busy') on.busy?.();
     return message.msg_type === 'status' && message.content.execution_state === 'idle' ? output : undefined;
-  });
+  }, on.timeoutMs);
 }
 
 /** Sends `code` to a kernel and closes the websocket once the kernel has started running it, as a closed tab does. */

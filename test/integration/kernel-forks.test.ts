@@ -82,13 +82,20 @@ function post(student: Student, path: string): Promise<Response> {
   return student.server.request(path, { method: 'POST', headers: { Origin: student.server.origin, ...(xsrf ? { 'X-XSRFToken': xsrf } : {}) } });
 }
 
-/** The kernel's PID in her server's view, once it answers again with one other than `before`. */
+/**
+ * The kernel's PID in her server's view, once it answers again with one other than `before`. A kernel
+ * being restarted drops what it is sent: each ask gives up after a while, and the next one is sent.
+ */
 function nextKernelPid(student: Student, before: number): Promise<number> {
-  return until(`${student.name}'s kernel to answer as a new process`, async () => {
-    const output = await runCode(student.server, `${kernelPath(student)}/channels`, 'import os; print(os.getpid())').catch(() => '');
-    const pid = Number(output.trim());
-    return pid > 0 && pid !== before ? pid : undefined;
-  });
+  return until(
+    `${student.name}'s kernel to answer as a new process`,
+    async () => {
+      const output = await runCode(student.server, `${kernelPath(student)}/channels`, 'import os; print(os.getpid())', { timeoutMs: 15_000 }).catch(() => '');
+      const pid = Number(output.trim());
+      return pid > 0 && pid !== before ? pid : undefined;
+    },
+    300_000,
+  );
 }
 
 /** Unsandboxed, one student, and only the cases whose workings differ from the sandbox's. */
@@ -160,6 +167,10 @@ for (const { isolation, names, everything } of RUNS) {
       assert.ok((await holders(marker)).length > 0);
       assert.equal((await t.api('/users/bob/server', { method: 'DELETE' })).status < 300, true);
       await until('bob’s kernel to end with his server', async () => ((await holders(marker)).length === 0 ? true : undefined));
+      // Shut down by his server, as Jupyter shuts kernels down: the stop's signal is not the zygote's to act on.
+      const log = await readFile(join(t.dataDir, 'logs', 'bob.log'), 'utf8');
+      assert.match(log, /Kernel shutdown: /);
+      assert.doesNotMatch(log, /Traceback/);
     });
 
     if (!everything) return;

@@ -75,7 +75,12 @@ def serve_kernels():
     requests_read, requests_write = os.pipe()
     answers_read, answers_write = os.pipe()
     server = os.getpid()
-    zygote = os.fork()
+    try:
+        zygote = os.fork()
+    except OSError:
+        for fd in (requests_read, requests_write, answers_read, answers_write):
+            os.close(fd)
+        return None  # no process to spare: the server launches its kernels itself
     if zygote == 0:
         os.close(requests_write)
         os.close(answers_read)
@@ -197,6 +202,8 @@ class ZygoteLink:
                             return kernel
                         if "error" in message:
                             raise ZygoteError(message["error"])
+                    if not self.usable:
+                        raise ZygoteError("it has ended")
                     if time.monotonic() > deadline:
                         raise ZygoteError(f"it did not answer within {ANSWER_TIMEOUT_S} s")
             except (OSError, ValueError, ZygoteError) as error:
@@ -210,13 +217,14 @@ class ZygoteLink:
                 list(self.read(0))
 
     def read(self, timeout):
-        """The zygote's messages that are there (within `timeout`), each kernel's end taken in already."""
+        """The zygote's messages that are there (within `timeout`), each kernel's end taken in
+        already; none once it has ended (then its kernels have too)."""
         if not select.select([self.answers], [], [], max(timeout, 0))[0]:
             return
         chunk = os.read(self.answers, 65536)
         if not chunk:
             self.fail()
-            raise ZygoteError("it has ended")
+            return
         *lines, self.pending = (self.pending + chunk).split(b"\n")
         for line in lines:
             message = json.loads(line)
@@ -250,6 +258,10 @@ class Zygote:
         die_with_parent(server)
 
     def serve(self):
+        # The hub stops a server by signalling its process group, the zygote's too: the server then
+        # shuts its kernels down as Jupyter does, and the zygote ends after it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         children, wake = os.pipe()
         os.set_blocking(wake, False)
         signal.set_wakeup_fd(wake)
@@ -329,6 +341,7 @@ def become_kernel(request, zygote, ready_fd):
         os.closerange(3, ready_fd)
         os.closerange(ready_fd + 1, os.sysconf("SC_OPEN_MAX"))
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None
