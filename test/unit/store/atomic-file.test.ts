@@ -68,7 +68,9 @@ describe('renameWithRetry', () => {
     await assert.rejects(renameWithRetry('a', 'b', { platform: 'win32', rename: fake.rename, timeoutMs: 50 }), {
       code: 'EBUSY',
     });
-    assert.ok(fake.calls() > 1 && fake.calls() < 100);
+    // However slow the machine (how many tries fit in 50 ms is its speed's doing), it stops at the
+    // deadline, long before the failures run out; that it retries is the test above.
+    assert.ok(fake.calls() < 100, `${fake.calls()} tries`);
   });
 
   it('does not retry elsewhere, or for other errors', async () => {
