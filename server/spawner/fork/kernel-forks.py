@@ -53,7 +53,8 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 
 class ZygoteError(Exception):
-    """The zygote could not fork a kernel: it is launched the normal way, and so are the next ones."""
+    """The zygote could not fork a kernel: it is launched the normal way (and if the zygote itself
+    failed, so are the next ones)."""
 
 
 class StartKernel(Exception):
@@ -90,7 +91,7 @@ def serve_kernels():
             return {"run": {"module": KERNEL_PROGRAM}, "argv": start.request["argv"][2:]}
     os.close(requests_read)
     os.close(answers_write)
-    link = ZygoteLink(requests_write, answers_read)
+    link = ZygoteLink(zygote, requests_write, answers_read)
     local_provisioner.launch_kernel = forking_launch_kernel(link, local_provisioner.launch_kernel)
     return None
 
@@ -110,8 +111,8 @@ def forking_launch_kernel(link, launch_kernel):
                 log().info("Kernel forked (pid %s)", kernel.pid)
                 return kernel
             except ZygoteError as error:
-                why = f"the kernel zygote failed: {error}"
-        if why not in told:
+                log().warning("A kernel is launched, not forked: the kernel zygote could not fork it: %s", error)
+        elif why not in told:
             told.add(why)
             log().info("Kernels are launched, not forked, when %s", why)
         return launch_kernel(cmd, stdin, stdout, stderr, env, independent, cwd, **kw)
@@ -178,7 +179,8 @@ class ForkedKernel:
 class ZygoteLink:
     """The server's side of its zygote: asks it for kernels, and hears of their ends."""
 
-    def __init__(self, requests, answers):
+    def __init__(self, zygote, requests, answers):
+        self.zygote = zygote
         self.requests = requests
         self.answers = answers
         self.pending = b""
@@ -189,57 +191,70 @@ class ZygoteLink:
         os.set_blocking(answers, False)
 
     def fork(self, argv, env, cwd):
+        """A kernel forked for `argv`; ZygoteError if it could not be (then it is launched)."""
         with self.lock:
             try:
-                data = (json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n").encode()
-                while data:
-                    data = data[os.write(self.requests, data):]
-                deadline = time.monotonic() + ANSWER_TIMEOUT_S
-                while True:
-                    for message in self.read(deadline - time.monotonic()):
-                        if "pid" in message:
-                            kernel = self.kernels[message["pid"]] = ForkedKernel(self, message["pid"], argv)
-                            return kernel
-                        if "error" in message:
-                            raise ZygoteError(message["error"])
-                    if not self.usable:
-                        raise ZygoteError("it has ended")
-                    if time.monotonic() > deadline:
-                        raise ZygoteError(f"it did not answer within {ANSWER_TIMEOUT_S} s")
-            except (OSError, ValueError, ZygoteError) as error:
+                answer = self.ask({"argv": argv, "env": env, "cwd": cwd})
+            except (OSError, ValueError) as error:
                 self.fail()
                 raise ZygoteError(str(error)) from error
+            if "error" in answer:
+                # This kernel's own start failed (its folder is gone, say): the zygote serves on.
+                raise ZygoteError(answer["error"])
+            kernel = self.kernels[answer["pid"]] = ForkedKernel(self, answer["pid"], argv)
+            return kernel
+
+    def ask(self, request):
+        """Sends `request` and waits for its answer; OSError once the zygote has ended or hangs."""
+        data = (json.dumps(request) + "\n").encode()
+        while data:
+            data = data[os.write(self.requests, data):]
+        deadline = time.monotonic() + ANSWER_TIMEOUT_S
+        while self.usable:
+            answers = self.read(deadline - time.monotonic())
+            if answers:
+                return answers[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"it did not answer within {ANSWER_TIMEOUT_S} s")
+        raise BrokenPipeError("it has ended")
 
     def collect(self):
         """Takes in the ends of kernels the zygote has told of."""
         with self.lock:
             if self.usable:
-                list(self.read(0))
+                self.read(0)
 
     def read(self, timeout):
-        """The zygote's messages that are there (within `timeout`), each kernel's end taken in
-        already; none once it has ended (then its kernels have too)."""
+        """The zygote's answers that are there (within `timeout`), after taking in every kernel's
+        end told with them; none once it has ended (and its kernels with it)."""
         if not select.select([self.answers], [], [], max(timeout, 0))[0]:
-            return
+            return []
         chunk = os.read(self.answers, 65536)
         if not chunk:
             self.fail()
-            return
+            return []
         *lines, self.pending = (self.pending + chunk).split(b"\n")
-        for line in lines:
-            message = json.loads(line)
+        answers = []
+        for message in map(json.loads, lines):
             if "exited" in message:
                 kernel = self.kernels.pop(message["exited"], None)
                 if kernel is not None:
                     kernel.returncode = message["returncode"]
             else:
-                yield message
+                answers.append(message)
+        return answers
 
     def fail(self):
-        """The zygote failed, or ended: every kernel it forked ended with it (they die with it)."""
+        """The zygote has ended, or cannot be used: it is ended for good, and every kernel it forked
+        ends with it (each dies with the zygote), so each is told ended."""
         if not self.usable:
             return
         self.usable = False
+        try:
+            # Not reaped by anyone, so its PID cannot have been reused.
+            os.kill(self.zygote, signal.SIGKILL)
+        except OSError:
+            pass
         os.close(self.requests)
         os.close(self.answers)
         for kernel in self.kernels.values():
