@@ -5,19 +5,25 @@
  * two students' kernels share nothing, and Jupyter interrupts, restarts, shuts down and revives them
  * as it does launched ones. When her kernel zygote is gone, her next kernels are launched the normal
  * way. Without a sandbox, what differs: a kernel is made the same, but nothing like her sandbox's
- * PID namespace ends it with her server (its zygote does).
+ * PID namespace ends it with her server (its zygote does). And, driven without a server
+ * (test/fixtures/fork/kernel_zygote_probe.py): a kernel whose own start fails in the fork is
+ * launched the normal way, and the zygote forks the next one.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { serverPaths } from '../../server/servers/server-paths.js';
 import type { HttpClient } from '../helpers/http-client.js';
-import { startTestHub, type TestHub } from '../helpers/hub.js';
+import { projectRoot, startTestHub, type TestHub } from '../helpers/hub.js';
 import { runCode } from '../helpers/kernel.js';
 import { startAndOpen, startKernel } from '../helpers/student-server.js';
 import { until } from '../helpers/wait.js';
+
+const execFileAsync = promisify(execFile);
 
 /** What a kernel tells of itself, as one JSON line. */
 const SELF_REPORT = `
@@ -233,3 +239,17 @@ async function holders(file: string): Promise<number[]> {
   }
   return found;
 }
+
+describe('a kernel whose own start fails in the fork', () => {
+  it('is launched the normal way (and fails as it would), and the zygote forks the next kernel', async () => {
+    const probe = join(projectRoot(), 'test', 'fixtures', 'fork', 'kernel_zygote_probe.py');
+    const module = join(projectRoot(), 'server', 'spawner', 'fork', 'kernel-forks.py');
+    const { stdout } = await execFileAsync('/usr/bin/python3', [probe, module], { timeout: 120_000 });
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const forked = events.filter((event) => 'forked' in event);
+    assert.deepEqual(events.filter((event) => !('forked' in event)), [{ launched: 'FileNotFoundError' }, { kind: 'ForkedKernel', returncode: 3 }]);
+    assert.equal(forked.length, 1, 'only the second kernel was forked');
+    assert.deepEqual(forked[0]?.forked, { run: { module: 'ipykernel_launcher' }, argv: ['ipykernel_launcher', '-f', 'connection.json'] });
+    assert.equal(forked[0]?.session, true);
+  });
+});
