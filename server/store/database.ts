@@ -16,6 +16,7 @@ import initSqlJs from 'sql.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { StoreError, errorCode } from './errors.js';
+import { exportWritten } from './export-garbage.js';
 import { type Migration, migrations as lecternMigrations } from './migrations.js';
 
 export type { Migration } from './migrations.js';
@@ -417,6 +418,7 @@ export class Database {
     this.writeFile(this.file, data).then(
       () => {
         this.inFlight = undefined;
+        exportWritten(data.byteLength);
         if (this.failing) this.log.info('database saved again', { file: this.file });
         this.failing = false;
         batch.resolve();
