@@ -65,7 +65,11 @@ for (const mode of MODES) {
         for (const name of ['ann', 'ben']) {
           const since = idleSince(t, name);
           assert.ok(since !== undefined, `the culler logged when ${name}'s server went idle`);
-          assert.ok(since >= sent + CELL_SECONDS * 1000, `${name}'s idle time starts when the cell ended, not when it was sent`);
+          assert.ok(
+            since >= sent + CELL_SECONDS * 1000,
+            `${name}'s idle time starts when the cell ended, not when it was sent: idle since ${since - sent} ms after ` +
+              `the cell was sent. The hub's log about ${name}:\n${t.logLines.filter((line) => line.includes(name)).slice(-20).join('\n')}`,
+          );
         }
       } finally {
         await t.stop();
