@@ -4,10 +4,11 @@
  * machine offers (sandbox/isolation.ts). A start that cannot be done as configured is refused with
  * the reason; it never falls back to something the teacher did not ask for.
  */
-import { mkdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LecternConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import { installRoot } from '../package-info.js';
 import type { LaunchPlan } from './discovery.js';
 import type { LaunchResolution } from './launch-plan.js';
 import { ForkServers, whyNotForked } from './fork/fork-servers.js';
@@ -131,13 +132,24 @@ export function forkServerSpec(
 }
 
 /**
- * The hub's Jupyter config folder. Its `migrated` marker tells Jupyter that IPython 3's config has
- * been moved already: without it, a server finding a student's `~/.ipython` would copy her old
- * config into this folder (and, read-only in the sandbox, fail to start).
+ * Lectern's Jupyter config for every server, whatever its app (see jupyter-config.py). Read here by
+ * Node, which can read inside the desktop app's archive, and written into the config folder.
+ */
+export const SERVERS_JUPYTER_CONFIG = path.join(installRoot, 'server', 'spawner', 'jupyter-config.py');
+/** Jupyter Server reads the first, Notebook 6 (and `jupyterhub-singleuser` built on it) the second. */
+const SERVERS_JUPYTER_CONFIG_FILES = ['jupyter_server_config.py', 'jupyter_notebook_config.py'];
+
+/**
+ * The hub's Jupyter config folder: Lectern's config for every server, and a `migrated` marker,
+ * which tells Jupyter that IPython 3's config has been moved already: without it, a server finding
+ * a student's `~/.ipython` would copy her old config into this folder (and, read-only in the
+ * sandbox, fail to start).
  */
 async function prepareJupyterConfigDir(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   await writeFile(path.join(folder, 'migrated'), 'Lectern: servers read no IPython or Jupyter config of their students.\n');
+  const config = await readFile(SERVERS_JUPYTER_CONFIG, 'utf8');
+  for (const file of SERVERS_JUPYTER_CONFIG_FILES) await writeFile(path.join(folder, file), config);
 }
 
 /**

@@ -13,11 +13,24 @@ interface KernelMessage {
   content: { text?: string; execution_state?: string };
 }
 
+interface KernelRequest {
+  msg_type: string;
+  channel: 'shell' | 'control';
+  content: Record<string, unknown>;
+}
+
+/** A request to run `code`, as a notebook's cell sends it. */
+const executeRequest = (code: string): KernelRequest => ({
+  msg_type: 'execute_request',
+  channel: 'shell',
+  content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false },
+});
+
 /**
- * Opens the kernel's websocket at `path`, sends `code` to run, and hands each message answering it
+ * Opens the kernel's websocket at `path`, sends `request`, and hands each message answering it
  * to `onMessage`, which returns the promise's value to end (closing the socket) or undefined to go on.
  */
-function execute<T>(client: HttpClient, path: string, code: string, onMessage: (message: KernelMessage) => T | undefined, timeoutMs = CELL_TIMEOUT_MS): Promise<T> {
+function exchange<T>(client: HttpClient, path: string, request: KernelRequest, onMessage: (message: KernelMessage) => T | undefined, timeoutMs = CELL_TIMEOUT_MS): Promise<T> {
   const url = `${client.origin.replace(/^http/, 'ws')}${path}`;
   const socket = new WebSocket(url, { headers: { Cookie: client.cookieHeader(path) }, origin: client.origin });
   const msgId = `test-${Date.now()}-${Math.random()}`;
@@ -38,11 +51,11 @@ function execute<T>(client: HttpClient, path: string, code: string, onMessage: (
     socket.on('open', () => {
       socket.send(
         JSON.stringify({
-          header: { msg_id: msgId, username: 'test', session: 'test', msg_type: 'execute_request', version: '5.3' },
+          header: { msg_id: msgId, username: 'test', session: 'test', msg_type: request.msg_type, version: '5.3' },
           parent_header: {},
           metadata: {},
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false },
-          channel: 'shell',
+          content: request.content,
+          channel: request.channel,
           buffers: [],
         }),
       );
@@ -71,7 +84,7 @@ export function runCode(
   on: { busy?: () => void; output?: (text: string) => void; timeoutMs?: number } = {},
 ): Promise<string> {
   let output = '';
-  return execute(client, path, code, (message) => {
+  return exchange(client, path, executeRequest(code), (message) => {
     if (message.msg_type === 'stream') {
       output += message.content.text ?? '';
       on.output?.(message.content.text ?? '');
@@ -83,7 +96,17 @@ export function runCode(
 
 /** Sends `code` to a kernel and closes the websocket once the kernel has started running it, as a closed tab does. */
 export function startCode(client: HttpClient, path: string, code: string): Promise<void> {
-  return execute(client, path, code, (message) => (message.msg_type === 'status' && message.content.execution_state === 'busy' ? true : undefined)).then(
+  return exchange(client, path, executeRequest(code), (message) => (message.msg_type === 'status' && message.content.execution_state === 'busy' ? true : undefined)).then(
     () => undefined,
   );
+}
+
+/**
+ * Asks the kernel for its info on the control channel, over a websocket of its own, as a page that
+ * reconnects or a debugger does; resolves with the reply. A kernel answers control requests at once,
+ * even in the middle of a cell.
+ */
+export function askKernelInfoOnControl(client: HttpClient, path: string): Promise<void> {
+  const request: KernelRequest = { msg_type: 'kernel_info_request', channel: 'control', content: {} };
+  return exchange(client, path, request, (message) => (message.msg_type === 'kernel_info_reply' ? true : undefined)).then(() => undefined);
 }

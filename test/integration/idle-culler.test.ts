@@ -1,13 +1,14 @@
 /**
  * The idle culler never takes a running computation: a kernel in a long cell keeps its server, in
  * `jupyterhub-singleuser` and plain `jupyter server`, with the notebook's websocket open or closed,
- * and the idle clock starts when the cell ended. When the culler cannot tell (a kernel reported
+ * and after a control-channel request answered in the middle of the cell; the idle clock starts
+ * when the cell ended. When the culler cannot tell (a kernel reported
  * `starting`, a kernel list that cannot be read), it keeps the server too.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeServer, startTestHub, type TestHub } from '../helpers/hub.js';
-import { runCode, startCode } from '../helpers/kernel.js';
+import { askKernelInfoOnControl, runCode, startCode } from '../helpers/kernel.js';
 import { startAndOpen, startKernel, startServer } from '../helpers/student-server.js';
 import { until } from '../helpers/wait.js';
 
@@ -55,6 +56,10 @@ for (const mode of MODES) {
           throw new Error(`${error.message}. The hub's log about ann:\n${t.logLines.filter((line) => /\bann\b/.test(line)).slice(-20).join('\n')}`);
         });
         await Promise.all([annRunning, startCode(ben.server, ben.channels, `import time; time.sleep(${CELL_SECONDS})`)]);
+        // A second page of Ann's asks her kernel for its info on the control channel, as a page
+        // reconnecting or a debugger does: answered at once, mid-cell, it must not make her kernel
+        // look idle (Jupyter Server 1 and Notebook 6 listed it idle, and the culler stopped her server).
+        await askKernelInfoOnControl(ann.server, ann.channels);
         // The culler starts now: a slow machine's pauses while the servers started must not count.
         const enabled = await t.api('/lectern/settings', { method: 'PATCH', body: JSON.stringify({ changes: { 'culler.enabled': true } }) });
         assert.equal(enabled.status, 200, await enabled.text());
