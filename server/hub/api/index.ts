@@ -36,7 +36,8 @@ import { userRoutes } from './users.js';
 import { describeScopes } from '../../rbac/scopes.js';
 
 const MAX_BODY = '1mb';
-const OPENAPI_FILE = join(installRoot, 'server', 'hub', 'api', 'openapi.yaml');
+/** The API's description, served at GET /hub/api/openapi.yaml (the desktop app ships it: electron-builder.yml). */
+export const OPENAPI_FILE = join(installRoot, 'server', 'hub', 'api', 'openapi.yaml');
 
 /** Every API route. Building the list reads nothing from `ctx`: handlers use it when called. */
 export function apiRoutes(ctx: HubContext): ApiRoute[] {

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
+import { OPENAPI_FILE } from '../../../server/hub/api/index.js';
+import { RENDERER_DIR } from '../../../server/hub/admin.js';
+import { installRoot } from '../../../server/package-info.js';
+import { FORK_SERVER_SCRIPT } from '../../../server/spawner/fork/fork-server.js';
+import { SERVERS_JUPYTER_CONFIG } from '../../../server/spawner/local-spawners.js';
 import { projectRoot } from '../../helpers/hub.js';
 
 describe('electron-builder.yml', () => {
@@ -33,5 +39,26 @@ describe('electron-builder.yml', () => {
     assert.equal(config.electronFuses.onlyLoadAppFromAsar, true);
     assert.equal(config.electronFuses.enableNodeCliInspectArguments, false);
     assert.equal(config.extraMetadata.main, 'dist/main/main.js');
+  });
+
+  it('ships every file the hub reads from its install folder, and unpacks those Python runs', async () => {
+    const config = parse(await readFile(join(projectRoot(), 'electron-builder.yml'), 'utf8')) as { files: string[]; asarUnpack: string[] };
+    // Matched as electron-builder matches them, with its own minimatch.
+    const require = createRequire(createRequire(import.meta.url).resolve('app-builder-lib/package.json'));
+    const { minimatch } = require('minimatch') as { minimatch: (path: string, pattern: string) => boolean };
+    const matches = (patterns: string[], file: string) =>
+      patterns.some((pattern) => !pattern.startsWith('!') && minimatch(file, pattern)) &&
+      !patterns.some((pattern) => pattern.startsWith('!') && minimatch(file, pattern.slice(1)));
+    const readByNode = [OPENAPI_FILE, SERVERS_JUPYTER_CONFIG, join(RENDERER_DIR, 'index.html')];
+    const runByPython = [FORK_SERVER_SCRIPT, join(dirname(FORK_SERVER_SCRIPT), 'kernel-forks.py')];
+    for (const file of [...readByNode, ...runByPython]) {
+      const inArchive = relative(installRoot, file.replace('.asar.unpacked', '.asar'));
+      assert.ok(existsSync(file), `${file} exists`);
+      assert.ok(matches(config.files, inArchive), `${inArchive} is in the app (files)`);
+    }
+    for (const file of runByPython) {
+      const inArchive = relative(installRoot, file);
+      assert.ok(matches(config.asarUnpack, inArchive), `${inArchive} is unpacked beside the archive, where Python can read it (asarUnpack)`);
+    }
   });
 });
