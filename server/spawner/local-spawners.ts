@@ -136,8 +136,8 @@ export function forkServerSpec(
  * Node, which can read inside the desktop app's archive, and written into the config folder.
  */
 export const SERVERS_JUPYTER_CONFIG = path.join(installRoot, 'server', 'spawner', 'jupyter-config.py');
-/** Jupyter Server reads the first, Notebook 6 (and `jupyterhub-singleuser` built on it) the second. */
-const SERVERS_JUPYTER_CONFIG_FILES = ['jupyter_server_config.py', 'jupyter_notebook_config.py'];
+/** Written under both config names, as Python: one for Jupyter Server, one for Notebook 6. */
+const SERVERS_JUPYTER_CONFIG_FILES = KERNELS_OVER_IPC_FILES.map((file) => file.replace(/\.json$/, '.py'));
 
 /**
  * The hub's Jupyter config folder: Lectern's config for every server, and a `migrated` marker,
