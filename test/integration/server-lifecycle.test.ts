@@ -28,14 +28,33 @@ describe('server lifecycle', () => {
     try {
       const names = Array.from({ length: 8 }, (_, i) => `s${String(i).padStart(2, '0')}`);
       await t.api('/users', { method: 'POST', body: JSON.stringify({ usernames: names }) });
-      const answers = await Promise.all(names.map((name) => t.api(`/users/${name}/server`, { method: 'POST' })));
-      for (const answer of answers) assert.ok([201, 202].includes(answer.status), `${answer.status} ${await answer.text()}`);
-      // The last of 8 waits its turn, and its progress says where it stands in line.
-      const waiting = await t.api(`/users/${names.at(-1)}/server/progress`);
-      assert.equal(waiting.status, 200);
+      const start = (name: string) => t.api(`/users/${name}/server`, { method: 'POST' });
+      // The progress of a start, once the hub has taken it on (404 before).
+      const progress = async (name: string) => {
+        const answer = await t.api(`/users/${name}/server/progress`);
+        if (answer.status === 200) return answer;
+        assert.equal(answer.status, 404, await answer.text());
+        return undefined;
+      };
+      const first = names.slice(0, -1);
+      const last = names.at(-1) as string;
+      const posted = first.map(start);
+      const takenOn = async (name: string) => {
+        const stream = await progress(name);
+        await stream?.body?.cancel();
+        return stream !== undefined;
+      };
+      await until('the first 7 starts to be taken on', async () => (await Promise.all(first.map(takenOn))).every(Boolean), 120_000, 20);
+      posted.push(start(last));
+      // The last waits its turn (behind at least four others: real starts take a while), and its
+      // progress, replayed from its request, says where it stands in line. Read while it starts, not
+      // once the POSTs are answered: each is held until its server is ready, and a fast machine had
+      // all 8 ready by then, when the progress is only "ready".
+      const waiting = await until(`${last}'s start to be taken on`, () => progress(last), 120_000, 20);
       const events = await readEvents(waiting, (event) => Boolean(event.ready || event.failed));
       assert.ok(events.some((event) => /number \d+ in line/.test(String(event.message))), JSON.stringify(events));
       assert.equal(events.at(-1)?.ready, true);
+      for (const answer of await Promise.all(posted)) assert.ok([201, 202].includes(answer.status), `${answer.status} ${await answer.text()}`);
       await until('all 8 servers ready', async () => {
         const users = (await (await t.api('/users?state=ready')).json()) as unknown[];
         return users.length === 8;
